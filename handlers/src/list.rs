@@ -1,0 +1,23 @@
+//! List: one ListPodIdentityAssociations page per invocation; CloudFormation's nextToken is EKS's.
+
+use crate::convert::model_from_summary;
+use crate::eks::EksApi;
+use crate::error::HandlerError;
+use crate::progress::ProgressEvent;
+use crate::request::ResourceRequest;
+use crate::Action;
+
+pub async fn list(eks: &impl EksApi, request: &ResourceRequest) -> Result<ProgressEvent, HandlerError> {
+    let cluster_name = request
+        .desired
+        .cluster_name
+        .as_deref()
+        .filter(|name| !name.is_empty())
+        .ok_or_else(|| HandlerError::InvalidRequest("List requires ClusterName".into()))?;
+    let page = eks
+        .list_associations(cluster_name, request.next_token.as_deref())
+        .await
+        .map_err(|error| HandlerError::eks(Action::List, error))?;
+    let models = page.associations.into_iter().map(model_from_summary).collect();
+    Ok(ProgressEvent::listed(models, page.next_token))
+}

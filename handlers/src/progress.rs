@@ -1,0 +1,124 @@
+//! ProgressEvent: what a handler answers, in the exact JSON shape CloudFormation expects (absent fields left out).
+
+use aws_sdk_cloudformation::types::{HandlerErrorCode, OperationStatus};
+use serde::{Serialize, Serializer};
+
+use crate::error::HandlerError;
+use crate::model::ResourceModel;
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProgressEvent {
+    #[serde(serialize_with = "as_str")]
+    pub status: OperationStatus,
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "option_as_str")]
+    pub error_code: Option<HandlerErrorCode>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_model: Option<ResourceModel>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resource_models: Option<Vec<ResourceModel>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_context: Option<serde_json::Value>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_delay_seconds: Option<u32>,
+}
+
+impl ProgressEvent {
+    fn with_status(status: OperationStatus) -> Self {
+        Self {
+            status,
+            error_code: None,
+            message: None,
+            resource_model: None,
+            resource_models: None,
+            next_token: None,
+            callback_context: None,
+            callback_delay_seconds: None,
+        }
+    }
+
+    /// SUCCESS carrying the resulting model.
+    pub fn success(model: ResourceModel) -> Self {
+        Self { resource_model: Some(model), ..Self::with_status(OperationStatus::Success) }
+    }
+
+    /// DELETE's SUCCESS carries no model at all.
+    pub fn deleted() -> Self {
+        Self::with_status(OperationStatus::Success)
+    }
+
+    /// LIST's SUCCESS: one page of models and the token of the next page.
+    pub fn listed(models: Vec<ResourceModel>, next_token: Option<String>) -> Self {
+        Self { resource_models: Some(models), next_token, ..Self::with_status(OperationStatus::Success) }
+    }
+
+    /// IN_PROGRESS: CloudFormation waits `delay_seconds`, then calls again with `model` and `context`.
+    pub fn in_progress(model: ResourceModel, context: serde_json::Value, delay_seconds: u32) -> Self {
+        Self {
+            resource_model: Some(model),
+            callback_context: Some(context),
+            callback_delay_seconds: Some(delay_seconds),
+            ..Self::with_status(OperationStatus::InProgress)
+        }
+    }
+
+    pub fn failed(code: HandlerErrorCode, message: impl Into<String>) -> Self {
+        Self { error_code: Some(code), message: Some(message.into()), ..Self::with_status(OperationStatus::Failed) }
+    }
+
+    pub fn is_success(&self) -> bool {
+        self.status == OperationStatus::Success
+    }
+}
+
+impl From<HandlerError> for ProgressEvent {
+    fn from(error: HandlerError) -> Self {
+        Self::failed(error.code(), error.to_string())
+    }
+}
+
+fn as_str<S: Serializer, T: AsRef<str>>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(value.as_ref())
+}
+
+fn option_as_str<S: Serializer>(value: &Option<HandlerErrorCode>, serializer: S) -> Result<S::Ok, S::Error> {
+    match value {
+        Some(code) => serializer.serialize_str(code.as_str()),
+        None => serializer.serialize_none(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn leaves_absent_fields_out() {
+        let event = serde_json::to_value(ProgressEvent::deleted()).unwrap();
+        assert_eq!(event, json!({"status": "SUCCESS"}));
+        let event = serde_json::to_value(ProgressEvent::failed(HandlerErrorCode::NotFound, "gone")).unwrap();
+        assert_eq!(event, json!({"status": "FAILED", "errorCode": "NotFound", "message": "gone"}));
+        let event = serde_json::to_value(ProgressEvent::listed(vec![], None)).unwrap();
+        assert_eq!(event, json!({"status": "SUCCESS", "resourceModels": []}));
+    }
+
+    #[test]
+    fn in_progress_carries_context_and_delay() {
+        let event = ProgressEvent::in_progress(ResourceModel::default(), json!({"a": 1}), 15);
+        assert_eq!(
+            serde_json::to_value(event).unwrap(),
+            json!({"status": "IN_PROGRESS", "resourceModel": {}, "callbackContext": {"a": 1}, "callbackDelaySeconds": 15})
+        );
+    }
+
+    #[test]
+    fn codes_outside_the_sdk_enum_keep_their_name() {
+        let event = ProgressEvent::failed(HandlerErrorCode::from("UnauthorizedTaggingOperation"), "no");
+        assert_eq!(serde_json::to_value(event).unwrap()["errorCode"], "UnauthorizedTaggingOperation");
+    }
+}

@@ -1,0 +1,174 @@
+//! Update: Describe (NotFound when missing), then only the calls the change needs: UpdatePodIdentityAssociation
+//! when an updatable field differs, UntagResource / TagResource for the tags that changed.
+
+use crate::convert::{identify, model_from_association};
+use crate::eks::{Association, AssociationChanges, EksApi};
+use crate::error::HandlerError;
+use crate::model::ResourceModel;
+use crate::progress::ProgressEvent;
+use crate::read::not_found_or;
+use crate::request::ResourceRequest;
+use crate::tags::{apply, diff, resource_tags};
+use crate::Action;
+
+pub async fn update(eks: &impl EksApi, request: &ResourceRequest) -> Result<ProgressEvent, HandlerError> {
+    let desired = &request.desired;
+    let previous = request.previous.as_ref();
+    if let Some(previous) = previous {
+        reject_create_only_changes(previous, desired)?;
+    }
+    // The primary identifier normally comes with the desired model; fall back on the previous one.
+    let (cluster_name, association_id) = match (desired.association_arn.is_some(), previous) {
+        (false, Some(previous)) if previous.association_arn.is_some() => identify(previous)?,
+        _ => identify(desired)?,
+    };
+
+    let current = eks
+        .describe_association(cluster_name, association_id)
+        .await
+        .map_err(|error| not_found_or(Action::Update, cluster_name, association_id, error))?;
+    reject_create_only_changes(&current_model(&current), desired)?;
+
+    let changes = changes_from(&current, desired);
+    let association = if changes.is_empty() {
+        current.clone()
+    } else {
+        eks.update_association(cluster_name, association_id, &changes)
+            .await
+            .map_err(|error| not_found_or(Action::Update, cluster_name, association_id, error))?
+    };
+
+    let previous_tags = resource_tags(&previous.map(ResourceModel::tag_map).unwrap_or_default(), &request.previous_stack_tags);
+    let desired_tags = resource_tags(&desired.tag_map(), &request.stack_tags);
+    let tag_changes = diff(&previous_tags, &desired_tags, &current.tags);
+    if !tag_changes.to_remove.is_empty() {
+        eks.untag_resource(&current.association_arn, &tag_changes.to_remove)
+            .await
+            .map_err(|error| not_found_or(Action::Update, cluster_name, association_id, error))?;
+    }
+    if !tag_changes.to_set.is_empty() {
+        eks.tag_resource(&current.association_arn, &tag_changes.to_set)
+            .await
+            .map_err(|error| not_found_or(Action::Update, cluster_name, association_id, error))?;
+    }
+
+    let tags = apply(current.tags, &tag_changes);
+    Ok(ProgressEvent::success(model_from_association(Association { tags, ..association })))
+}
+
+/// The fields of `desired` that differ from the association. Never sends a field that did not change (EKS
+/// re-checks, e.g., PassRole on every RoleArn it receives); sends "" to clear TargetRoleArn or Policy, since an
+/// absent field keeps the old value.
+pub fn changes_from(current: &Association, desired: &ResourceModel) -> AssociationChanges {
+    let differs = |wanted: &Option<String>, actual: &Option<String>| {
+        let wanted = wanted.as_deref().unwrap_or_default();
+        (wanted != actual.as_deref().unwrap_or_default()).then(|| wanted.to_owned())
+    };
+    let wanted_disable = desired.disable_session_tags.unwrap_or(false);
+    AssociationChanges {
+        role_arn: desired.role_arn.clone().filter(|role| *role != current.role_arn),
+        target_role_arn: differs(&desired.target_role_arn, &current.target_role_arn),
+        policy: differs(&desired.policy, &current.policy),
+        disable_session_tags: (wanted_disable != current.disable_session_tags.unwrap_or(false)).then_some(wanted_disable),
+    }
+}
+
+fn current_model(current: &Association) -> ResourceModel {
+    ResourceModel {
+        cluster_name: Some(current.cluster_name.clone()),
+        namespace: Some(current.namespace.clone()),
+        service_account: Some(current.service_account.clone()),
+        association_arn: Some(current.association_arn.clone()),
+        ..ResourceModel::default()
+    }
+}
+
+/// ClusterName, Namespace and ServiceAccount are createOnly, and the identifiers never change.
+fn reject_create_only_changes(before: &ResourceModel, desired: &ResourceModel) -> Result<(), HandlerError> {
+    let fixed = [
+        ("ClusterName", &before.cluster_name, &desired.cluster_name),
+        ("Namespace", &before.namespace, &desired.namespace),
+        ("ServiceAccount", &before.service_account, &desired.service_account),
+        ("AssociationArn", &before.association_arn, &desired.association_arn),
+        ("AssociationId", &before.association_id, &desired.association_id),
+    ];
+    let changed: Vec<&str> = fixed
+        .into_iter()
+        .filter(|(_, before, desired)| matches!((before, desired), (Some(b), Some(d)) if b != d))
+        .map(|(name, _, _)| name)
+        .collect();
+    if changed.is_empty() {
+        Ok(())
+    } else {
+        Err(HandlerError::NotUpdatable(format!(
+            "{} cannot be changed in place; changing it replaces the association",
+            changed.join(", ")
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn current() -> Association {
+        Association {
+            role_arn: "arn:aws:iam::111122223333:role/a".into(),
+            target_role_arn: Some("arn:aws:iam::444455556666:role/t".into()),
+            policy: None,
+            disable_session_tags: Some(false),
+            ..Association::default()
+        }
+    }
+
+    #[test]
+    fn unchanged_fields_are_not_sent() {
+        let desired = ResourceModel {
+            role_arn: Some("arn:aws:iam::111122223333:role/a".into()),
+            target_role_arn: Some("arn:aws:iam::444455556666:role/t".into()),
+            ..ResourceModel::default()
+        };
+        assert!(changes_from(&current(), &desired).is_empty());
+    }
+
+    #[test]
+    fn removed_target_role_and_policy_are_cleared_with_empty_strings() {
+        let mut with_policy = current();
+        with_policy.policy = Some("{}".into());
+        with_policy.disable_session_tags = Some(true);
+        let desired = ResourceModel { role_arn: Some(with_policy.role_arn.clone()), ..ResourceModel::default() };
+        let changes = changes_from(&with_policy, &desired);
+        assert_eq!(
+            changes,
+            AssociationChanges {
+                role_arn: None,
+                target_role_arn: Some(String::new()),
+                policy: Some(String::new()),
+                disable_session_tags: Some(false),
+            }
+        );
+    }
+
+    #[test]
+    fn a_new_role_is_the_only_change_sent() {
+        let desired = ResourceModel {
+            role_arn: Some("arn:aws:iam::111122223333:role/b".into()),
+            target_role_arn: Some("arn:aws:iam::444455556666:role/t".into()),
+            disable_session_tags: Some(false),
+            ..ResourceModel::default()
+        };
+        assert_eq!(
+            changes_from(&current(), &desired),
+            AssociationChanges { role_arn: Some("arn:aws:iam::111122223333:role/b".into()), ..Default::default() }
+        );
+    }
+
+    #[test]
+    fn create_only_changes_are_named() {
+        let before = ResourceModel { namespace: Some("a".into()), cluster_name: Some("c".into()), ..Default::default() };
+        let desired = ResourceModel { namespace: Some("b".into()), cluster_name: Some("c".into()), ..Default::default() };
+        let error = reject_create_only_changes(&before, &desired).unwrap_err();
+        assert_eq!(error.code().as_str(), "NotUpdatable");
+        assert!(error.to_string().starts_with("Namespace cannot be changed"));
+    }
+}
