@@ -1,0 +1,141 @@
+//! The `pia` command: run the demo, invoke handlers, serve the Lambda Invoke API locally, run the emulator.
+
+mod demo;
+
+use std::io::Read;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use thiserror::Error;
+
+use crate::eks_client;
+use crate::invoke_server;
+use crate::provider::Provider;
+
+#[derive(Parser)]
+#[command(name = "pia", version, about = "CloudFormation resource provider for AWS::EKS::PodIdentityAssociation")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Create, read, update, list and delete an association through the handlers, against the built-in emulator.
+    Demo,
+    /// Send one handler request (HandlerRequest JSON, from a file or stdin) and print the ProgressEvent.
+    Invoke {
+        /// The request file; `-` or nothing reads stdin.
+        file: Option<PathBuf>,
+        /// EKS endpoint to call instead of AWS (the standard AWS_ENDPOINT_URL_EKS is honoured too).
+        #[arg(long, env = "PIA_EKS_ENDPOINT")]
+        endpoint_url: Option<String>,
+    },
+    /// Serve the Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations) for `cfn test` or boto3.
+    Serve {
+        #[arg(long, default_value_t = 3001)]
+        port: u16,
+        /// EKS endpoint to call instead of AWS (the standard AWS_ENDPOINT_URL_EKS is honoured too).
+        #[arg(long, env = "PIA_EKS_ENDPOINT")]
+        endpoint_url: Option<String>,
+    },
+    /// Run the emulated EKS association API on 127.0.0.1 until interrupted.
+    Emulator {
+        /// Port to listen on; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// JSON configuration: clusters, roles, limits (see README).
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Debug, Error)]
+pub enum CliError {
+    #[error("cannot read {what}: {source}")]
+    Read { what: String, source: std::io::Error },
+    #[error("{0}")]
+    Config(String),
+    #[error("cannot start: {0}")]
+    Start(String),
+    #[error("{0}")]
+    Demo(String),
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    crate::logging::init(false);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli.command)) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> Result<ExitCode, CliError> {
+    match command {
+        Command::Demo => demo::run().await,
+        Command::Invoke { file, endpoint_url } => {
+            let payload = read_input(file.as_deref())?;
+            let provider = Provider::new(eks_client::base_config_for(endpoint_url).await);
+            let event = provider.invoke(&payload).await;
+            println!("{}", serde_json::to_string_pretty(&event).unwrap_or_default());
+            Ok(if event.status.as_str() == "FAILED" { ExitCode::from(2) } else { ExitCode::SUCCESS })
+        }
+        Command::Serve { port, endpoint_url } => {
+            let provider = Provider::new(eks_client::base_config_for(endpoint_url).await);
+            let (address, serve) = invoke_server::bind(provider, SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+                .await
+                .map_err(|e| CliError::Start(e.to_string()))?;
+            println!("Lambda Invoke API on http://{address} (any function name)");
+            tokio::select! {
+                served = serve => served.map_err(|e| CliError::Start(e.to_string()))?,
+                _ = tokio::signal::ctrl_c() => {}
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Emulator { port, config } => {
+            let mut config: pia_emulator::EmulatorConfig = match config {
+                Some(path) => {
+                    let text = read_input(Some(&path))?;
+                    serde_json::from_slice(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
+                }
+                None => pia_emulator::EmulatorConfig::default(),
+            };
+            config.port = port;
+            let emulator = pia_emulator::Emulator::start(config).await.map_err(|e| CliError::Start(e.to_string()))?;
+            println!("EKS association API on {}", emulator.endpoint());
+            println!("export AWS_ENDPOINT_URL_EKS={}", emulator.endpoint());
+            println!("export AWS_ACCESS_KEY_ID=AKIAEMULATOR AWS_SECRET_ACCESS_KEY=emulator AWS_REGION=us-east-1");
+            let _ = tokio::signal::ctrl_c().await;
+            emulator.shutdown();
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn read_input(file: Option<&std::path::Path>) -> Result<Vec<u8>, CliError> {
+    match file {
+        Some(path) if path.as_os_str() != "-" => {
+            std::fs::read(path).map_err(|source| CliError::Read { what: path.display().to_string(), source })
+        }
+        _ => {
+            let mut buffer = Vec::new();
+            std::io::stdin()
+                .read_to_end(&mut buffer)
+                .map_err(|source| CliError::Read { what: "standard input".into(), source })?;
+            Ok(buffer)
+        }
+    }
+}

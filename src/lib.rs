@@ -1,0 +1,19 @@
+//! CloudFormation resource provider for `AWS::EKS::PodIdentityAssociation`.
+//!
+//! - [`protocol`]: the handler request/response wire format;
+//! - [`schema`]: validation driven by the resource schema;
+//! - [`eks_client`]: the handlers' EKS interface over aws-sdk-eks;
+//! - [`provider`]: one invocation end to end, shared by [`lambda`], [`invoke_server`] and [`cli`].
+//!
+//! The handlers themselves live in the `pia-handlers` crate, the emulator in `pia-emulator`.
+
+pub mod cli;
+pub mod eks_client;
+pub mod invoke_server;
+pub mod lambda;
+pub mod logging;
+pub mod protocol;
+pub mod provider;
+pub mod schema;
+
+pub use provider::Provider;

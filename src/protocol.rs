@@ -1,0 +1,328 @@
+//! The wire format of handler invocations: the HandlerRequest CloudFormation (and `cfn test`) sends, and the
+//! older test-entrypoint shape SAM local used. Both decode into one [`Invocation`]; unknown keys are ignored.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use pia_handlers::{Action, ResourceModel, ResourceRequest};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use thiserror::Error;
+
+use crate::schema::{InvalidModel, ModelValidator};
+
+/// Temporary credentials of the caller; EKS calls are made with them. Never printed.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CallerCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    #[serde(default)]
+    pub session_token: Option<String>,
+}
+
+impl fmt::Debug for CallerCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CallerCredentials(** redacted **)")
+    }
+}
+
+/// One decoded, validated invocation.
+#[derive(Debug)]
+pub struct Invocation {
+    pub action: Action,
+    pub region: Option<String>,
+    pub credentials: Option<CallerCredentials>,
+    pub request: ResourceRequest,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum ProtocolError {
+    #[error("the request is not valid JSON: {0}")]
+    NotJson(String),
+    #[error("the request is neither a HandlerRequest (with requestData) nor a test-entrypoint request (with request)")]
+    UnknownShape,
+    #[error("the request is malformed: {0}")]
+    Malformed(String),
+    #[error("unknown action {0:?}; expected CREATE, READ, UPDATE, DELETE or LIST")]
+    UnknownAction(String),
+    #[error("{which} must be a JSON object")]
+    ModelNotObject { which: &'static str },
+    #[error("{which}: {message}")]
+    BadModel { which: &'static str, message: String },
+    #[error(transparent)]
+    InvalidModel(#[from] InvalidModel),
+}
+
+type Tags = Option<BTreeMap<String, String>>;
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct HandlerRequest {
+    action: String,
+    #[serde(default)]
+    bearer_token: Option<String>,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    callback_context: Option<Value>,
+    #[serde(default)]
+    next_token: Option<String>,
+    request_data: RequestData,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RequestData {
+    #[serde(default)]
+    caller_credentials: Option<CallerCredentials>,
+    #[serde(default)]
+    resource_properties: Option<Value>,
+    #[serde(default)]
+    previous_resource_properties: Option<Value>,
+    #[serde(default)]
+    stack_tags: Tags,
+    #[serde(default)]
+    previous_stack_tags: Tags,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TestEntrypointRequest {
+    action: String,
+    #[serde(default)]
+    credentials: Option<CallerCredentials>,
+    #[serde(default)]
+    callback_context: Option<Value>,
+    request: TestRequest,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct TestRequest {
+    #[serde(default)]
+    client_request_token: Option<String>,
+    #[serde(default)]
+    desired_resource_state: Option<Value>,
+    #[serde(default)]
+    previous_resource_state: Option<Value>,
+    #[serde(default)]
+    desired_resource_tags: Tags,
+    #[serde(default)]
+    previous_resource_tags: Tags,
+    #[serde(default)]
+    region: Option<String>,
+    #[serde(default)]
+    next_token: Option<String>,
+}
+
+/// The fields both shapes carry, before the models are checked.
+struct Envelope {
+    action: String,
+    region: Option<String>,
+    credentials: Option<CallerCredentials>,
+    token: Option<String>,
+    callback_context: Option<Value>,
+    next_token: Option<String>,
+    desired: Option<Value>,
+    previous: Option<Value>,
+    stack_tags: Tags,
+    previous_stack_tags: Tags,
+}
+
+pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, ProtocolError> {
+    let value: Value = serde_json::from_slice(payload).map_err(|e| ProtocolError::NotJson(e.to_string()))?;
+    let envelope = envelope(value)?;
+    let action = parse_action(&envelope.action)?;
+    let desired = model(envelope.desired, "the desired model (resourceProperties)", validator, |model| {
+        // Only Create and Update carry a whole desired model; Read, Delete and List may carry identifiers only.
+        match action {
+            Action::Create | Action::Update => validator.validate(model).map_err(ProtocolError::from),
+            Action::Read | Action::Delete | Action::List => Ok(()),
+        }
+    })?;
+    let previous = match envelope.previous {
+        Some(Value::Null) | None => None,
+        Some(previous) => Some(model(Some(previous), "the previous model (previousResourceProperties)", validator, |_| Ok(()))?),
+    };
+    Ok(Invocation {
+        action,
+        region: envelope.region.filter(|region| !region.is_empty()),
+        credentials: envelope.credentials,
+        request: ResourceRequest {
+            desired,
+            previous,
+            stack_tags: envelope.stack_tags.unwrap_or_default(),
+            previous_stack_tags: envelope.previous_stack_tags.unwrap_or_default(),
+            client_request_token: envelope.token.filter(|token| !token.is_empty()),
+            callback_context: envelope.callback_context.filter(|context| !context.is_null()),
+            next_token: envelope.next_token.filter(|token| !token.is_empty()),
+        },
+    })
+}
+
+fn envelope(value: Value) -> Result<Envelope, ProtocolError> {
+    let malformed = |e: serde_json::Error| ProtocolError::Malformed(e.to_string());
+    let Value::Object(fields) = &value else {
+        return Err(ProtocolError::UnknownShape);
+    };
+    if fields.contains_key("requestData") {
+        let request: HandlerRequest = serde_json::from_value(value).map_err(malformed)?;
+        let data = request.request_data;
+        Ok(Envelope {
+            action: request.action,
+            region: request.region,
+            credentials: data.caller_credentials,
+            token: request.bearer_token,
+            callback_context: request.callback_context,
+            next_token: request.next_token,
+            desired: data.resource_properties,
+            previous: data.previous_resource_properties,
+            stack_tags: data.stack_tags,
+            previous_stack_tags: data.previous_stack_tags,
+        })
+    } else if fields.contains_key("request") {
+        let request: TestEntrypointRequest = serde_json::from_value(value).map_err(malformed)?;
+        let inner = request.request;
+        Ok(Envelope {
+            action: request.action,
+            region: inner.region,
+            credentials: request.credentials,
+            token: inner.client_request_token,
+            callback_context: request.callback_context,
+            next_token: inner.next_token,
+            desired: inner.desired_resource_state,
+            previous: inner.previous_resource_state,
+            stack_tags: inner.desired_resource_tags,
+            previous_stack_tags: inner.previous_resource_tags,
+        })
+    } else {
+        Err(ProtocolError::UnknownShape)
+    }
+}
+
+fn parse_action(action: &str) -> Result<Action, ProtocolError> {
+    Action::deserialize(serde_json::Value::String(action.to_owned()))
+        .map_err(|_| ProtocolError::UnknownAction(action.chars().take(64).collect()))
+}
+
+/// Coerces, checks and decodes one model; absent or null is the empty model.
+fn model(
+    value: Option<Value>,
+    which: &'static str,
+    validator: &ModelValidator,
+    check: impl FnOnce(&Value) -> Result<(), ProtocolError>,
+) -> Result<ResourceModel, ProtocolError> {
+    let mut fields = match value {
+        None | Some(Value::Null) => Map::new(),
+        Some(Value::Object(fields)) => fields,
+        Some(_) => return Err(ProtocolError::ModelNotObject { which }),
+    };
+    validator.coerce(&mut fields);
+    let value = Value::Object(fields);
+    check(&value)?;
+    serde_json::from_value(value).map_err(|e| ProtocolError::BadModel { which, message: e.to_string() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn handler_request(action: &str, properties: Value) -> Value {
+        json!({
+            "action": action,
+            "awsAccountId": "111122223333",
+            "bearerToken": "b7f7c5e4-token",
+            "region": "eu-west-1",
+            "resourceType": "AWS::EKS::PodIdentityAssociation",
+            "someFutureKey": {"ignored": true},
+            "callbackContext": null,
+            "requestData": {
+                "callerCredentials": {"accessKeyId": "AKIA", "secretAccessKey": "SECRET", "sessionToken": "TOKEN"},
+                "resourceProperties": properties,
+                "stackTags": {"env": "prod"},
+                "logicalResourceId": "Association",
+                "anotherUnknown": 1
+            }
+        })
+    }
+
+    fn decode_value(value: Value) -> Result<Invocation, ProtocolError> {
+        decode(value.to_string().as_bytes(), &ModelValidator::new())
+    }
+
+    fn valid_properties() -> Value {
+        json!({"ClusterName": "prod", "Namespace": "ns", "ServiceAccount": "sa",
+               "RoleArn": "arn:aws:iam::111122223333:role/r", "DisableSessionTags": "false"})
+    }
+
+    #[test]
+    fn decodes_a_handler_request_and_ignores_unknown_keys() {
+        let invocation = decode_value(handler_request("CREATE", valid_properties())).unwrap();
+        assert_eq!(invocation.action, Action::Create);
+        assert_eq!(invocation.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(invocation.credentials.unwrap().session_token.as_deref(), Some("TOKEN"));
+        assert_eq!(invocation.request.client_request_token.as_deref(), Some("b7f7c5e4-token"));
+        assert_eq!(invocation.request.desired.disable_session_tags, Some(false));
+        assert_eq!(invocation.request.stack_tags.get("env").map(String::as_str), Some("prod"));
+        assert_eq!(invocation.request.callback_context, None);
+    }
+
+    #[test]
+    fn decodes_the_test_entrypoint_shape() {
+        let request = json!({
+            "credentials": {"accessKeyId": "AKIA", "secretAccessKey": "SECRET"},
+            "action": "UPDATE",
+            "request": {
+                "clientRequestToken": "t-1",
+                "desiredResourceState": valid_properties(),
+                "previousResourceState": {"ClusterName": "prod"},
+                "desiredResourceTags": {"a": "1"},
+                "previousResourceTags": {"a": "0"},
+                "region": "us-west-2",
+                "logicalResourceIdentifier": "X"
+            },
+            "callbackContext": {"roleWaitAttempts": 1}
+        });
+        let invocation = decode_value(request).unwrap();
+        assert_eq!(invocation.action, Action::Update);
+        assert_eq!(invocation.region.as_deref(), Some("us-west-2"));
+        assert_eq!(invocation.request.previous.unwrap().cluster_name.as_deref(), Some("prod"));
+        assert_eq!(invocation.request.previous_stack_tags.get("a").map(String::as_str), Some("0"));
+        assert_eq!(invocation.request.callback_context, Some(json!({"roleWaitAttempts": 1})));
+    }
+
+    #[test]
+    fn read_needs_only_the_identifier() {
+        let invocation =
+            decode_value(handler_request("READ", json!({"AssociationArn": "arn:aws:eks:us-east-1:111122223333:podidentityassociation/c/a-0123456789abcdefg"})))
+                .unwrap();
+        assert_eq!(invocation.action, Action::Read);
+    }
+
+    #[test]
+    fn rejects_what_is_malformed_with_a_precise_message() {
+        let cases: Vec<(Vec<u8>, &str)> = vec![
+            (b"{".to_vec(), "not valid JSON"),
+            (b"[]".to_vec(), "neither a HandlerRequest"),
+            (b"{}".to_vec(), "neither a HandlerRequest"),
+            (handler_request("PATCH", json!({})).to_string().into_bytes(), "unknown action \"PATCH\""),
+            (json!({"action": 5, "requestData": {}}).to_string().into_bytes(), "malformed"),
+            (handler_request("CREATE", json!([])).to_string().into_bytes(), "must be a JSON object"),
+            (handler_request("CREATE", json!({"ClusterName": "c"})).to_string().into_bytes(), "required property"),
+            (handler_request("READ", json!({"ClusterName": 7})).to_string().into_bytes(), "invalid type"),
+        ];
+        for (payload, expected) in cases {
+            let error = decode(&payload, &ModelValidator::new()).unwrap_err();
+            assert!(error.to_string().contains(expected), "{}: {error}", String::from_utf8_lossy(&payload));
+        }
+    }
+
+    #[test]
+    fn credentials_never_print() {
+        let invocation = decode_value(handler_request("CREATE", valid_properties())).unwrap();
+        let printed = format!("{invocation:?}");
+        assert!(!printed.contains("SECRET") && !printed.contains("TOKEN") && !printed.contains("AKIA"), "{printed}");
+    }
+}

@@ -1,0 +1,79 @@
+//! One invocation, from raw payload to ProgressEvent: decode and validate, run the handler, report.
+//! Shared by the Lambda, the local invoke server and the CLI.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use pia_handlers::{handle, Action, HandlerErrorCode, ProgressEvent};
+use tracing::{info, warn};
+
+use crate::eks_client::{self, SdkEks};
+use crate::protocol::{decode, Invocation};
+use crate::schema::ModelValidator;
+
+/// How long a handler may run in all: inside the Lambda timeouts CloudFormation applies (60 s for Read and List,
+/// 120 s for the others), so that a hung endpoint answers NetworkFailure rather than a Lambda timeout.
+fn deadline(action: Action) -> Duration {
+    match action {
+        Action::Read | Action::List => Duration::from_secs(50),
+        Action::Create | Action::Update | Action::Delete => Duration::from_secs(100),
+    }
+}
+
+pub struct Provider {
+    base: SdkConfig,
+    validator: ModelValidator,
+}
+
+impl Provider {
+    pub fn new(base: SdkConfig) -> Arc<Self> {
+        Arc::new(Self { base, validator: ModelValidator::new() })
+    }
+
+    /// The provider configured from the environment (endpoint overrides included).
+    pub async fn from_env() -> Arc<Self> {
+        Self::new(eks_client::base_config().await)
+    }
+
+    /// Answers one raw request. Never panics outward and never fails: every problem is a FAILED event.
+    pub async fn invoke(self: &Arc<Self>, payload: &[u8]) -> ProgressEvent {
+        let started = Instant::now();
+        let invocation = match decode(payload, &self.validator) {
+            Ok(invocation) => invocation,
+            Err(error) => {
+                warn!(error = %error, "rejected request");
+                return ProgressEvent::failed(HandlerErrorCode::InvalidRequest, error.to_string());
+            }
+        };
+        let action = invocation.action;
+        let provider = Arc::clone(self);
+        // The handler runs as its own task so that a bug (a panic) becomes InternalFailure, not a lost invocation.
+        let task = tokio::spawn(async move { provider.run(invocation).await });
+        let event = match tokio::time::timeout(deadline(action), task).await {
+            Ok(Ok(event)) => event,
+            Ok(Err(join_error)) => ProgressEvent::failed(
+                HandlerErrorCode::InternalFailure,
+                format!("the {} handler failed unexpectedly: {join_error}", action.as_str()),
+            ),
+            Err(_) => ProgressEvent::failed(
+                HandlerErrorCode::NetworkFailure,
+                format!("EKS did not complete the {} within {} s", action.as_str(), deadline(action).as_secs()),
+            ),
+        };
+        info!(
+            action = action.as_str(),
+            status = event.status.as_str(),
+            error_code = event.error_code.as_ref().map(|code| code.as_str()),
+            message = event.message.as_deref(),
+            elapsed_ms = started.elapsed().as_millis() as u64,
+            "handled"
+        );
+        event
+    }
+
+    async fn run(&self, invocation: Invocation) -> ProgressEvent {
+        let eks = SdkEks::new(&self.base, invocation.region.as_deref(), invocation.credentials.as_ref());
+        handle(&eks, invocation.action, &invocation.request).await
+    }
+}

@@ -1,0 +1,526 @@
+//! The handlers end to end: wire requests in, ProgressEvents out, aws-sdk-eks on the wire to the emulated EKS.
+//! Each test checks a contract rule of handler-protocol.md or a row of the error table in eks-behaviour.md.
+
+mod common;
+
+use common::*;
+use pia_emulator::{EmulatorConfig, Fault};
+use serde_json::{json, Value};
+
+// ---- Create ------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn create_makes_one_call_and_returns_the_whole_model() {
+    let world = World::start().await;
+    let mut create = request("CREATE", desired());
+    create["requestData"]["stackTags"] = json!({"stack": "demo", "aws:cloudformation:stack-name": "demo"});
+    let (event, made) = world.invoke_counting(&create).await;
+
+    assert_eq!(made, calls(&[("CreatePodIdentityAssociation", 1)]));
+    assert_eq!(event["status"], "SUCCESS");
+    for absent in ["errorCode", "message", "resourceModels", "nextToken", "callbackContext"] {
+        assert!(event.get(absent).is_none(), "{absent} must be left out: {event}");
+    }
+    let model = &event["resourceModel"];
+    let arn = model["AssociationArn"].as_str().unwrap();
+    let id = model["AssociationId"].as_str().unwrap();
+    assert_eq!(arn, format!("arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/{id}"));
+    assert_eq!(id.len(), 19);
+    assert!(model["ExternalId"].is_string());
+    for key in ["ClusterName", "Namespace", "ServiceAccount", "RoleArn"] {
+        assert_eq!(model[key], desired()[key]);
+    }
+    // Stack tags are applied; CloudFormation's aws: system tags are not sent.
+    assert_eq!(tag_pairs(model), vec![("stack".into(), "demo".into()), ("team".into(), "payments".into())]);
+}
+
+#[tokio::test]
+async fn create_then_read_returns_every_input_property_unchanged() {
+    let world = World::start().await;
+    let mut input = desired();
+    input["TargetRoleArn"] = json!(TARGET_ROLE);
+    input["DisableSessionTags"] = json!(true);
+    input["Policy"] = json!(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#);
+    input["Tags"] = json!([{"Key": "b", "Value": "2"}, {"Key": "a", "Value": ""}]);
+    let created = world.create(input.clone()).await;
+    let read = world.invoke(&request("READ", json!({"AssociationArn": created["AssociationArn"]}))).await;
+    assert_eq!(read["status"], "SUCCESS");
+    let model = &read["resourceModel"];
+    for (key, value) in input.as_object().unwrap() {
+        if key == "Tags" {
+            assert_eq!(tag_pairs(model), tag_pairs(&input));
+        } else {
+            assert_eq!(&model[key], value, "{key}");
+        }
+    }
+    assert_eq!(model["AssociationId"], created["AssociationId"]);
+    assert_eq!(model["ExternalId"], created["ExternalId"]);
+}
+
+#[tokio::test]
+async fn template_strings_for_booleans_are_accepted() {
+    let world = World::start().await;
+    let mut input = desired();
+    input["DisableSessionTags"] = json!("true");
+    let created = world.create(input).await;
+    assert_eq!(created["DisableSessionTags"], json!(true));
+}
+
+#[tokio::test]
+async fn a_retried_create_with_the_same_token_returns_the_same_association() {
+    let world = World::start().await;
+    let create = request("CREATE", desired());
+    let first = world.invoke(&create).await;
+    let again = world.invoke(&create).await;
+    assert_eq!(again["status"], "SUCCESS", "{again}");
+    assert_eq!(first["resourceModel"]["AssociationArn"], again["resourceModel"]["AssociationArn"]);
+    assert_eq!(world.emulator.association_count("demo"), 1);
+}
+
+#[tokio::test]
+async fn a_duplicate_create_is_already_exists_naming_the_existing_association() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let duplicate = world.invoke(&request("CREATE", desired())).await;
+    assert_eq!(duplicate["status"], "FAILED");
+    assert_eq!(duplicate["errorCode"], "AlreadyExists");
+    let message = duplicate["message"].as_str().unwrap();
+    assert!(message.contains(created["AssociationId"].as_str().unwrap()), "{message}");
+    assert!(message.contains("payments/api"), "{message}");
+    assert!(duplicate.get("resourceModel").is_none() && duplicate.get("resourceModels").is_none());
+}
+
+#[tokio::test]
+async fn create_in_a_missing_cluster_is_invalid_request() {
+    let world = World::start().await;
+    let mut input = desired();
+    input["ClusterName"] = json!("no-such-cluster");
+    let event = world.invoke(&request("CREATE", input)).await;
+    assert_eq!(event["errorCode"], "InvalidRequest", "{event}");
+    assert!(event["message"].as_str().unwrap().contains("no-such-cluster"));
+}
+
+#[tokio::test]
+async fn create_with_read_only_properties_is_rejected_before_any_call() {
+    let world = World::start().await;
+    let mut input = desired();
+    input["AssociationId"] = json!("a-0123456789abcdefg");
+    let (event, made) = world.invoke_counting(&request("CREATE", input)).await;
+    assert_eq!(event["errorCode"], "InvalidRequest");
+    assert!(event["message"].as_str().unwrap().contains("AssociationId"));
+    assert!(made.is_empty());
+}
+
+#[tokio::test]
+async fn schema_violations_are_invalid_request_naming_the_property_with_no_call() {
+    let world = World::start().await;
+    let cases = [
+        (json!({"RoleArn": "arn:aws:iam::111122223333:user/bob"}), "RoleArn"),
+        (json!({"Policy": "{}"}), "DisableSessionTags is true"),
+        (json!({"Tags": (0..51).map(|i| json!({"Key": format!("k{i}"), "Value": "v"})).collect::<Vec<_>>()}), "Tags"),
+        (json!({"Namespace": 5}), "Namespace"),
+        (json!({"Colour": "blue"}), "Colour"),
+    ];
+    for (patch, named) in cases {
+        let mut input = desired();
+        for (key, value) in patch.as_object().unwrap() {
+            input[key] = value.clone();
+        }
+        for action in ["CREATE", "UPDATE"] {
+            let (event, made) = world.invoke_counting(&request(action, input.clone())).await;
+            assert_eq!(event["errorCode"], "InvalidRequest", "{action} {patch}: {event}");
+            assert!(event["message"].as_str().unwrap().contains(named), "{action} {patch}: {event}");
+            assert!(made.is_empty(), "{action} {patch} made calls: {made:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_role_not_yet_propagated_is_waited_for_with_bounded_callbacks() {
+    let world = World::start().await;
+    let new_role = "arn:aws:iam::111122223333:role/created-in-the-same-stack";
+    let mut input = desired();
+    input["RoleArn"] = json!(new_role);
+    let create = request("CREATE", input.clone());
+
+    let waiting = world.invoke(&create).await;
+    assert_eq!(waiting["status"], "IN_PROGRESS", "{waiting}");
+    assert_eq!(waiting["callbackDelaySeconds"], 15);
+    assert_eq!(waiting["callbackContext"], json!({"roleWaitAttempts": 1}));
+    assert_eq!(waiting["resourceModel"], input);
+    assert!(waiting.get("errorCode").is_none() && waiting.get("resourceModels").is_none());
+
+    // CloudFormation calls again with the returned model and context; the role has propagated meanwhile.
+    world.emulator.put_role(new_role, pia_emulator::pod_identity_trust_policy());
+    let mut again = create.clone();
+    again["callbackContext"] = waiting["callbackContext"].clone();
+    again["requestData"]["resourceProperties"] = waiting["resourceModel"].clone();
+    let done = world.invoke(&again).await;
+    assert_eq!(done["status"], "SUCCESS", "{done}");
+    assert_eq!(done["resourceModel"]["RoleArn"], new_role);
+}
+
+#[tokio::test]
+async fn the_wait_for_a_role_gives_up_with_a_clear_message() {
+    let world = World::start().await;
+    let mut input = desired();
+    input["RoleArn"] = json!("arn:aws:iam::111122223333:role/never-created");
+    let mut create = request("CREATE", input);
+    create["callbackContext"] = json!({"roleWaitAttempts": 7});
+    let event = world.invoke(&create).await;
+    assert_eq!(event["status"], "FAILED");
+    assert_eq!(event["errorCode"], "InvalidRequest");
+    let message = event["message"].as_str().unwrap();
+    assert!(message.contains("never-created") && message.contains("105 s"), "{message}");
+
+    create["callbackContext"] = json!({"somethingElse": true});
+    let event = world.invoke(&create).await;
+    assert_eq!(event["errorCode"], "InternalFailure", "{event}");
+}
+
+#[tokio::test]
+async fn the_association_quota_is_service_limit_exceeded() {
+    let world = World::with_config(EmulatorConfig { max_associations_per_cluster: 1, ..EmulatorConfig::default() }).await;
+    world.create(desired()).await;
+    let mut second = desired();
+    second["ServiceAccount"] = json!("worker");
+    let event = world.invoke(&request("CREATE", second)).await;
+    assert_eq!(event["errorCode"], "ServiceLimitExceeded", "{event}");
+}
+
+// ---- Read --------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn read_makes_one_call_from_the_arn_alone() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let (event, made) = world.invoke_counting(&request("READ", json!({"AssociationArn": created["AssociationArn"]}))).await;
+    assert_eq!(made, calls(&[("DescribePodIdentityAssociation", 1)]));
+    assert_eq!(event["resourceModel"], created);
+}
+
+#[tokio::test]
+async fn read_of_a_malformed_arn_is_invalid_request() {
+    let world = World::start().await;
+    for arn in ["", "arn:aws:eks:us-east-1:111122223333:cluster/demo", "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-1"] {
+        let (event, made) = world.invoke_counting(&request("READ", json!({"AssociationArn": arn}))).await;
+        assert_eq!(event["errorCode"], "InvalidRequest", "{arn}: {event}");
+        assert!(made.is_empty());
+    }
+    let event = world.invoke(&request("READ", json!({}))).await;
+    assert_eq!(event["errorCode"], "InvalidRequest");
+    assert!(event["message"].as_str().unwrap().contains("AssociationArn"));
+}
+
+#[tokio::test]
+async fn read_update_and_delete_of_a_missing_association_are_not_found() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let deleted = world.invoke(&request("DELETE", created.clone())).await;
+    assert_eq!(deleted, json!({"status": "SUCCESS"}), "DELETE SUCCESS carries no model");
+
+    for action in ["READ", "UPDATE", "DELETE"] {
+        let mut req = request(action, created.clone());
+        if action == "UPDATE" {
+            req = update_request(created.clone(), created.clone());
+        }
+        let event = world.invoke(&req).await;
+        assert_eq!(event["status"], "FAILED", "{action}: {event}");
+        assert_eq!(event["errorCode"], "NotFound", "{action}: {event}");
+        assert!(event["message"].as_str().unwrap().contains(created["AssociationId"].as_str().unwrap()));
+    }
+    // A missing cluster on Read is NotFound as well: the association is gone either way.
+    let arn = "arn:aws:eks:us-east-1:111122223333:podidentityassociation/gone/a-0123456789abcdefg";
+    let event = world.invoke(&request("READ", json!({"AssociationArn": arn}))).await;
+    assert_eq!(event["errorCode"], "NotFound", "{event}");
+}
+
+#[tokio::test]
+async fn aws_tags_are_not_reported_by_read() {
+    let world = World::with_config(EmulatorConfig { allow_system_tags: true, ..EmulatorConfig::default() }).await;
+    let created = world.create(desired()).await;
+    let client = sdk_client(&world).await;
+    client
+        .tag_resource()
+        .resource_arn(created["AssociationArn"].as_str().unwrap())
+        .tags("aws:eks:owner", "addon")
+        .send()
+        .await
+        .unwrap();
+    let read = world.invoke(&request("READ", created.clone())).await;
+    assert_eq!(tag_pairs(&read["resourceModel"]), vec![("team".into(), "payments".into())]);
+}
+
+// ---- Update ------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn a_role_change_is_describe_then_update_sending_only_the_role() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let mut wanted = created.clone();
+    wanted["RoleArn"] = json!(ROLE_2);
+    let (event, made) = world.invoke_counting(&update_request(wanted, created.clone())).await;
+    assert_eq!(event["status"], "SUCCESS", "{event}");
+    assert_eq!(made, calls(&[("DescribePodIdentityAssociation", 1), ("UpdatePodIdentityAssociation", 1)]));
+    assert_eq!(event["resourceModel"]["RoleArn"], ROLE_2);
+    assert_eq!(event["resourceModel"]["AssociationArn"], created["AssociationArn"], "the identifier never changes");
+    let read = world.invoke(&request("READ", created)).await;
+    assert_eq!(read["resourceModel"]["RoleArn"], ROLE_2);
+}
+
+#[tokio::test]
+async fn a_tags_only_update_never_calls_update_association() {
+    let world = World::start().await;
+    let mut input = desired();
+    input["Tags"] = json!([{"Key": "keep", "Value": "1"}, {"Key": "change", "Value": "old"}, {"Key": "drop", "Value": "x"}]);
+    let created = world.create(input).await;
+    let mut wanted = created.clone();
+    wanted["Tags"] = json!([{"Key": "keep", "Value": "1"}, {"Key": "change", "Value": "new"}, {"Key": "add", "Value": "y"}]);
+    let (event, made) = world.invoke_counting(&update_request(wanted.clone(), created.clone())).await;
+    assert_eq!(event["status"], "SUCCESS", "{event}");
+    assert_eq!(
+        made,
+        calls(&[("DescribePodIdentityAssociation", 1), ("TagResource", 1), ("UntagResource", 1)])
+    );
+    assert_eq!(tag_pairs(&event["resourceModel"]), tag_pairs(&wanted));
+    let read = world.invoke(&request("READ", created)).await;
+    assert_eq!(tag_pairs(&read["resourceModel"]), tag_pairs(&wanted));
+}
+
+#[tokio::test]
+async fn stack_tag_changes_are_applied_on_update() {
+    let world = World::start().await;
+    let mut create = request("CREATE", desired());
+    create["requestData"]["stackTags"] = json!({"env": "dev"});
+    let created = world.invoke(&create).await["resourceModel"].clone();
+    let mut update = update_request(created.clone(), created.clone());
+    update["requestData"]["previousStackTags"] = json!({"env": "dev"});
+    update["requestData"]["stackTags"] = json!({"owner": "sre"});
+    let event = world.invoke(&update).await;
+    assert_eq!(
+        tag_pairs(&event["resourceModel"]),
+        vec![("owner".into(), "sre".into()), ("team".into(), "payments".into())]
+    );
+}
+
+#[tokio::test]
+async fn an_update_that_changes_nothing_only_describes() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let (event, made) = world.invoke_counting(&update_request(created.clone(), created.clone())).await;
+    assert_eq!(event["status"], "SUCCESS", "{event}");
+    assert_eq!(made, calls(&[("DescribePodIdentityAssociation", 1)]));
+    assert_eq!(event["resourceModel"], created);
+}
+
+#[tokio::test]
+async fn removing_target_role_and_policy_clears_them() {
+    let world = World::start().await;
+    let mut input = desired();
+    input["TargetRoleArn"] = json!(TARGET_ROLE);
+    input["DisableSessionTags"] = json!(true);
+    input["Policy"] = json!(r#"{"Version":"2012-10-17","Statement":[]}"#);
+    let created = world.create(input).await;
+    let mut wanted = created.clone();
+    let fields = wanted.as_object_mut().unwrap();
+    fields.remove("TargetRoleArn");
+    fields.remove("Policy");
+    fields.remove("DisableSessionTags");
+    let event = world.invoke(&update_request(wanted, created.clone())).await;
+    assert_eq!(event["status"], "SUCCESS", "{event}");
+    let read = world.invoke(&request("READ", created)).await["resourceModel"].clone();
+    assert!(read.get("TargetRoleArn").is_none() && read.get("Policy").is_none(), "{read}");
+    assert_eq!(read["DisableSessionTags"], json!(false));
+}
+
+#[tokio::test]
+async fn changing_a_create_only_property_is_not_updatable_without_calls() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    for (key, value) in [("Namespace", "other"), ("ServiceAccount", "other"), ("ClusterName", "other")] {
+        let mut wanted = created.clone();
+        wanted[key] = json!(value);
+        let (event, made) = world.invoke_counting(&update_request(wanted, created.clone())).await;
+        assert_eq!(event["errorCode"], "NotUpdatable", "{key}: {event}");
+        assert!(event["message"].as_str().unwrap().contains(key));
+        assert!(made.is_empty(), "{key}: {made:?}");
+    }
+}
+
+#[tokio::test]
+async fn an_invalid_update_from_eks_is_invalid_request() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let mut wanted = created.clone();
+    wanted["RoleArn"] = json!("arn:aws:iam::111122223333:role/does-not-exist");
+    let event = world.invoke(&update_request(wanted, created)).await;
+    assert_eq!(event["errorCode"], "InvalidRequest", "{event}");
+    assert!(event["message"].as_str().unwrap().contains("does not exist"));
+}
+
+// ---- List --------------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn list_pages_through_with_next_token_one_call_each() {
+    let world = World::start().await;
+    let mut created = Vec::new();
+    for i in 0..230 {
+        let mut input = desired();
+        input["ServiceAccount"] = json!(format!("sa-{i:03}"));
+        input.as_object_mut().unwrap().remove("Tags");
+        created.push(world.create(input).await["AssociationArn"].as_str().unwrap().to_owned());
+    }
+    let mut seen = Vec::new();
+    let mut next_token: Option<Value> = None;
+    let mut pages = 0;
+    loop {
+        let mut list = request("LIST", json!({"ClusterName": "demo"}));
+        if let Some(token) = &next_token {
+            list["nextToken"] = token.clone();
+        }
+        let (event, made) = world.invoke_counting(&list).await;
+        assert_eq!(event["status"], "SUCCESS", "{event}");
+        assert!(event.get("resourceModel").is_none());
+        assert_eq!(made, calls(&[("ListPodIdentityAssociations", 1)]));
+        pages += 1;
+        for model in event["resourceModels"].as_array().unwrap() {
+            assert_eq!(model["ClusterName"], "demo");
+            seen.push(model["AssociationArn"].as_str().unwrap().to_owned());
+        }
+        match event.get("nextToken") {
+            Some(token) => next_token = Some(token.clone()),
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    seen.sort();
+    created.sort();
+    assert_eq!(seen, created);
+}
+
+#[tokio::test]
+async fn list_requires_the_cluster_name() {
+    let world = World::start().await;
+    for properties in [json!({}), json!({"ClusterName": ""}), Value::Null] {
+        let (event, made) = world.invoke_counting(&request("LIST", properties.clone())).await;
+        assert_eq!(event["errorCode"], "InvalidRequest", "{properties}: {event}");
+        assert!(event["message"].as_str().unwrap().contains("ClusterName"));
+        assert!(event.get("resourceModels").is_none(), "FAILED carries no resourceModels");
+        assert!(made.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn deleted_associations_leave_the_list() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let listed = world.invoke(&request("LIST", json!({"ClusterName": "demo"}))).await;
+    assert!(listed["resourceModels"].as_array().unwrap().iter().any(|m| m["AssociationArn"] == created["AssociationArn"]));
+    let (deleted, made) = world.invoke_counting(&request("DELETE", json!({"AssociationArn": created["AssociationArn"]}))).await;
+    assert_eq!(deleted, json!({"status": "SUCCESS"}));
+    assert_eq!(made, calls(&[("DeletePodIdentityAssociation", 1)]));
+    let listed = world.invoke(&request("LIST", json!({"ClusterName": "demo"}))).await;
+    assert_eq!(listed["resourceModels"], json!([]));
+}
+
+// ---- Faults: throttling, 5xx, network ----------------------------------------------------------------------
+
+#[tokio::test]
+async fn throttling_is_retried_a_bounded_number_of_times() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    world.emulator.inject("DescribePodIdentityAssociation", Fault::Throttle, 2);
+    let (event, made) = world.invoke_counting(&request("READ", created.clone())).await;
+    assert_eq!(event["status"], "SUCCESS", "{event}");
+    assert_eq!(made, calls(&[("DescribePodIdentityAssociation", 3)]));
+
+    world.emulator.inject("DescribePodIdentityAssociation", Fault::Throttle, 100);
+    let (event, made) = world.invoke_counting(&request("READ", created)).await;
+    assert_eq!(event["errorCode"], "Throttling", "{event}");
+    assert_eq!(made, calls(&[("DescribePodIdentityAssociation", 4)]), "bounded attempts");
+}
+
+#[tokio::test]
+async fn persistent_server_errors_are_service_internal_error_and_503_is_throttling() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    world.emulator.inject("DeletePodIdentityAssociation", Fault::ServerError, 100);
+    let event = world.invoke(&request("DELETE", created.clone())).await;
+    assert_eq!(event["errorCode"], "ServiceInternalError", "{event}");
+    world.emulator.clear_faults();
+    world.emulator.inject("DeletePodIdentityAssociation", Fault::Unavailable, 100);
+    let event = world.invoke(&request("DELETE", created.clone())).await;
+    assert_eq!(event["errorCode"], "Throttling", "{event}");
+    world.emulator.clear_faults();
+    let event = world.invoke(&request("DELETE", created)).await;
+    assert_eq!(event["status"], "SUCCESS", "nothing was deleted by the failed attempts: {event}");
+}
+
+#[tokio::test]
+async fn a_create_whose_response_is_lost_is_retried_without_a_duplicate() {
+    let world = World::start().await;
+    world.emulator.inject("CreatePodIdentityAssociation", Fault::DropAfterApply, 1);
+    let event = world.invoke(&request("CREATE", desired())).await;
+    assert_eq!(event["status"], "SUCCESS", "{event}");
+    assert_eq!(world.emulator.association_count("demo"), 1);
+}
+
+#[tokio::test]
+async fn an_unreachable_endpoint_is_network_failure() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed = format!("http://{}", listener.local_addr().unwrap());
+    drop(listener);
+    let provider = pia_provider::Provider::new(pia_provider::eks_client::base_config_for(Some(closed)).await);
+    let arn = "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg";
+    let event = serde_json::to_value(provider.invoke(request("READ", json!({"AssociationArn": arn})).to_string().as_bytes()).await).unwrap();
+    assert_eq!(event["errorCode"], "NetworkFailure", "{event}");
+}
+
+// ---- Protocol ----------------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn the_test_entrypoint_shape_drives_the_same_handlers() {
+    let world = World::start().await;
+    let request = json!({
+        "credentials": {"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "secret"},
+        "action": "CREATE",
+        "request": {"clientRequestToken": "t-1", "desiredResourceState": desired(), "region": "us-east-1",
+                    "desiredResourceTags": {"stack": "x"}, "logicalResourceIdentifier": "A"},
+        "callbackContext": null
+    });
+    let event = world.invoke(&request).await;
+    assert_eq!(event["status"], "SUCCESS", "{event}");
+    assert!(tag_pairs(&event["resourceModel"]).contains(&("stack".into(), "x".into())));
+}
+
+#[tokio::test]
+async fn malformed_requests_fail_with_invalid_request_and_never_panic() {
+    let world = World::start().await;
+    let payloads: Vec<Vec<u8>> = vec![
+        b"".to_vec(),
+        b"null".to_vec(),
+        b"\"CREATE\"".to_vec(),
+        b"{\"action\":\"CREATE\"}".to_vec(),
+        b"{\"action\":\"CREATE\",\"requestData\":5}".to_vec(),
+        b"{\"action\":\"NUKE\",\"requestData\":{}}".to_vec(),
+        vec![0xff, 0xfe, 0x00],
+        format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
+        request("CREATE", json!({"ClusterName": "x".repeat(1_000_000)})).to_string().into_bytes(),
+    ];
+    for payload in payloads {
+        let event = serde_json::to_value(world.provider.invoke(&payload).await).unwrap();
+        assert_eq!(event["status"], "FAILED");
+        assert_eq!(event["errorCode"], "InvalidRequest", "{event}");
+        assert!(event["message"].as_str().unwrap().len() < 2_000);
+    }
+}
+
+async fn sdk_client(world: &World) -> aws_sdk_eks::Client {
+    let config = aws_sdk_eks::Config::builder()
+        .behavior_version_latest()
+        .region(aws_sdk_eks::config::Region::new("us-east-1"))
+        .endpoint_url(world.emulator.endpoint())
+        .credentials_provider(aws_credential_types::Credentials::new("AKIAIOSFODNN7EXAMPLE", "secret", None, None, "test"))
+        .build();
+    aws_sdk_eks::Client::from_conf(config)
+}
