@@ -3,9 +3,23 @@
 
 use tracing_subscriber::EnvFilter;
 
-pub fn init(json: bool) {
-    let default_level = std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|level| level.to_lowercase()).unwrap_or_else(|_| "info".into());
+/// Where the logs go and how much of them, unless RUST_LOG says otherwise.
+pub enum LogStyle {
+    /// The Lambda: JSON lines for CloudWatch, `info` by default (or AWS_LAMBDA_LOG_LEVEL).
+    Lambda,
+    /// The CLI: compact text on stderr, warnings only, so that command output stays readable.
+    Terminal,
+}
+
+pub fn init(style: LogStyle) {
+    let default_level = match style {
+        LogStyle::Lambda => std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|level| level.to_lowercase()).unwrap_or_else(|_| "info".into()),
+        LogStyle::Terminal => "warn".into(),
+    };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if json { builder.json().without_time().try_init() } else { builder.compact().try_init() };
+    let _ = match style {
+        LogStyle::Lambda => builder.json().without_time().try_init(),
+        LogStyle::Terminal => builder.compact().try_init(),
+    };
 }

@@ -293,7 +293,10 @@ async fn stack_tag_changes_are_applied_on_update() {
     let mut create = request("CREATE", desired());
     create["requestData"]["stackTags"] = json!({"env": "dev"});
     let created = world.invoke(&create).await["resourceModel"].clone();
-    let mut update = update_request(created.clone(), created.clone());
+    // CloudFormation sends the template's properties (without stack tags) plus the identifier.
+    let mut template = desired();
+    template["AssociationArn"] = created["AssociationArn"].clone();
+    let mut update = update_request(template.clone(), template);
     update["requestData"]["previousStackTags"] = json!({"env": "dev"});
     update["requestData"]["stackTags"] = json!({"owner": "sre"});
     let event = world.invoke(&update).await;

@@ -118,7 +118,7 @@ fn the_rust_model_matches_the_schema() {
         tag_schema["properties"].as_object().unwrap().keys().collect::<BTreeSet<_>>(),
         derived_tag["properties"].as_object().unwrap().keys().collect::<BTreeSet<_>>()
     );
-    let required = |s: &Value| s["required"].as_array().unwrap().iter().cloned().collect::<BTreeSet<_>>();
+    let required = |s: &Value| s["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect::<BTreeSet<_>>();
     assert_eq!(required(tag_schema), required(&derived_tag), "required Tag fields");
     assert_eq!(derived_tag["additionalProperties"], json!(false));
 }

@@ -17,6 +17,7 @@ pub mod update;
 
 use serde::{Deserialize, Serialize};
 
+pub use aws_sdk_cloudformation::types::{HandlerErrorCode, OperationStatus};
 pub use eks::EksApi;
 pub use error::HandlerError;
 pub use model::{ResourceModel, Tag};

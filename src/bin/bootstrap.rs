@@ -2,6 +2,6 @@
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
-    pia_provider::logging::init(true);
+    pia_provider::logging::init(pia_provider::logging::LogStyle::Lambda);
     pia_provider::lambda::run().await
 }

@@ -66,7 +66,7 @@ pub enum CliError {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::logging::init(false);
+    crate::logging::init(crate::logging::LogStyle::Terminal);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

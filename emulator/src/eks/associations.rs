@@ -1,0 +1,443 @@
+//! Create, Describe, Update, Delete and List of Pod Identity associations.
+//!
+//! Order of checks in each operation: request shape and id length, cluster, association, client
+//! request token, parameter rules, roles, uniqueness, quota.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::error::{
+    ApiError, CROSS_ACCOUNT_PASS_ROLE, ErrorKind, ROLE_DOES_NOT_EXIST, TRUST_POLICY_INVALID,
+};
+use super::shapes::{
+    AssociationOutput, CreateAssociationRequest, ListAssociationsOutput, UpdateAssociationRequest,
+};
+use super::{PathParams, QueryPairs, parse_body, validate};
+use crate::Shared;
+use crate::state::{
+    Association, AssociationSummary, Cluster, IdempotencyRecord, ListFilter, RoleRegistry,
+    Settings, State as World, new_association_id, new_uuid, now_epoch_seconds,
+    trust_policy_allows_pod_identity,
+};
+
+fn respond(association: &Association) -> Response {
+    Json(AssociationOutput { association }).into_response()
+}
+
+fn cluster_mut<'a>(
+    clusters: &'a mut BTreeMap<String, Cluster>,
+    name: &str,
+) -> Result<&'a mut Cluster, ApiError> {
+    clusters
+        .get_mut(name)
+        .ok_or_else(|| ApiError::cluster_not_found(name))
+}
+
+fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
+    value.ok_or_else(|| ApiError::invalid_parameter(format!("Missing required parameter: {name}.")))
+}
+
+/// `None` for absent or empty: on create, an empty optional ARN or policy means none.
+fn non_empty(value: Option<String>) -> Option<String> {
+    value.filter(|v| !v.is_empty())
+}
+
+/// The role checks of Create and Update. Syntax is always checked; with `check_roles`, the role must
+/// be in the cluster's account, known to the registry, and trust `pods.eks.amazonaws.com`.
+fn check_role(
+    roles: &RoleRegistry,
+    settings: &Settings,
+    cluster: &Cluster,
+    role_arn: &str,
+) -> Result<(), ApiError> {
+    let Some(arn) = validate::parse_role_arn(role_arn) else {
+        return Err(ApiError::invalid_parameter(format!(
+            "The roleArn {role_arn:?} is not a valid IAM role ARN."
+        ))
+        .with_cluster(&cluster.name));
+    };
+    if !settings.check_roles {
+        return Ok(());
+    }
+    if arn.account_id != cluster.account_id || arn.partition != cluster.partition {
+        return Err(
+            ApiError::invalid_parameter(CROSS_ACCOUNT_PASS_ROLE).with_cluster(&cluster.name)
+        );
+    }
+    let Some(trust_policy) = roles.trust_policy(role_arn) else {
+        return Err(ApiError::invalid_parameter(ROLE_DOES_NOT_EXIST).with_cluster(&cluster.name));
+    };
+    if !trust_policy_allows_pod_identity(trust_policy) {
+        return Err(ApiError::invalid_parameter(TRUST_POLICY_INVALID).with_cluster(&cluster.name));
+    }
+    Ok(())
+}
+
+/// targetRoleArn: any account, but an IAM role ARN.
+fn check_target_role(cluster: &Cluster, target_role_arn: &str) -> Result<(), ApiError> {
+    match validate::parse_role_arn(target_role_arn) {
+        Some(_) => Ok(()),
+        None => Err(ApiError::invalid_parameter(format!(
+            "The targetRoleArn {target_role_arn:?} is not a valid IAM role ARN."
+        ))
+        .with_cluster(&cluster.name)),
+    }
+}
+
+/// A session policy needs session tags disabled.
+fn check_policy(
+    cluster: &Cluster,
+    policy: Option<&str>,
+    disable_session_tags: bool,
+) -> Result<(), ApiError> {
+    let Some(policy) = policy else { return Ok(()) };
+    validate::policy(policy).map_err(|e| e.with_cluster(&cluster.name))?;
+    if !disable_session_tags {
+        return Err(ApiError::invalid_parameter(
+            "A policy can only be set when disableSessionTags is true.",
+        )
+        .with_cluster(&cluster.name));
+    }
+    Ok(())
+}
+
+fn token_mismatch(token: &str) -> ApiError {
+    ApiError::invalid_parameter(format!(
+        "The clientRequestToken {token} was already used for a request with different parameters."
+    ))
+}
+
+pub(super) async fn create(
+    State(shared): State<Arc<Shared>>,
+    PathParams(cluster_name): PathParams<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: CreateAssociationRequest = parse_body(&body, ErrorKind::InvalidRequest)?;
+    let mut guard = shared.state();
+    let World {
+        clusters,
+        roles,
+        settings,
+    } = &mut *guard;
+    let cluster = cluster_mut(clusters, &cluster_name)?;
+
+    let namespace = required(request.namespace, "namespace")?;
+    let service_account = required(request.service_account, "serviceAccount")?;
+    let role_arn = required(request.role_arn, "roleArn")?;
+    let tags = request.tags.unwrap_or_default();
+    let disable_session_tags = request.disable_session_tags.unwrap_or(false);
+    let target_role_arn = non_empty(request.target_role_arn);
+    let policy = non_empty(request.policy);
+    let token = non_empty(request.client_request_token);
+    let fingerprint = json!({
+        "namespace": namespace,
+        "serviceAccount": service_account,
+        "roleArn": role_arn,
+        "tags": tags,
+        "disableSessionTags": disable_session_tags,
+        "targetRoleArn": target_role_arn,
+        "policy": policy,
+    })
+    .to_string();
+
+    let seen = token
+        .as_ref()
+        .and_then(|token| Some((token, cluster.create_tokens.get(token)?.clone())));
+    if let Some((token, record)) = seen {
+        if record.fingerprint != fingerprint {
+            return Err(token_mismatch(token).with_cluster(&cluster.name));
+        }
+        if let Some(existing) = cluster.association(&record.association_id) {
+            tracing::debug!(token, id = %existing.association_id, "idempotent create replayed");
+            return Ok(respond(existing));
+        }
+        // The association made for this token was deleted since: the token is spent, create anew.
+        cluster.create_tokens.remove(token);
+    }
+
+    validate::namespace(&namespace).map_err(|e| e.with_cluster(&cluster.name))?;
+    validate::service_account(&service_account).map_err(|e| e.with_cluster(&cluster.name))?;
+    validate::tags(
+        &tags,
+        settings.allow_system_tags,
+        ErrorKind::InvalidParameter,
+    )
+    .map_err(|e| e.with_cluster(&cluster.name))?;
+    check_policy(cluster, policy.as_deref(), disable_session_tags)?;
+    check_role(roles, settings, cluster, &role_arn)?;
+    if let Some(target) = &target_role_arn {
+        check_target_role(cluster, target)?;
+    }
+    if let Some(existing) = cluster.id_for(&namespace, &service_account) {
+        return Err(ApiError::new(
+            ErrorKind::ResourceInUse,
+            format!("Association already exists: {existing}"),
+        )
+        .with_cluster(&cluster.name));
+    }
+    if cluster.len() >= settings.max_associations_per_cluster {
+        return Err(ApiError::new(
+            ErrorKind::ResourceLimitExceeded,
+            format!(
+                "Cluster {} has reached its limit of {} Pod Identity associations.",
+                cluster.name, settings.max_associations_per_cluster
+            ),
+        )
+        .with_cluster(&cluster.name));
+    }
+
+    let mut association_id = new_association_id();
+    while cluster.association(&association_id).is_some() {
+        association_id = new_association_id();
+    }
+    let now = now_epoch_seconds();
+    let association = Association {
+        cluster_name: cluster.name.clone(),
+        namespace,
+        service_account,
+        role_arn,
+        association_arn: cluster.association_arn(&association_id),
+        association_id: association_id.clone(),
+        tags,
+        created_at: now,
+        modified_at: now,
+        owner_arn: None,
+        disable_session_tags,
+        target_role_arn,
+        external_id: new_uuid(),
+        policy,
+        seq: 0,
+    };
+    if let Some(token) = token {
+        cluster.create_tokens.insert(
+            token,
+            IdempotencyRecord {
+                fingerprint,
+                association_id: association_id.clone(),
+            },
+        );
+    }
+    let association = cluster.insert(association);
+    tracing::debug!(cluster = %association.cluster_name, id = %association.association_id, "association created");
+    Ok(respond(association))
+}
+
+pub(super) async fn describe(
+    State(shared): State<Arc<Shared>>,
+    PathParams((cluster_name, association_id)): PathParams<(String, String)>,
+) -> Result<Response, ApiError> {
+    validate::association_id(&association_id)?;
+    let mut guard = shared.state();
+    let cluster = cluster_mut(&mut guard.clusters, &cluster_name)?;
+    let association = cluster
+        .association(&association_id)
+        .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;
+    Ok(respond(association))
+}
+
+pub(super) async fn update(
+    State(shared): State<Arc<Shared>>,
+    PathParams((cluster_name, association_id)): PathParams<(String, String)>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    validate::association_id(&association_id)?;
+    let request: UpdateAssociationRequest = parse_body(&body, ErrorKind::InvalidRequest)?;
+    let mut guard = shared.state();
+    let World {
+        clusters,
+        roles,
+        settings,
+    } = &mut *guard;
+    let cluster = cluster_mut(clusters, &cluster_name)?;
+    let current = cluster
+        .association(&association_id)
+        .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;
+
+    let token = non_empty(request.client_request_token);
+    let fingerprint = json!({
+        "roleArn": request.role_arn,
+        "disableSessionTags": request.disable_session_tags,
+        "targetRoleArn": request.target_role_arn,
+        "policy": request.policy,
+    })
+    .to_string();
+    let seen = token.as_ref().and_then(|token| {
+        Some((
+            token,
+            cluster
+                .update_tokens
+                .get(&(association_id.clone(), token.clone()))?,
+        ))
+    });
+    if let Some((token, seen)) = seen {
+        if *seen != fingerprint {
+            return Err(token_mismatch(token).with_cluster(&cluster.name));
+        }
+        tracing::debug!(token, id = %association_id, "idempotent update replayed");
+        return Ok(respond(current));
+    }
+
+    // Absent keeps the old value; "" clears targetRoleArn and policy.
+    let role_arn = request
+        .role_arn
+        .clone()
+        .unwrap_or_else(|| current.role_arn.clone());
+    let disable_session_tags = request
+        .disable_session_tags
+        .unwrap_or(current.disable_session_tags);
+    let target_role_arn = match &request.target_role_arn {
+        None => current.target_role_arn.clone(),
+        Some(value) => Some(value.clone()).filter(|v| !v.is_empty()),
+    };
+    let policy = match &request.policy {
+        None => current.policy.clone(),
+        Some(value) => Some(value.clone()).filter(|v| !v.is_empty()),
+    };
+    if role_arn == current.role_arn
+        && disable_session_tags == current.disable_session_tags
+        && target_role_arn == current.target_role_arn
+        && policy == current.policy
+    {
+        return Err(ApiError::invalid_parameter(
+            "The update request must change at least one of roleArn, targetRoleArn, disableSessionTags or policy.",
+        )
+        .with_cluster(&cluster.name));
+    }
+    if request.role_arn.is_some() {
+        check_role(roles, settings, cluster, &role_arn)?;
+    }
+    if let Some(target) = target_role_arn
+        .as_deref()
+        .filter(|_| request.target_role_arn.is_some())
+    {
+        check_target_role(cluster, target)?;
+    }
+    if request.policy.is_some() || request.disable_session_tags.is_some() {
+        check_policy(cluster, policy.as_deref(), disable_session_tags)?;
+    }
+
+    let association = cluster
+        .association_mut(&association_id)
+        .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;
+    association.role_arn = role_arn;
+    association.disable_session_tags = disable_session_tags;
+    association.target_role_arn = target_role_arn;
+    association.policy = policy;
+    association.modified_at = now_epoch_seconds().max(association.created_at);
+    if let Some(token) = token {
+        cluster
+            .update_tokens
+            .insert((association_id.clone(), token), fingerprint);
+    }
+    let association = cluster
+        .association(&association_id)
+        .expect("updated just now");
+    tracing::debug!(cluster = %cluster_name, id = %association_id, "association updated");
+    Ok(respond(association))
+}
+
+pub(super) async fn delete(
+    State(shared): State<Arc<Shared>>,
+    PathParams((cluster_name, association_id)): PathParams<(String, String)>,
+) -> Result<Response, ApiError> {
+    validate::association_id(&association_id)?;
+    let mut guard = shared.state();
+    let cluster = cluster_mut(&mut guard.clusters, &cluster_name)?;
+    let association = cluster
+        .remove(&association_id)
+        .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;
+    tracing::debug!(cluster = %cluster_name, id = %association_id, "association deleted");
+    Ok(respond(&association))
+}
+
+pub(super) async fn list(
+    State(shared): State<Arc<Shared>>,
+    PathParams(cluster_name): PathParams<String>,
+    query: QueryPairs,
+) -> Result<Response, ApiError> {
+    let max_results = match query.get("maxResults") {
+        None => validate::MAX_RESULTS,
+        Some(text) => match text.parse::<i64>() {
+            Ok(n) if (1..=validate::MAX_RESULTS).contains(&n) => n,
+            _ => {
+                return Err(ApiError::invalid_parameter(format!(
+                    "maxResults must be between 1 and {} (got {text}).",
+                    validate::MAX_RESULTS
+                ))
+                .with_cluster(&cluster_name));
+            }
+        },
+    };
+    let filter = ListFilter {
+        namespace: query.get("namespace").map(str::to_owned),
+        service_account: query.get("serviceAccount").map(str::to_owned),
+    };
+    let mut guard = shared.state();
+    let cluster = cluster_mut(&mut guard.clusters, &cluster_name)?;
+    let after = match query.get("nextToken") {
+        None => None,
+        Some(token) => Some(decode_token(&cluster.name, token).ok_or_else(|| {
+            ApiError::invalid_parameter("The nextToken provided is invalid.")
+                .with_cluster(&cluster_name)
+        })?),
+    };
+    let (page, next) = cluster.page(&filter, after, usize::try_from(max_results).unwrap_or(100));
+    let output = ListAssociationsOutput {
+        associations: page.into_iter().map(AssociationSummary::from).collect(),
+        next_token: next.map(|seq| encode_token(&cluster.name, seq)),
+    };
+    Ok(Json(output).into_response())
+}
+
+/// Opaque list token: the list position continued after, with a check on the cluster name so that
+/// garbage and another cluster's tokens are refused.
+fn encode_token(cluster: &str, seq: u64) -> String {
+    format!("{seq:x}.{:08x}", token_check(cluster, seq))
+}
+
+fn decode_token(cluster: &str, token: &str) -> Option<u64> {
+    let (seq, check) = token.split_once('.')?;
+    let seq = u64::from_str_radix(seq, 16).ok()?;
+    (u32::from_str_radix(check, 16).ok()? == token_check(cluster, seq) && check.len() == 8)
+        .then_some(seq)
+}
+
+/// FNV-1a over the cluster name and position.
+fn token_check(cluster: &str, seq: u64) -> u32 {
+    let mut hash: u32 = 0x811c_9dc5;
+    for byte in cluster.bytes().chain(seq.to_le_bytes()).chain(*b"pia-list") {
+        hash ^= u32::from(byte);
+        hash = hash.wrapping_mul(0x0100_0193);
+    }
+    hash
+}
+
+/// All associations of a cluster, for the in-process API.
+pub(crate) fn snapshot(world: &World, cluster: &str) -> Vec<Association> {
+    world
+        .clusters
+        .get(cluster)
+        .map(|c| c.associations().cloned().collect())
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_tokens_round_trip_and_refuse_garbage() {
+        let token = encode_token("demo", 41);
+        assert_eq!(decode_token("demo", &token), Some(41));
+        assert_eq!(decode_token("other", &token), None);
+        for bad in ["", "41", "29.", "zz.00000000", "29.0000000g", "29.00000000"] {
+            assert_eq!(decode_token("demo", bad), None, "{bad}");
+        }
+    }
+}

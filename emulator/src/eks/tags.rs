@@ -1,0 +1,112 @@
+//! TagResource, UntagResource and ListTagsForResource, for clusters and Pod Identity associations.
+//! Errors here are BadRequestException (400) and NotFoundException (404), as EKS's tagging API has.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+
+use super::error::{ApiError, ErrorKind};
+use super::shapes::{TagResourceRequest, TagsOutput};
+use super::{PathParams, QueryPairs, parse_body, validate};
+use crate::Shared;
+use crate::state::State as World;
+
+/// The tag map of the resource an EKS ARN names.
+fn tags_of<'a>(
+    world: &'a mut World,
+    resource_arn: &str,
+) -> Result<&'a mut BTreeMap<String, String>, ApiError> {
+    let invalid = || ApiError::bad_request(format!("Invalid resource ARN: {resource_arn}"));
+    let not_found = || {
+        ApiError::new(
+            ErrorKind::NotFound,
+            format!("Resource not found: {resource_arn}"),
+        )
+    };
+    let mut parts = resource_arn.splitn(6, ':');
+    let (Some("arn"), Some(partition), Some("eks"), Some(region), Some(account_id), Some(resource)) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return Err(invalid());
+    };
+    let (cluster_name, association_id) = match resource.split('/').collect::<Vec<_>>()[..] {
+        ["cluster", name] if !name.is_empty() => (name, None),
+        ["podidentityassociation", cluster, id] if !cluster.is_empty() && !id.is_empty() => {
+            (cluster, Some(id))
+        }
+        _ => return Err(invalid()),
+    };
+    let cluster = world.clusters.get_mut(cluster_name).ok_or_else(not_found)?;
+    if cluster.partition != partition
+        || cluster.region != region
+        || cluster.account_id != account_id
+    {
+        return Err(not_found());
+    }
+    match association_id {
+        None => Ok(&mut cluster.tags),
+        Some(id) => cluster
+            .association_mut(id)
+            .map(|a| &mut a.tags)
+            .ok_or_else(not_found),
+    }
+}
+
+pub(super) async fn list(
+    State(shared): State<Arc<Shared>>,
+    PathParams(resource_arn): PathParams<String>,
+) -> Result<Response, ApiError> {
+    let mut guard = shared.state();
+    let tags = tags_of(&mut guard, &resource_arn)?;
+    Ok(Json(TagsOutput { tags }).into_response())
+}
+
+pub(super) async fn tag(
+    State(shared): State<Arc<Shared>>,
+    PathParams(resource_arn): PathParams<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let request: TagResourceRequest = parse_body(&body, ErrorKind::BadRequest)?;
+    let new_tags = request.tags.unwrap_or_default();
+    if new_tags.is_empty() {
+        return Err(ApiError::bad_request(
+            "The request must contain at least one tag.",
+        ));
+    }
+    let mut guard = shared.state();
+    let allow_system_tags = guard.settings.allow_system_tags;
+    let tags = tags_of(&mut guard, &resource_arn)?;
+    let mut merged = tags.clone();
+    merged.extend(new_tags);
+    validate::tags(&merged, allow_system_tags, ErrorKind::BadRequest)?;
+    *tags = merged;
+    Ok(Json(serde_json::json!({})).into_response())
+}
+
+pub(super) async fn untag(
+    State(shared): State<Arc<Shared>>,
+    PathParams(resource_arn): PathParams<String>,
+    query: QueryPairs,
+) -> Result<Response, ApiError> {
+    let keys: Vec<&str> = query.all("tagKeys").collect();
+    if keys.is_empty() {
+        return Err(ApiError::bad_request(
+            "The request must name at least one tag key (tagKeys).",
+        ));
+    }
+    let mut guard = shared.state();
+    let tags = tags_of(&mut guard, &resource_arn)?;
+    for key in keys {
+        tags.remove(key);
+    }
+    Ok(Json(serde_json::json!({})).into_response())
+}

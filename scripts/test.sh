@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Runs every test: the Rust workspace (unit, integration against the emulator) and the Python checks that use
+# real boto3 clients against the local services. Safe to run on a fresh machine: it creates .venv itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ ! -x .venv/bin/python ]; then
+    python3 -m venv .venv
+fi
+.venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
+
+cargo test --workspace --locked
+cargo build --locked --bin pia
+PIA_BIN="$PWD/target/debug/pia" .venv/bin/python -m pytest -q tests/python
