@@ -11,12 +11,35 @@ pub enum LogStyle {
     Terminal,
 }
 
+/// Crates whose verbose events may carry credentials or tokens.
+const SDK_TARGETS: &[&str] = &[
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http_client",
+    "aws_sigv4",
+    "aws_config",
+    "aws_credential_types",
+    "aws_runtime",
+    "aws_sdk_eks",
+    "hyper",
+    "hyper_util",
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+];
+
 pub fn init(style: LogStyle) {
     let default_level = match style {
         LogStyle::Lambda => std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|level| level.to_lowercase()).unwrap_or_else(|_| "info".into()),
         LogStyle::Terminal => "warn".into(),
     };
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
+    // The AWS SDK's debug and trace events print the caller's identity (access key id) and request details: they
+    // stay off whatever level is asked for, so that no credential can reach a log line.
+    for target in SDK_TARGETS {
+        if let Ok(directive) = format!("{target}=info").parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     let _ = match style {
         LogStyle::Lambda => builder.json().without_time().try_init(),

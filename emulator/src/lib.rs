@@ -17,6 +17,7 @@
 pub mod config;
 pub mod eks;
 pub mod faults;
+pub mod lambda_runtime_api;
 mod server;
 pub mod state;
 

@@ -82,7 +82,7 @@ impl RoleRegistry {
 /// principal `pods.eks.amazonaws.com`.
 ///
 /// Deliberately small: a proper IAM policy evaluator replaces it later. The document may be given as a
-/// JSON value or as a JSON string (as IAM returns it, possibly URL-encoded is *not* handled).
+/// JSON value or as a JSON string (URL-encoded documents, as IAM returns them, are not decoded).
 pub fn trust_policy_allows_pod_identity(policy: &Value) -> bool {
     let parsed;
     let policy = match policy {
@@ -512,8 +512,7 @@ mod tests {
         assert_eq!(all.len(), 25);
         assert_eq!(all[0], "ns0/sa0");
         assert_eq!(all[24], "ns0/sa0");
-        // the 25th has the same identity as the 1st only because this test does not enforce uniqueness
-        // through the index; the order is creation order.
+        // Creation order (this test repeats identities, which EKS's rules, enforced in `eks`, would refuse).
         assert_eq!(all[5], "ns2/sa1");
 
         let ns1 = collect(

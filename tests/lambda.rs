@@ -1,0 +1,63 @@
+//! The real `bootstrap` binary, run as Lambda runs it: a Runtime API on loopback feeds it HandlerRequests.
+
+mod common;
+
+use std::process::Stdio;
+
+use common::*;
+use pia_emulator::lambda_runtime_api::{InvocationOutcome, LambdaRuntimeApi};
+use serde_json::{json, Value};
+use tokio::io::AsyncReadExt;
+
+async fn invoke(runtime: &LambdaRuntimeApi, request: &Value) -> Value {
+    match runtime.invoke(request.to_string()).await.expect("the function answers") {
+        InvocationOutcome::Response(body) => serde_json::from_slice(&body).expect("a JSON ProgressEvent"),
+        InvocationOutcome::Error(body) => panic!("a Lambda error reached the caller: {}", String::from_utf8_lossy(&body)),
+    }
+}
+
+#[tokio::test]
+async fn bootstrap_serves_handler_requests_and_logs_no_secret() {
+    let world = World::start().await;
+    let runtime = LambdaRuntimeApi::start().await.unwrap();
+    let mut bootstrap = tokio::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "TypeFunction")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/TypeFunction")
+        .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+        .env("AWS_LAMBDA_LOG_LEVEL", "DEBUG")
+        .env("RUST_LOG", "trace")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ENDPOINT_URL_EKS", world.emulator.endpoint())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("bootstrap starts");
+
+    let created = invoke(&runtime, &request("CREATE", desired())).await;
+    assert_eq!(created["status"], "SUCCESS", "{created}");
+    let model = created["resourceModel"].clone();
+    let read = invoke(&runtime, &request("READ", json!({"AssociationArn": model["AssociationArn"]}))).await;
+    assert_eq!(read["resourceModel"], model);
+    let garbage = invoke(&runtime, &json!({"what": "ever"})).await;
+    assert_eq!(garbage["errorCode"], "InvalidRequest", "{garbage}");
+    let deleted = invoke(&runtime, &request("DELETE", model)).await;
+    assert_eq!(deleted, json!({"status": "SUCCESS"}));
+    assert!(runtime.init_errors().is_empty());
+
+    bootstrap.start_kill().unwrap();
+    let mut logs = String::new();
+    bootstrap.stdout.take().unwrap().read_to_string(&mut logs).await.unwrap();
+    bootstrap.stderr.take().unwrap().read_to_string(&mut logs).await.unwrap();
+    assert!(logs.contains("\"action\":\"CREATE\""), "structured logs expected: {logs}");
+    let request = request("CREATE", desired());
+    let credentials = &request["requestData"]["callerCredentials"];
+    for secret in ["accessKeyId", "secretAccessKey", "sessionToken"] {
+        let value = credentials[secret].as_str().unwrap();
+        assert!(!logs.contains(value), "{secret} leaked into the logs: {}", logs.lines().filter(|l| l.contains(value)).collect::<Vec<_>>().join("\n"));
+    }
+}
