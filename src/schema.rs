@@ -70,16 +70,13 @@ impl ModelValidator {
     }
 
     fn describe(&self, error: &jsonschema::ValidationError<'_>) -> String {
+        // A failed cross-property rule (under a top-level combiner): its `$comment` states the rule.
         let schema_path = error.schema_path().as_str();
-        // A failed cross-property rule: say which alternatives would satisfy it, from their descriptions.
-        if let Some(keyword) = ["/anyOf", "/oneOf"].into_iter().find(|keyword| schema_path == *keyword) {
-            let alternatives: Vec<&str> = self.schema[&keyword[1..]]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(|branch| branch["description"].as_str())
-                .collect();
-            return format!("one of these must hold: {}", alternatives.join(", or "));
+        let mut segments = schema_path.split('/').skip(1);
+        if let (Some(combiner @ ("allOf" | "anyOf" | "oneOf")), Some(index)) = (segments.next(), segments.next()) {
+            if let Some(rule) = self.schema[combiner][index.parse::<usize>().unwrap_or(usize::MAX)]["$comment"].as_str() {
+                return rule.to_owned();
+            }
         }
         let property = error.instance_path().as_str().trim_start_matches('/').replace('/', ".");
         let what = if property.is_empty() { "the model".to_owned() } else { format!("property {property}") };
@@ -161,7 +158,7 @@ mod tests {
         let mut model = valid();
         model["Policy"] = json!("{\"Version\":\"2012-10-17\",\"Statement\":[]}");
         let message = validator.validate(&model).unwrap_err().0;
-        assert!(message.contains("Policy is absent, or DisableSessionTags is true"), "{message}");
+        assert!(message.contains("Policy requires DisableSessionTags: true"), "{message}");
         model["DisableSessionTags"] = json!(false);
         assert!(validator.validate(&model).is_err());
         model["DisableSessionTags"] = json!(true);

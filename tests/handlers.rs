@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use pia_emulator::{EmulatorConfig, Fault};
+use pia_emulator::{EmulatorConfig, ErrorKind, Fault};
 use serde_json::{json, Value};
 
 // ---- Create ------------------------------------------------------------------------------------------------
@@ -116,7 +116,7 @@ async fn schema_violations_are_invalid_request_naming_the_property_with_no_call(
     let world = World::start().await;
     let cases = [
         (json!({"RoleArn": "arn:aws:iam::111122223333:user/bob"}), "RoleArn"),
-        (json!({"Policy": "{}"}), "DisableSessionTags is true"),
+        (json!({"Policy": "{}"}), "Policy requires DisableSessionTags: true"),
         (json!({"Tags": (0..51).map(|i| json!({"Key": format!("k{i}"), "Value": "v"})).collect::<Vec<_>>()}), "Tags"),
         (json!({"Namespace": 5}), "Namespace"),
         (json!({"Colour": "blue"}), "Colour"),
@@ -477,6 +477,32 @@ async fn an_unreachable_endpoint_is_network_failure() {
     let arn = "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg";
     let event = serde_json::to_value(provider.invoke(request("READ", json!({"AssociationArn": arn})).to_string().as_bytes()).await).unwrap();
     assert_eq!(event["errorCode"], "NetworkFailure", "{event}");
+}
+
+#[tokio::test]
+async fn access_denied_is_access_denied_and_denied_tagging_is_unauthorized_tagging() {
+    let world = World::start().await;
+    world.emulator.inject("CreatePodIdentityAssociation", Fault::Error(ErrorKind::AccessDenied), 1);
+    let event = world.invoke(&request("CREATE", desired())).await;
+    assert_eq!(event["errorCode"], "AccessDenied", "{event}");
+
+    let created = world.create(desired()).await;
+    let mut wanted = created.clone();
+    wanted["Tags"] = json!([{"Key": "team", "Value": "other"}]);
+    world.emulator.inject("TagResource", Fault::Error(ErrorKind::AccessDenied), 1);
+    let event = world.invoke(&update_request(wanted, created)).await;
+    assert_eq!(event["errorCode"], "UnauthorizedTaggingOperation", "{event}");
+}
+
+#[tokio::test]
+async fn a_conflict_on_update_is_resource_conflict() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let mut wanted = created.clone();
+    wanted["RoleArn"] = json!(ROLE_2);
+    world.emulator.inject("UpdatePodIdentityAssociation", Fault::Error(ErrorKind::ResourceInUse), 1);
+    let event = world.invoke(&update_request(wanted, created)).await;
+    assert_eq!(event["errorCode"], "ResourceConflict", "{event}");
 }
 
 // ---- Protocol ----------------------------------------------------------------------------------------------

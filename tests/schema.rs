@@ -24,6 +24,9 @@ impl Retrieve for MetaSchemaFiles {
             "https://schema.cloudformation.us-east-1.amazonaws.com/base.definition.schema.v1.json" => {
                 include_str!("../schema/meta-schema/base.definition.schema.v1.json")
             }
+            "https://schema.cloudformation.us-east-1.amazonaws.com/provider.configuration.definition.schema.v1.json" => {
+                include_str!("../schema/meta-schema/provider.configuration.definition.schema.v1.json")
+            }
             other => return Err(format!("no offline copy of {other}").into()),
         };
         Ok(serde_json::from_str(text)?)
