@@ -12,8 +12,10 @@ pub mod eks_client;
 pub mod invoke_server;
 pub mod lambda;
 pub mod logging;
+pub mod package;
 pub mod protocol;
 pub mod provider;
+pub mod registration;
 pub mod schema;
 
 pub use provider::Provider;

@@ -91,6 +91,17 @@ async fn a_duplicate_create_is_already_exists_naming_the_existing_association() 
 }
 
 #[tokio::test]
+async fn create_after_delete_makes_a_new_association() {
+    let world = World::start().await;
+    let first = world.create(desired()).await;
+    assert_eq!(world.invoke(&request("DELETE", first.clone())).await["status"], "SUCCESS");
+    let second = world.create(desired()).await;
+    assert_ne!(second["AssociationArn"], first["AssociationArn"], "a new primary identifier");
+    assert_eq!(world.invoke(&request("READ", second.clone())).await["resourceModel"], second);
+    assert_eq!(world.invoke(&request("READ", first)).await["errorCode"], "NotFound");
+}
+
+#[tokio::test]
 async fn create_in_a_missing_cluster_is_invalid_request() {
     let world = World::start().await;
     let mut input = desired();

@@ -41,6 +41,43 @@ enum Command {
         #[arg(long, env = "PIA_EKS_ENDPOINT")]
         endpoint_url: Option<String>,
     },
+    /// Build the submission package (schema.json, .rpdk-config, inputs/, handler.zip) for a private registration.
+    Package {
+        /// The name to register under; `AWS::` is reserved, e.g. Acme::EKS::PodIdentityAssociation.
+        #[arg(long)]
+        type_name: String,
+        /// The `bootstrap` built for provided.al2023.
+        #[arg(long, default_value = "target/x86_64-unknown-linux-musl/release/bootstrap")]
+        bootstrap: PathBuf,
+        /// Where to write the package; defaults to <type-name-hyphenated>.zip.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+    },
+    /// Register the type privately (RegisterType, wait for DescribeTypeRegistration, SetTypeDefaultVersion).
+    Register {
+        /// The name to register under; `AWS::` is reserved, e.g. Acme::EKS::PodIdentityAssociation.
+        #[arg(long)]
+        type_name: String,
+        /// The uploaded package (`pia package`, then e.g. `aws s3 cp`): s3://bucket/key.
+        #[arg(long)]
+        package_url: String,
+        /// The role CloudFormation assumes to run the handlers (see the schema's handler permissions).
+        #[arg(long)]
+        execution_role_arn: Option<String>,
+        #[arg(long, requires = "log_role_arn")]
+        log_group_name: Option<String>,
+        #[arg(long, requires = "log_group_name")]
+        log_role_arn: Option<String>,
+        /// Keep the current default version.
+        #[arg(long)]
+        no_set_default: bool,
+        /// CloudFormation endpoint to call instead of AWS (AWS_ENDPOINT_URL_CLOUDFORMATION is honoured too).
+        #[arg(long)]
+        endpoint_url: Option<String>,
+        /// Seconds between DescribeTypeRegistration calls.
+        #[arg(long, default_value_t = 5)]
+        poll_seconds: u64,
+    },
     /// Run the emulated EKS association API on 127.0.0.1 until interrupted.
     Emulator {
         /// Port to listen on; 0 picks a free one.
@@ -102,6 +139,52 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             tokio::select! {
                 served = serve => served.map_err(|e| CliError::Start(e.to_string()))?,
                 _ = tokio::signal::ctrl_c() => {}
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Package { type_name, bootstrap, output } => {
+            let type_name = crate::package::registration_type_name(Some(&type_name)).map_err(|e| CliError::Config(e.to_string()))?;
+            let package = crate::package::build(std::path::Path::new("."), &type_name, &bootstrap)
+                .map_err(|e| CliError::Config(e.to_string()))?;
+            let output = output.unwrap_or_else(|| PathBuf::from(format!("{}.zip", crate::package::hyphenated(&type_name))));
+            std::fs::write(&output, &package).map_err(|source| CliError::Read { what: output.display().to_string(), source })?;
+            println!("{} ({} bytes) for {type_name}", output.display(), package.len());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Register {
+            type_name,
+            package_url,
+            execution_role_arn,
+            log_group_name,
+            log_role_arn,
+            no_set_default,
+            endpoint_url,
+            poll_seconds,
+        } => {
+            let type_name = crate::package::registration_type_name(Some(&type_name)).map_err(|e| CliError::Config(e.to_string()))?;
+            let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+            if let Some(url) = endpoint_url {
+                loader = loader.endpoint_url(url);
+            }
+            let client = aws_sdk_cloudformation::Client::new(&loader.load().await);
+            let registration = crate::registration::Registration {
+                type_name,
+                package_url,
+                execution_role_arn,
+                log_group_name,
+                log_role_arn,
+                set_default: !no_set_default,
+            };
+            let polling = crate::registration::Polling {
+                interval: std::time::Duration::from_secs(poll_seconds),
+                ..Default::default()
+            };
+            let registered = crate::registration::register(&client, &registration, polling)
+                .await
+                .map_err(|e| CliError::Config(e.to_string()))?;
+            println!("registered {}", registered.type_version_arn);
+            if registered.is_default {
+                println!("default version set");
             }
             Ok(ExitCode::SUCCESS)
         }
