@@ -516,13 +516,48 @@ async fn a_conflict_on_update_is_resource_conflict() {
     assert_eq!(event["errorCode"], "ResourceConflict", "{event}");
 }
 
+#[tokio::test]
+async fn the_callers_session_credentials_sign_the_eks_calls() {
+    let world = World::start().await;
+    let session = world.emulator.issue_session_credentials(
+        "arn:aws:iam::111122223333:role/cloudformation-handler",
+        "cfn-session",
+        Default::default(),
+        std::time::Duration::from_secs(900),
+    );
+    let mut create = request("CREATE", desired());
+    create["requestData"]["callerCredentials"] = json!({
+        "accessKeyId": session.access_key_id,
+        "secretAccessKey": session.secret_access_key,
+        "sessionToken": session.session_token,
+    });
+    let event = world.invoke(&create).await;
+    assert_eq!(event["status"], "SUCCESS", "{event}");
+}
+
+#[tokio::test]
+async fn wrong_or_unknown_caller_credentials_are_invalid_credentials() {
+    let world = World::start().await;
+    for credentials in [
+        json!({"accessKeyId": pia_emulator::DEFAULT_ACCESS_KEY_ID, "secretAccessKey": "not-the-secret"}),
+        json!({"accessKeyId": "AKIAUNKNOWNKEY000000", "secretAccessKey": "whatever"}),
+        json!({"accessKeyId": pia_emulator::DEFAULT_ACCESS_KEY_ID, "secretAccessKey": pia_emulator::DEFAULT_SECRET_ACCESS_KEY, "sessionToken": "forged"}),
+    ] {
+        let mut read = request("READ", json!({"AssociationArn": "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg"}));
+        read["requestData"]["callerCredentials"] = credentials.clone();
+        let (event, made) = world.invoke_counting(&read).await;
+        assert_eq!(event["errorCode"], "InvalidCredentials", "{credentials}: {event}");
+        assert_eq!(made, calls(&[("DescribePodIdentityAssociation", 1)]), "not retried");
+    }
+}
+
 // ---- Protocol ----------------------------------------------------------------------------------------------
 
 #[tokio::test]
 async fn the_test_entrypoint_shape_drives_the_same_handlers() {
     let world = World::start().await;
     let request = json!({
-        "credentials": {"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "secret"},
+        "credentials": {"accessKeyId": pia_emulator::DEFAULT_ACCESS_KEY_ID, "secretAccessKey": pia_emulator::DEFAULT_SECRET_ACCESS_KEY},
         "action": "CREATE",
         "request": {"clientRequestToken": "t-1", "desiredResourceState": desired(), "region": "us-east-1",
                     "desiredResourceTags": {"stack": "x"}, "logicalResourceIdentifier": "A"},
@@ -560,7 +595,13 @@ async fn sdk_client(world: &World) -> aws_sdk_eks::Client {
         .behavior_version_latest()
         .region(aws_sdk_eks::config::Region::new("us-east-1"))
         .endpoint_url(world.emulator.endpoint())
-        .credentials_provider(aws_credential_types::Credentials::new("AKIAIOSFODNN7EXAMPLE", "secret", None, None, "test"))
+        .credentials_provider(aws_credential_types::Credentials::new(
+            pia_emulator::DEFAULT_ACCESS_KEY_ID,
+            pia_emulator::DEFAULT_SECRET_ACCESS_KEY,
+            None,
+            None,
+            "test",
+        ))
         .build();
     aws_sdk_eks::Client::from_conf(config)
 }

@@ -9,7 +9,11 @@ use pia_emulator::lambda_runtime_api::{InvocationOutcome, LambdaRuntimeApi};
 use serde_json::{json, Value};
 use tokio::io::AsyncReadExt;
 
-async fn invoke(runtime: &LambdaRuntimeApi, request: &Value) -> Value {
+async fn invoke(runtime: &LambdaRuntimeApi, credentials: &Value, request: &Value) -> Value {
+    let mut request = request.clone();
+    if request.get("requestData").is_some() {
+        request["requestData"]["callerCredentials"] = credentials.clone();
+    }
     match runtime.invoke(request.to_string()).await.expect("the function answers") {
         InvocationOutcome::Response(body) => serde_json::from_slice(&body).expect("a JSON ProgressEvent"),
         InvocationOutcome::Error(body) => panic!("a Lambda error reached the caller: {}", String::from_utf8_lossy(&body)),
@@ -38,14 +42,26 @@ async fn bootstrap_serves_handler_requests_and_logs_no_secret() {
         .spawn()
         .expect("bootstrap starts");
 
-    let created = invoke(&runtime, &request("CREATE", desired())).await;
+    // CloudFormation passes temporary credentials of the caller: a session with a token.
+    let session = world.emulator.issue_session_credentials(
+        "arn:aws:iam::111122223333:role/cloudformation-handler",
+        "cfn",
+        Default::default(),
+        std::time::Duration::from_secs(900),
+    );
+    let credentials = json!({
+        "accessKeyId": session.access_key_id,
+        "secretAccessKey": session.secret_access_key,
+        "sessionToken": session.session_token,
+    });
+    let created = invoke(&runtime, &credentials, &request("CREATE", desired())).await;
     assert_eq!(created["status"], "SUCCESS", "{created}");
     let model = created["resourceModel"].clone();
-    let read = invoke(&runtime, &request("READ", json!({"AssociationArn": model["AssociationArn"]}))).await;
+    let read = invoke(&runtime, &credentials, &request("READ", json!({"AssociationArn": model["AssociationArn"]}))).await;
     assert_eq!(read["resourceModel"], model);
-    let garbage = invoke(&runtime, &json!({"what": "ever"})).await;
+    let garbage = invoke(&runtime, &credentials, &json!({"what": "ever"})).await;
     assert_eq!(garbage["errorCode"], "InvalidRequest", "{garbage}");
-    let deleted = invoke(&runtime, &request("DELETE", model)).await;
+    let deleted = invoke(&runtime, &credentials, &request("DELETE", model)).await;
     assert_eq!(deleted, json!({"status": "SUCCESS"}));
     assert!(runtime.init_errors().is_empty());
 
@@ -54,8 +70,6 @@ async fn bootstrap_serves_handler_requests_and_logs_no_secret() {
     bootstrap.stdout.take().unwrap().read_to_string(&mut logs).await.unwrap();
     bootstrap.stderr.take().unwrap().read_to_string(&mut logs).await.unwrap();
     assert!(logs.contains("\"action\":\"CREATE\""), "structured logs expected: {logs}");
-    let request = request("CREATE", desired());
-    let credentials = &request["requestData"]["callerCredentials"];
     for secret in ["accessKeyId", "secretAccessKey", "sessionToken"] {
         let value = credentials[secret].as_str().unwrap();
         assert!(!logs.contains(value), "{secret} leaked into the logs: {}", logs.lines().filter(|l| l.contains(value)).collect::<Vec<_>>().join("\n"));

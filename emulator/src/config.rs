@@ -1,4 +1,5 @@
-//! Emulator configuration: which clusters exist, which IAM roles are known, and the behaviour switches.
+//! Emulator configuration: which clusters exist, which IAM roles and access keys are known, and the
+//! behaviour switches.
 //!
 //! Every field has a default, so a JSON config file only needs to name what it changes.
 
@@ -17,6 +18,19 @@ pub const DEFAULT_CLUSTER: &str = "demo";
 pub const DEFAULT_MAX_ASSOCIATIONS_PER_CLUSTER: usize = 5000;
 /// The service principal that a pod identity role must trust.
 pub const POD_IDENTITY_PRINCIPAL: &str = "pods.eks.amazonaws.com";
+/// The access key of the default config's IAM user `admin` in [`DEFAULT_ACCOUNT_ID`] (AWS's documentation
+/// example key). Sign requests with it and [`DEFAULT_SECRET_ACCESS_KEY`], without a session token.
+pub const DEFAULT_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
+/// The secret of [`DEFAULT_ACCESS_KEY_ID`].
+pub const DEFAULT_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+/// The user name of [`DEFAULT_ACCESS_KEY_ID`].
+pub const DEFAULT_USER_NAME: &str = "admin";
+/// The access key of the default config's IAM user for the Pod Identity Agent (standing in for the node role).
+pub const NODE_ACCESS_KEY_ID: &str = "AKIAEMULATORNODE0001";
+/// The secret of [`NODE_ACCESS_KEY_ID`].
+pub const NODE_SECRET_ACCESS_KEY: &str = "EmulatorNodeSecretKey/000000000000000001";
+/// The user name of [`NODE_ACCESS_KEY_ID`].
+pub const NODE_USER_NAME: &str = "eks-pod-identity-agent";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -33,6 +47,13 @@ pub struct EmulatorConfig {
     pub roles: Vec<RoleConfig>,
     /// Accept tag keys and values that begin with `aws:` (EKS rejects them).
     pub allow_system_tags: bool,
+    /// Long-term access keys of IAM users. Replaces the default keys when given.
+    pub access_keys: Vec<AccessKeyConfig>,
+    /// Check the SigV4 signature of every EKS, EKS Auth, IAM and STS request, as AWS does.
+    pub verify_signatures: bool,
+    /// Where to keep the world (clusters, associations, roles, issued keys) across runs: loaded at start
+    /// if the file exists (then it replaces `clusters` and `roles`), rewritten after every change.
+    pub state_file: Option<std::path::PathBuf>,
 }
 
 impl Default for EmulatorConfig {
@@ -51,6 +72,44 @@ impl Default for EmulatorConfig {
                 )),
             ],
             allow_system_tags: false,
+            access_keys: vec![
+                AccessKeyConfig::new(
+                    DEFAULT_ACCESS_KEY_ID,
+                    DEFAULT_SECRET_ACCESS_KEY,
+                    DEFAULT_USER_NAME,
+                ),
+                AccessKeyConfig::new(NODE_ACCESS_KEY_ID, NODE_SECRET_ACCESS_KEY, NODE_USER_NAME),
+            ],
+            verify_signatures: true,
+            state_file: None,
+        }
+    }
+}
+
+/// A long-term access key of an IAM user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessKeyConfig {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    #[serde(default = "default_account_id")]
+    pub account_id: String,
+    #[serde(default = "default_user_name")]
+    pub user_name: String,
+}
+
+impl AccessKeyConfig {
+    /// A key of a user in the default account.
+    pub fn new(
+        access_key_id: impl Into<String>,
+        secret_access_key: impl Into<String>,
+        user_name: impl Into<String>,
+    ) -> Self {
+        Self {
+            access_key_id: access_key_id.into(),
+            secret_access_key: secret_access_key.into(),
+            account_id: default_account_id(),
+            user_name: user_name.into(),
         }
     }
 }
@@ -65,6 +124,14 @@ pub struct ClusterConfig {
     pub region: String,
     #[serde(default = "default_partition")]
     pub partition: String,
+    /// The cluster's OIDC issuer URL (the `iss` of its service-account tokens); `None`:
+    /// `https://oidc.eks.{region}.amazonaws.com/id/{32 hex}`, new at every start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oidc_issuer: Option<String>,
+    /// The cluster's service-account signing key, RSA (2048 bits or more), PEM (PKCS#1 or PKCS#8);
+    /// `None`: a new key, generated when the cluster first signs or verifies a token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signing_key_pem: Option<String>,
 }
 
 impl ClusterConfig {
@@ -75,6 +142,8 @@ impl ClusterConfig {
             account_id: default_account_id(),
             region: default_region(),
             partition: default_partition(),
+            oidc_issuer: None,
+            signing_key_pem: None,
         }
     }
 }
@@ -115,6 +184,10 @@ fn default_account_id() -> String {
     DEFAULT_ACCOUNT_ID.to_owned()
 }
 
+fn default_user_name() -> String {
+    DEFAULT_USER_NAME.to_owned()
+}
+
 fn default_region() -> String {
     DEFAULT_REGION.to_owned()
 }
@@ -134,6 +207,28 @@ mod tests {
         assert_eq!(config.clusters[0].name, "demo");
         assert_eq!(config.roles.len(), 2);
         assert!(config.check_roles);
+        assert!(config.verify_signatures);
+        assert_eq!(config.access_keys[0].access_key_id, DEFAULT_ACCESS_KEY_ID);
+        assert_eq!(config.state_file, None);
+    }
+
+    #[test]
+    fn access_keys_default_to_the_default_account_and_user() {
+        let config: EmulatorConfig = serde_json::from_value(json!({
+            "access_keys": [{"access_key_id": "AKIAOTHER", "secret_access_key": "s"}],
+            "verify_signatures": false,
+            "state_file": "/tmp/x.json",
+        }))
+        .unwrap();
+        assert_eq!(
+            config.access_keys,
+            vec![AccessKeyConfig::new("AKIAOTHER", "s", "admin")]
+        );
+        assert!(!config.verify_signatures);
+        assert_eq!(
+            config.state_file.as_deref(),
+            Some(std::path::Path::new("/tmp/x.json"))
+        );
     }
 
     #[test]

@@ -160,15 +160,22 @@ impl FaultInjector {
     }
 }
 
-/// Requests received, per operation name.
+/// Requests received, per operation name, and the operation names in arrival order.
 #[derive(Debug, Default)]
 pub struct CallCounter {
     counts: BTreeMap<String, u64>,
+    log: Vec<String>,
 }
 
 impl CallCounter {
     pub fn record(&mut self, operation: &str) {
         *self.counts.entry(operation.to_owned()).or_default() += 1;
+        self.log.push(operation.to_owned());
+    }
+
+    /// Operation names in arrival order.
+    pub fn log(&self) -> Vec<String> {
+        self.log.clone()
     }
 
     pub fn get(&self, operation: &str) -> u64 {
@@ -181,6 +188,7 @@ impl CallCounter {
 
     pub fn reset(&mut self) {
         self.counts.clear();
+        self.log.clear();
     }
 }
 
@@ -201,6 +209,19 @@ mod tests {
         assert_eq!(faults.next_fault("Op"), Some(Fault::Throttle));
         assert_eq!(faults.next_fault("Op"), Some(Fault::DropAfterApply));
         assert_eq!(faults.next_fault("Op"), None);
+    }
+
+    #[test]
+    fn the_call_log_keeps_arrival_order_until_reset() {
+        let mut calls = CallCounter::default();
+        for op in ["B", "A", "B"] {
+            calls.record(op);
+        }
+        assert_eq!(calls.log(), ["B", "A", "B"]);
+        assert_eq!(calls.get("B"), 2);
+        calls.reset();
+        assert!(calls.log().is_empty());
+        assert_eq!(calls.get("B"), 0);
     }
 
     #[test]

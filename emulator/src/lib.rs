@@ -1,8 +1,12 @@
 //! An emulated EKS Pod Identity world on loopback, for tests and local runs.
 //!
-//! So far: the EKS control plane API for Pod Identity associations (and tagging, DescribeCluster),
-//! speaking EKS's rest-json wire protocol so that the unmodified `aws-sdk-eks` client works against
-//! it, with a registry of IAM roles, call counting and fault injection.
+//! On one port ([`Emulator::endpoint`], for `AWS_ENDPOINT_URL`): the EKS control plane API for Pod
+//! Identity associations (and tagging, DescribeCluster), IAM roles, STS GetCallerIdentity and
+//! AssumeRole, and EKS Auth, each speaking its service's wire protocol so that unmodified AWS SDK
+//! clients work against it. Requests must be SigV4-signed with a known access key (by default
+//! [`config::DEFAULT_ACCESS_KEY_ID`] / [`config::DEFAULT_SECRET_ACCESS_KEY`], no session token), as AWS
+//! checks them. Calls are counted and logged, faults can be injected per operation, and the world can
+//! be kept in a state file across runs.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), pia_emulator::EmulatorError> {
@@ -14,25 +18,44 @@
 //! The server runs in a tokio task; it stops on [`Emulator::shutdown`] or when the last [`Emulator`]
 //! handle is dropped.
 
+pub mod agent;
+pub mod cloudformation;
 pub mod config;
+pub mod dispatch;
 pub mod eks;
+pub mod eks_auth;
 pub mod faults;
+pub mod iam;
+pub mod identity;
 pub mod lambda_runtime_api;
+mod persist;
+mod query;
 mod server;
+mod sigv4;
 pub mod state;
+mod sts;
+pub mod tokens;
+pub mod trust;
+pub mod webhook;
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-pub use config::{ClusterConfig, EmulatorConfig, RoleConfig, pod_identity_trust_policy};
+pub use config::{
+    AccessKeyConfig, ClusterConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY,
+    EmulatorConfig, RoleConfig, pod_identity_trust_policy,
+};
 pub use eks::ErrorKind;
 pub use eks::{CROSS_ACCOUNT_PASS_ROLE, ROLE_DOES_NOT_EXIST, TRUST_POLICY_INVALID};
 pub use faults::{ChaosConfig, Fault};
-pub use state::{Association, AssociationSummary};
+pub use identity::{CallerIdentity, IssuedCredentials};
+pub use state::{Association, AssociationSummary, Role};
 
 #[derive(Debug, thiserror::Error)]
 pub enum EmulatorError {
@@ -44,6 +67,8 @@ pub enum EmulatorError {
     },
     #[error("invalid emulator config: {0}")]
     InvalidConfig(String),
+    #[error("cannot use the state file {path}: {message}")]
+    StateFile { path: PathBuf, message: String },
 }
 
 /// What the server's handlers share.
@@ -51,6 +76,10 @@ pub(crate) struct Shared {
     state: Mutex<state::State>,
     faults: Mutex<faults::FaultInjector>,
     calls: Mutex<faults::CallCounter>,
+    /// Where the world is saved after each change, if anywhere.
+    state_file: Option<PathBuf>,
+    /// Orders state file writes, so that the last change is the one on disk.
+    persist_lock: Mutex<()>,
 }
 
 /// Locks, ignoring poisoning: a panicking handler leaves data that is still consistent enough for an
@@ -72,6 +101,78 @@ impl Shared {
 
     pub(crate) fn calls(&self) -> MutexGuard<'_, faults::CallCounter> {
         lock(&self.calls)
+    }
+
+    /// Issues temporary credentials for a session of `role_arn` (EKS Auth's AssumeRoleForPodIdentity).
+    /// All `session_tags` are transitive (as EKS Pod Identity's are). The role need not be known to
+    /// IAM; its unique id comes from the registry when it is.
+    pub(crate) fn issue_role_session(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        session_tags: BTreeMap<String, String>,
+        duration: Duration,
+    ) -> IssuedCredentials {
+        let issued = {
+            let mut state = self.state();
+            let role_id = state.roles.get(role_arn).map_or_else(
+                || identity::stable_role_id(role_arn),
+                |role| role.role_id.clone(),
+            );
+            let transitive_tag_keys: BTreeSet<String> = session_tags.keys().cloned().collect();
+            state.identities.issue_session(identity::SessionRequest {
+                role_arn,
+                role_id: &role_id,
+                session_name,
+                session_tags,
+                transitive_tag_keys,
+                duration,
+            })
+        };
+        self.persist();
+        issued
+    }
+
+    /// The secret, the session token (session keys only) and the owner of an access key; `None` for
+    /// an unknown key or expired session credentials.
+    #[allow(dead_code)] // For the Pod Identity side (agent, EKS Auth); SigV4 checks use the registry.
+    pub(crate) fn authenticate(
+        &self,
+        access_key_id: &str,
+    ) -> Option<(String, Option<String>, CallerIdentity)> {
+        let state = self.state();
+        let key = state.identities.get(access_key_id)?;
+        if let identity::Key::Session(session) = key
+            && session.expired(std::time::SystemTime::now())
+        {
+            return None;
+        }
+        Some((
+            key.secret_access_key().to_owned(),
+            key.session_token().map(str::to_owned),
+            key.identity(),
+        ))
+    }
+
+    /// Writes the world to the state file (if there is one), atomically; errors are logged.
+    pub(crate) fn persist(&self) {
+        let Some(path) = &self.state_file else {
+            return;
+        };
+        let _order = lock(&self.persist_lock);
+        let bytes = persist::save(&self.state());
+        if let Err(error) = persist::write_atomically(path, &bytes) {
+            tracing::warn!(path = %path.display(), %error, "cannot write the state file");
+        }
+    }
+
+    /// [`Shared::persist`] off the async threads; returns when the file is written.
+    pub(crate) async fn persist_async(self: &Arc<Self>) {
+        if self.state_file.is_none() {
+            return;
+        }
+        let shared = self.clone();
+        let _ = tokio::task::spawn_blocking(move || shared.persist()).await;
     }
 }
 
@@ -106,13 +207,44 @@ impl Emulator {
         let addr = listener
             .local_addr()
             .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let mut world = state::State::new(&config);
+        if let Some(path) = &config.state_file {
+            match std::fs::read(path) {
+                Ok(bytes) => persist::load(&mut world, &bytes).map_err(|message| {
+                    EmulatorError::StateFile {
+                        path: path.clone(),
+                        message,
+                    }
+                })?,
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    return Err(EmulatorError::StateFile {
+                        path: path.clone(),
+                        message: error.to_string(),
+                    });
+                }
+            }
+        }
         let shared = Arc::new(Shared {
-            state: Mutex::new(state::State::new(&config)),
+            state: Mutex::new(world),
             faults: Mutex::new(faults::FaultInjector::default()),
             calls: Mutex::new(faults::CallCounter::default()),
+            state_file: config.state_file.clone(),
+            persist_lock: Mutex::new(()),
         });
+        if let Some(path) = &config.state_file {
+            let bytes = persist::save(&shared.state());
+            persist::write_atomically(path, &bytes).map_err(|error| EmulatorError::StateFile {
+                path: path.clone(),
+                message: error.to_string(),
+            })?;
+        }
         let (shutdown, stop) = watch::channel(false);
-        tokio::spawn(server::serve(listener, eks::router(shared.clone()), stop));
+        tokio::spawn(server::serve(
+            listener,
+            dispatch::router(shared.clone()),
+            stop,
+        ));
         tracing::debug!(%addr, "emulator listening");
         Ok(Emulator {
             inner: Arc::new(Inner {
@@ -123,7 +255,8 @@ impl Emulator {
         })
     }
 
-    /// `http://127.0.0.1:PORT`, for the SDK's `endpoint_url`.
+    /// `http://127.0.0.1:PORT`, for the SDK's `endpoint_url` (or `AWS_ENDPOINT_URL`): EKS, EKS Auth, IAM
+    /// and STS all answer there.
     pub fn endpoint(&self) -> String {
         format!("http://{}", self.inner.addr)
     }
@@ -132,14 +265,22 @@ impl Emulator {
         self.inner.addr
     }
 
-    /// Adds or replaces a role in the emulated IAM.
+    /// Adds a role to the emulated IAM, or replaces the trust policy of the role with this ARN. The
+    /// same registry serves IAM's API, so this is a shortcut for CreateRole.
     pub fn put_role(&self, arn: &str, trust_policy: serde_json::Value) {
         self.inner.shared.state().roles.put(arn, trust_policy);
+        self.inner.shared.persist();
     }
 
     /// Removes a role from the emulated IAM; associations that use it are left as they are.
     pub fn delete_role(&self, arn: &str) {
         self.inner.shared.state().roles.delete(arn);
+        self.inner.shared.persist();
+    }
+
+    /// A copy of a role of the emulated IAM.
+    pub fn role(&self, arn: &str) -> Option<Role> {
+        self.inner.shared.state().roles.get(arn).cloned()
     }
 
     /// Adds a cluster (replacing one of the same name, with its associations).
@@ -149,6 +290,53 @@ impl Emulator {
             .state()
             .clusters
             .insert(cluster.name.clone(), state::Cluster::new(&cluster));
+        self.inner.shared.persist();
+    }
+
+    /// Makes a new long-term access key for an IAM user: (access key id `AKIA…`, secret). Requests
+    /// signed with it act as `arn:aws:iam::ACCOUNT:user/USER_NAME`.
+    pub fn issue_access_key(&self, account_id: &str, user_name: &str) -> (String, String) {
+        let key = self
+            .inner
+            .shared
+            .state()
+            .identities
+            .new_user_key(account_id, user_name);
+        self.inner.shared.persist();
+        key
+    }
+
+    /// Temporary credentials for a session of a role, as STS would issue them (without checking the
+    /// role's trust policy): for tests that need session credentials, such as the caller credentials
+    /// CloudFormation passes to a handler. Tags are transitive.
+    pub fn issue_session_credentials(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        session_tags: BTreeMap<String, String>,
+        duration: Duration,
+    ) -> IssuedCredentials {
+        self.inner
+            .shared
+            .issue_role_session(role_arn, session_name, session_tags, duration)
+    }
+
+    /// The session tags of a set of credentials (empty for a user's key); `None` for an unknown key.
+    /// (STS GetCallerIdentity does not return tags.)
+    pub fn session_tags(&self, access_key_id: &str) -> Option<BTreeMap<String, String>> {
+        let state = self.inner.shared.state();
+        Some(state.identities.get(access_key_id)?.identity().session_tags)
+    }
+
+    /// Who an access key belongs to, as GetCallerIdentity would say; `None` for an unknown key.
+    pub fn caller_identity(&self, access_key_id: &str) -> Option<CallerIdentity> {
+        let state = self.inner.shared.state();
+        Some(state.identities.get(access_key_id)?.identity())
+    }
+
+    /// Turns SigV4 verification on or off (on by default).
+    pub fn set_verify_signatures(&self, verify: bool) {
+        self.inner.shared.state().settings.verify_signatures = verify;
     }
 
     pub fn set_check_roles(&self, check_roles: bool) {
@@ -167,8 +355,9 @@ impl Emulator {
             .max_associations_per_cluster = max;
     }
 
-    /// Makes the next `times` requests of operation `op` (an EKS operation name such as
-    /// `"CreatePodIdentityAssociation"`, or `"*"` for any) fail with `fault`. Faults queued for the
+    /// Makes the next `times` requests of operation `op` (an operation name of any API served, such as
+    /// `"CreatePodIdentityAssociation"`, `"CreateRole"`, `"AssumeRole"`, or `"*"` for any) fail with
+    /// `fault`, answered in that API's protocol. Faults queued for the
     /// same operation are used in order; an operation's own faults come before `"*"` ones.
     /// `times == u32::MAX` keeps the fault until [`Emulator::clear_faults`].
     pub fn inject(&self, op: &str, fault: Fault, times: u32) {
@@ -192,6 +381,12 @@ impl Emulator {
 
     pub fn calls_snapshot(&self) -> BTreeMap<String, u64> {
         self.inner.shared.calls().snapshot()
+    }
+
+    /// Operation names of the requests received since start or [`Emulator::reset_calls`], in arrival
+    /// order (refused and faulted ones included).
+    pub fn call_log(&self) -> Vec<String> {
+        self.inner.shared.calls().log()
     }
 
     pub fn reset_calls(&self) {
@@ -233,6 +428,24 @@ fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
             return Err(EmulatorError::InvalidConfig(format!(
                 "cluster {}: account id {:?} is not 12 digits",
                 cluster.name, cluster.account_id
+            )));
+        }
+        if let Some(pem) = &cluster.signing_key_pem {
+            tokens::check_pem(pem).map_err(|e| {
+                EmulatorError::InvalidConfig(format!("cluster {}: {e}", cluster.name))
+            })?;
+        }
+    }
+    for key in &config.access_keys {
+        if key.access_key_id.is_empty()
+            || key.secret_access_key.is_empty()
+            || key.user_name.is_empty()
+            || key.account_id.len() != 12
+            || !key.account_id.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(EmulatorError::InvalidConfig(format!(
+                "access key {:?}: id, secret and user name must be given and the account id must be 12 digits",
+                key.access_key_id
             )));
         }
     }

@@ -1,17 +1,19 @@
-//! The emulated world's data: clusters with their Pod Identity associations, and the IAM role registry.
+//! The emulated world's data: clusters with their Pod Identity associations, the IAM role registry
+//! (which IAM's API and EKS's role checks share) and the access keys.
 //!
-//! This module holds data and indexes only; the rules of each EKS operation live in [`crate::eks`].
-//! Everything here is used under one lock held by the server.
+//! This module holds data and indexes only; the rules of each operation live in [`crate::eks`],
+//! [`crate::iam`] and [`crate::sts`]. Everything here is used under one lock held by the server.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use rand::Rng;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::config::{ClusterConfig, EmulatorConfig, POD_IDENTITY_PRINCIPAL};
+use crate::identity::{Identities, new_role_id, role_account_and_name, stable_role_id};
 
 /// Behaviour switches, from [`EmulatorConfig`], changeable at run time.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -19,6 +21,8 @@ pub struct Settings {
     pub check_roles: bool,
     pub max_associations_per_cluster: usize,
     pub allow_system_tags: bool,
+    /// Verify the SigV4 signature of every API request.
+    pub verify_signatures: bool,
 }
 
 #[derive(Debug)]
@@ -26,6 +30,11 @@ pub struct State {
     pub clusters: BTreeMap<String, Cluster>,
     pub roles: RoleRegistry,
     pub settings: Settings,
+    pub identities: Identities,
+    /// What EKS Auth handed out, oldest first ([`crate::eks_auth::MAX_GRANTS_KEPT`] at most).
+    pub pod_identity_grants: Vec<crate::eks_auth::PodIdentityGrant>,
+    /// Types registered through the emulated CloudFormation registry.
+    pub cloudformation: crate::cloudformation::Registry,
 }
 
 impl State {
@@ -34,7 +43,19 @@ impl State {
         for role in &config.roles {
             roles.put(&role.arn, role.trust_policy.clone());
         }
+        let mut identities = Identities::default();
+        for key in &config.access_keys {
+            identities.add_user_key(
+                &key.access_key_id,
+                &key.secret_access_key,
+                &key.account_id,
+                &key.user_name,
+            );
+        }
         Self {
+            identities,
+            pod_identity_grants: Vec::new(),
+            cloudformation: Default::default(),
             clusters: config
                 .clusters
                 .iter()
@@ -45,28 +66,184 @@ impl State {
                 check_roles: config.check_roles,
                 max_associations_per_cluster: config.max_associations_per_cluster,
                 allow_system_tags: config.allow_system_tags,
+                verify_signatures: config.verify_signatures,
             },
         }
     }
 }
 
-/// The emulated IAM's roles: ARN → trust policy document.
+/// IAM's default and smallest maximum session duration of a role, in seconds.
+pub const DEFAULT_MAX_SESSION_DURATION: u32 = 3600;
+
+/// An IAM role, as IAM's GetRole describes it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Role {
+    /// `arn:{partition}:iam::{account}:role{path}{name}`.
+    pub arn: String,
+    pub account_id: String,
+    /// `/` or `/a/b/`.
+    pub path: String,
+    pub name: String,
+    /// `AROA…`.
+    pub role_id: String,
+    /// The trust policy, parsed (a JSON string for documents that do not parse).
+    pub trust_policy: Value,
+    /// The trust policy as it was given, which IAM returns (URL-encoded).
+    pub trust_policy_document: String,
+    pub description: Option<String>,
+    pub max_session_duration: u32,
+    /// Epoch seconds.
+    pub created_at: f64,
+    /// In the order given.
+    pub tags: Vec<(String, String)>,
+    /// Managed policy ARNs, in attachment order.
+    pub attached_policies: Vec<String>,
+}
+
+impl Role {
+    /// A role made from its ARN alone (the in-process [`crate::Emulator::put_role`] and the config).
+    pub fn from_arn(arn: &str, trust_policy: Value) -> Self {
+        let (account_id, name) = role_account_and_name(arn);
+        let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
+        let path = resource
+            .strip_prefix("role")
+            .and_then(|rest| rest.strip_suffix(name))
+            .filter(|path| path.starts_with('/') && path.ends_with('/'))
+            .unwrap_or("/");
+        Self {
+            arn: arn.to_owned(),
+            account_id: account_id.to_owned(),
+            path: path.to_owned(),
+            name: name.to_owned(),
+            role_id: stable_role_id(arn),
+            trust_policy_document: policy_text(&trust_policy),
+            trust_policy,
+            description: None,
+            max_session_duration: DEFAULT_MAX_SESSION_DURATION,
+            created_at: now_epoch_seconds(),
+            tags: Vec::new(),
+            attached_policies: Vec::new(),
+        }
+    }
+
+    /// A role created through IAM's CreateRole.
+    pub fn new(partition: &str, account_id: &str, path: &str, name: &str, document: &str) -> Self {
+        let arn = format!("arn:{partition}:iam::{account_id}:role{path}{name}");
+        Self {
+            role_id: new_role_id(),
+            trust_policy: parse_policy(document),
+            trust_policy_document: document.to_owned(),
+            ..Self::from_arn(&arn, Value::Null)
+        }
+    }
+
+    pub fn set_trust_policy(&mut self, document: &str) {
+        self.trust_policy = parse_policy(document);
+        self.trust_policy_document = document.to_owned();
+    }
+}
+
+/// A policy document as given: a JSON value, or a string holding one.
+fn policy_text(policy: &Value) -> String {
+    match policy {
+        Value::String(text) => text.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn parse_policy(document: &str) -> Value {
+    serde_json::from_str(document).unwrap_or_else(|_| Value::String(document.to_owned()))
+}
+
+/// The emulated IAM's roles, by account and name (names are unique in an account whatever their case
+/// or path, as in IAM), listed in name order.
 #[derive(Debug, Default)]
 pub struct RoleRegistry {
-    roles: HashMap<String, Value>,
+    roles: BTreeMap<(String, String), Role>,
+}
+
+fn role_key(account_id: &str, name: &str) -> (String, String) {
+    (account_id.to_owned(), name.to_ascii_lowercase())
 }
 
 impl RoleRegistry {
+    /// Adds a role with this trust policy, or replaces the trust policy of the role with this ARN.
     pub fn put(&mut self, arn: &str, trust_policy: Value) {
-        self.roles.insert(arn.to_owned(), trust_policy);
+        let (account_id, name) = role_account_and_name(arn);
+        let key = role_key(account_id, name);
+        match self.roles.get_mut(&key) {
+            Some(role) if role.arn == arn => {
+                role.trust_policy_document = policy_text(&trust_policy);
+                role.trust_policy = trust_policy;
+            }
+            _ => {
+                self.roles.insert(key, Role::from_arn(arn, trust_policy));
+            }
+        }
     }
 
-    pub fn delete(&mut self, arn: &str) -> Option<Value> {
-        self.roles.remove(arn)
+    /// Adds a role; one of the same name in the account is replaced.
+    pub fn insert(&mut self, role: Role) {
+        self.roles
+            .insert(role_key(&role.account_id, &role.name), role);
+    }
+
+    pub fn delete(&mut self, arn: &str) -> Option<Role> {
+        let (account_id, name) = role_account_and_name(arn);
+        let key = role_key(account_id, name);
+        if self.roles.get(&key)?.arn != arn {
+            return None;
+        }
+        self.roles.remove(&key)
+    }
+
+    /// The role with exactly this ARN.
+    pub fn get(&self, arn: &str) -> Option<&Role> {
+        let (account_id, name) = role_account_and_name(arn);
+        self.roles
+            .get(&role_key(account_id, name))
+            .filter(|role| role.arn == arn)
+    }
+
+    pub fn by_name(&self, account_id: &str, name: &str) -> Option<&Role> {
+        self.roles.get(&role_key(account_id, name))
+    }
+
+    pub fn by_name_mut(&mut self, account_id: &str, name: &str) -> Option<&mut Role> {
+        self.roles.get_mut(&role_key(account_id, name))
+    }
+
+    pub fn remove_by_name(&mut self, account_id: &str, name: &str) -> Option<Role> {
+        self.roles.remove(&role_key(account_id, name))
+    }
+
+    /// The roles of an account in name order, starting after the (lower-cased) name `after`.
+    pub fn in_account<'a>(
+        &'a self,
+        account_id: &str,
+        after: Option<&str>,
+    ) -> impl Iterator<Item = &'a Role> + 'a {
+        let start = match after {
+            Some(name) => Bound::Excluded(role_key(account_id, name)),
+            None => Bound::Included(role_key(account_id, "")),
+        };
+        let account = account_id.to_owned();
+        self.roles
+            .range((start, Bound::Unbounded))
+            .take_while(move |((role_account, _), _)| *role_account == account)
+            .map(|(_, role)| role)
+    }
+
+    pub fn count_in_account(&self, account_id: &str) -> usize {
+        self.in_account(account_id, None).count()
     }
 
     pub fn trust_policy(&self, arn: &str) -> Option<&Value> {
-        self.roles.get(arn)
+        self.get(arn).map(|role| &role.trust_policy)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Role> {
+        self.roles.values()
     }
 
     pub fn len(&self) -> usize {
@@ -116,7 +293,7 @@ pub fn trust_policy_allows_pod_identity(policy: &Value) -> bool {
 }
 
 /// One Pod Identity association, as EKS describes it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Association {
     pub cluster_name: String,
@@ -170,7 +347,7 @@ impl From<&Association> for AssociationSummary {
 }
 
 /// A create or update already answered for a client request token.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct IdempotencyRecord {
     /// The request's parameters, canonically serialized.
     pub fingerprint: String,
@@ -195,6 +372,8 @@ pub struct Cluster {
     pub version: String,
     pub endpoint: String,
     pub oidc_issuer: String,
+    /// Signs and verifies the cluster's service-account tokens.
+    pub signing_key: std::sync::Arc<crate::tokens::SigningKey>,
     pub tags: BTreeMap<String, String>,
     /// clientRequestToken of a successful create → what it created.
     pub create_tokens: HashMap<String, IdempotencyRecord>,
@@ -217,7 +396,12 @@ impl Cluster {
                 config.partition, config.region, config.account_id, config.name
             ),
             endpoint: format!("https://{id}.gr7.{}.eks.amazonaws.com", config.region),
-            oidc_issuer: format!("https://oidc.eks.{}.amazonaws.com/id/{id}", config.region),
+            oidc_issuer: config.oidc_issuer.clone().unwrap_or_else(|| {
+                format!("https://oidc.eks.{}.amazonaws.com/id/{id}", config.region)
+            }),
+            signing_key: std::sync::Arc::new(crate::tokens::SigningKey::lazy(
+                config.signing_key_pem.clone(),
+            )),
             name: config.name.clone(),
             account_id: config.account_id.clone(),
             region: config.region.clone(),
@@ -310,6 +494,25 @@ impl Cluster {
         Some(association)
     }
 
+    /// The list position the next association gets.
+    pub fn next_seq(&self) -> u64 {
+        self.next_seq
+    }
+
+    /// Puts back an association saved with its list position `seq` (persistence); later inserts come
+    /// after it.
+    pub fn restore(&mut self, seq: u64, association: Association) {
+        let next_seq = self.next_seq.max(seq + 1);
+        self.next_seq = seq;
+        self.insert(association);
+        self.next_seq = next_seq;
+    }
+
+    /// Sets the next list position (persistence), never below one already used.
+    pub fn restore_next_seq(&mut self, next_seq: u64) {
+        self.next_seq = self.next_seq.max(next_seq);
+    }
+
     /// All associations in list (creation) order.
     pub fn associations(&self) -> impl Iterator<Item = &Association> {
         self.by_seq
@@ -326,6 +529,17 @@ impl Cluster {
         after: Option<u64>,
         limit: usize,
     ) -> (Vec<&Association>, Option<u64>) {
+        let (page, next, _) = self.page_visiting(filter, after, limit);
+        (page, next)
+    }
+
+    /// [`Cluster::page`], also telling how many index entries it visited (at most `limit + 1`).
+    pub fn page_visiting(
+        &self,
+        filter: &ListFilter,
+        after: Option<u64>,
+        limit: usize,
+    ) -> (Vec<&Association>, Option<u64>, usize) {
         let start = after.map_or(Bound::Unbounded, Bound::Excluded);
         let ids: Vec<&String> = match (&filter.namespace, &filter.service_account) {
             (Some(namespace), Some(service_account)) => self
@@ -343,6 +557,7 @@ impl Cluster {
                 .take(limit + 1)
                 .collect(),
         };
+        let visited = ids.len();
         let mut page: Vec<&Association> = ids
             .into_iter()
             .filter_map(|id| self.associations.get(id))
@@ -353,7 +568,7 @@ impl Cluster {
         } else {
             None
         };
-        (page, next)
+        (page, next, visited)
     }
 }
 
@@ -417,8 +632,6 @@ fn random_hex(len: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::time::{Duration, Instant};
-
     use super::*;
     use crate::config::pod_identity_trust_policy;
     use serde_json::json;
@@ -583,33 +796,49 @@ mod tests {
         }
     }
 
-    /// 100,000 associations: a page costs the page, not the cluster. 2,000 filtered list calls for a
-    /// namespace whose associations are the last ones created would scan 200 million entries if a page
-    /// cost O(n); with the indexes they take milliseconds.
+    /// 100,000 associations: a page costs the page, not the cluster. A page of the namespace whose
+    /// associations were created last, or of the last positions, visits at most `limit + 1` index
+    /// entries, where a scan would visit up to 100,000.
     #[test]
-    fn paging_stays_cheap_with_100k_associations() {
+    fn paging_visits_only_the_page_with_100k_associations() {
         let mut cluster = Cluster::new(&ClusterConfig::new("big"));
         for i in 0..100_000 {
             let a = association(&cluster, &format!("ns{}", i / 1000), &format!("sa{i}"));
             cluster.insert(a);
         }
         assert_eq!(cluster.len(), 100_000);
-        let started = Instant::now();
-        for _ in 0..2000 {
-            let filter = ListFilter {
-                namespace: Some("ns99".into()),
-                service_account: None,
-            };
-            let (page, next) = cluster.page(&filter, None, 100);
-            assert_eq!(page.len(), 100);
-            assert!(next.is_some());
-            let (page, _) = cluster.page(&ListFilter::default(), Some(99_950), 100);
-            assert_eq!(page.len(), 49);
-        }
-        let elapsed = started.elapsed();
-        assert!(
-            elapsed < Duration::from_secs(2),
-            "2000 page pairs took {elapsed:?}"
-        );
+        let ns99 = ListFilter {
+            namespace: Some("ns99".into()),
+            service_account: None,
+        };
+        let (page, next, visited) = cluster.page_visiting(&ns99, None, 100);
+        assert_eq!(page.len(), 100);
+        assert_eq!(page[0].service_account, "sa99000");
+        assert!(next.is_some());
+        assert_eq!(visited, 101);
+        let (page, next, visited) = cluster.page_visiting(&ns99, next, 100);
+        assert_eq!(page.len(), 100);
+        assert_eq!(page[0].service_account, "sa99100");
+        assert!(visited <= 101 && next.is_some());
+
+        let (page, next, visited) =
+            cluster.page_visiting(&ListFilter::default(), Some(99_950), 100);
+        assert_eq!(page.len(), 49);
+        assert_eq!(next, None);
+        assert_eq!(visited, 49);
+
+        let by_sa = ListFilter {
+            namespace: None,
+            service_account: Some("sa99999".into()),
+        };
+        let (page, _, visited) = cluster.page_visiting(&by_sa, None, 100);
+        assert_eq!(page.len(), 1);
+        assert_eq!(visited, 1);
+        let both = ListFilter {
+            namespace: Some("ns99".into()),
+            service_account: Some("sa99999".into()),
+        };
+        let (page, _, visited) = cluster.page_visiting(&both, None, 100);
+        assert_eq!((page.len(), visited), (1, 1));
     }
 }

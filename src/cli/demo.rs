@@ -1,10 +1,15 @@
 //! The main job: a full create → read → update → list → delete of an association through the handlers, as
-//! CloudFormation would drive them, against the built-in emulated EKS; each step printed readably.
+//! CloudFormation would drive them, against the built-in emulated EKS; between the steps, pods of the service
+//! account get credentials the way EKS Pod Identity gives them (webhook, projected token, agent, EKS Auth), seen
+//! by a real AWS SDK in a separate process. Each step printed readably.
 
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
+use pia_emulator::agent::{Agent, AgentConfig};
+use pia_emulator::tokens::TokenRequest;
+use pia_emulator::webhook;
 use pia_emulator::{Emulator, EmulatorConfig};
 use pia_handlers::ProgressEvent;
 use serde_json::{json, Value};
@@ -28,16 +33,19 @@ pub async fn run() -> Result<ExitCode, CliError> {
         "RoleArn": ROLE,
         "Tags": [{"Key": "team", "Value": "payments"}],
     });
-    let demo = Demo { emulator: &emulator, provider };
+    let agent = emulator.start_agent(AgentConfig::default()).await.map_err(|e| CliError::Start(e.to_string()))?;
+    let demo = Demo { emulator: &emulator, provider, agent };
 
     let created = demo.step("CREATE", request("CREATE", &desired, None), "SUCCESS").await?;
     let model = created.resource_model.map(|m| serde_json::to_value(m).unwrap_or_default()).unwrap_or_default();
     demo.step("READ", request("READ", &json!({"AssociationArn": model["AssociationArn"]}), None), "SUCCESS").await?;
+    demo.pod("api-7d9f4", Some(ROLE)).await?;
 
     let mut updated = model.clone();
     updated["RoleArn"] = json!(NEW_ROLE);
     updated["Tags"] = json!([{"Key": "team", "Value": "payments"}, {"Key": "cost-center", "Value": "42"}]);
     demo.step("UPDATE (new role, one tag added)", request("UPDATE", &updated, Some(&model)), "SUCCESS").await?;
+    demo.pod("api-5c8b2", Some(NEW_ROLE)).await?;
 
     let mut retagged = updated.clone();
     retagged["Tags"] = json!([{"Key": "team", "Value": "checkout"}]);
@@ -47,6 +55,7 @@ pub async fn run() -> Result<ExitCode, CliError> {
     demo.step("DELETE", request("DELETE", &retagged, None), "SUCCESS").await?;
     demo.step("READ after delete", request("READ", &retagged, None), "FAILED").await?;
     demo.step("DELETE again", request("DELETE", &retagged, None), "FAILED").await?;
+    demo.pod("api-9e1a7", None).await?;
 
     println!("All steps behaved as CloudFormation expects.");
     emulator.shutdown();
@@ -56,6 +65,7 @@ pub async fn run() -> Result<ExitCode, CliError> {
 struct Demo<'a> {
     emulator: &'a Emulator,
     provider: Arc<Provider>,
+    agent: Agent,
 }
 
 impl Demo<'_> {
@@ -65,12 +75,7 @@ impl Demo<'_> {
         let started = Instant::now();
         let event = self.provider.invoke(request.to_string().as_bytes()).await;
         let elapsed = started.elapsed();
-        let calls: Vec<String> = self
-            .emulator
-            .calls_snapshot()
-            .into_iter()
-            .map(|(operation, count)| if count == 1 { operation } else { format!("{operation} ×{count}") })
-            .collect();
+        let calls = self.emulator.call_log();
         let status = event.status.as_str();
         let outcome = match &event.error_code {
             Some(code) => format!("{status} {}", code.as_str()),
@@ -92,6 +97,91 @@ impl Demo<'_> {
         }
         Ok(event)
     }
+}
+
+impl Demo<'_> {
+    /// A pod of payments/api starts: the webhook mutates it, the kubelet projects its token, and an AWS SDK in a
+    /// separate process (`pia whoami`) fetches credentials from the agent and asks STS who it is.
+    async fn pod(&self, name: &str, expected_role: Option<&str>) -> Result<(), CliError> {
+        let pod = json!({
+            "apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": name, "namespace": "payments"},
+            "spec": {"serviceAccountName": "api", "containers": [{"name": "app", "image": "public.ecr.aws/aws-cli/aws-cli"}]}
+        });
+        let patch = self.emulator.mutate_pod("demo", None, &pod).map_err(|e| CliError::Demo(e.to_string()))?;
+        println!("▶ POD {name} starts (payments/api)");
+        if patch.is_empty() {
+            println!("    webhook: no association for payments/api, pod left as is");
+        } else {
+            let mutated = webhook::apply_patch(&pod, &patch).map_err(|e| CliError::Demo(e.to_string()))?;
+            for variable in mutated.pointer("/spec/containers/0/env").and_then(Value::as_array).into_iter().flatten() {
+                println!("    webhook: {}={}", variable["name"].as_str().unwrap_or(""), variable["value"].as_str().unwrap_or(""));
+            }
+        }
+
+        let directory = std::env::temp_dir().join(format!("pia-demo-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&directory).map_err(|source| CliError::Read { what: directory.display().to_string(), source })?;
+        let token_file = directory.join(webhook::TOKEN_PATH);
+        self.emulator
+            .write_token_file(&TokenRequest::new("demo", "payments", "api", name), &token_file)
+            .map_err(|e| CliError::Demo(e.to_string()))?;
+        let executable = std::env::current_exe().map_err(|source| CliError::Read { what: "this executable".into(), source })?;
+        // The pod's environment: the webhook's two variables (the agent listens on loopback here, not on
+        // 169.254.170.23) and nothing else that could supply credentials.
+        let started = Instant::now();
+        let output = tokio::process::Command::new(executable)
+            .arg("whoami")
+            .env_clear()
+            .env(webhook::ENV_FULL_URI, self.agent.credentials_uri())
+            .env(webhook::ENV_TOKEN_FILE, &token_file)
+            .env("AWS_ENDPOINT_URL_STS", self.emulator.endpoint())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", directory.join("none"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", directory.join("none"))
+            .output()
+            .await
+            .map_err(|source| CliError::Read { what: "the pod process".into(), source })?;
+        let _ = std::fs::remove_dir_all(&directory);
+        let elapsed = started.elapsed();
+        let identity = String::from_utf8_lossy(&output.stdout).trim().to_owned();
+        let problem = String::from_utf8_lossy(&output.stderr).trim().to_owned();
+        match expected_role {
+            Some(role) if output.status.success() => {
+                println!("    SDK in the pod: {identity}   ({:.1} ms, process start included)", elapsed.as_secs_f64() * 1e3);
+                if let Some(grant) = self.emulator.pod_identity_grants().last() {
+                    let tags: Vec<String> = grant.session_tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                    println!("    session tags: {}", tags.join(", "));
+                }
+                let role_name = role.rsplit('/').next().unwrap_or(role);
+                if !identity.contains(&format!("assumed-role/{role_name}/")) {
+                    return Err(CliError::Demo(format!("pod {name}: expected a session of {role}, got {identity}")));
+                }
+            }
+            None if !output.status.success() => {
+                println!("    SDK in the pod: no credentials ({})", credential_error(&problem));
+            }
+            _ => {
+                return Err(CliError::Demo(format!(
+                    "pod {name}: unexpected outcome: {identity} {}",
+                    last_line(&problem)
+                )));
+            }
+        }
+        println!();
+        Ok(())
+    }
+}
+
+fn last_line(text: &str) -> &str {
+    text.lines().last().unwrap_or(text)
+}
+
+/// The SDK's reason, without the nested debug rendering of the error chain.
+fn credential_error(text: &str) -> &str {
+    let line = last_line(text);
+    let reason = line.split("loading credentials: ").nth(1).unwrap_or(line);
+    reason.split(" (").next().unwrap_or(reason)
 }
 
 fn print_model(model: &Value) {

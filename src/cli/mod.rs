@@ -1,6 +1,7 @@
 //! The `pia` command: run the demo, invoke handlers, serve the Lambda Invoke API locally, run the emulator.
 
 mod demo;
+mod whoami;
 
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -25,6 +26,8 @@ struct Cli {
 enum Command {
     /// Create, read, update, list and delete an association through the handlers, against the built-in emulator.
     Demo,
+    /// Print the identity the standard AWS credential chain yields here (in a pod: the pod identity), via STS.
+    Whoami,
     /// Send one handler request (HandlerRequest JSON, from a file or stdin) and print the ProgressEvent.
     Invoke {
         /// The request file; `-` or nothing reads stdin.
@@ -99,6 +102,8 @@ pub enum CliError {
     Start(String),
     #[error("{0}")]
     Demo(String),
+    #[error("{0}")]
+    Call(String),
 }
 
 pub fn main() -> ExitCode {
@@ -123,6 +128,7 @@ pub fn main() -> ExitCode {
 async fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
         Command::Demo => demo::run().await,
+        Command::Whoami => whoami::run().await,
         Command::Invoke { file, endpoint_url } => {
             let payload = read_input(file.as_deref())?;
             let provider = Provider::new(eks_client::base_config_for(endpoint_url).await);
@@ -197,10 +203,18 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
                 None => pia_emulator::EmulatorConfig::default(),
             };
             config.port = port;
+            let key = config.access_keys.first().cloned();
+            let region = config.clusters.first().map_or_else(|| "us-east-1".to_owned(), |c| c.region.clone());
             let emulator = pia_emulator::Emulator::start(config).await.map_err(|e| CliError::Start(e.to_string()))?;
+            // One endpoint for every API (EKS, EKS Auth, IAM, STS); requests must be signed with a configured key.
             println!("EKS association API on {}", emulator.endpoint());
-            println!("export AWS_ENDPOINT_URL_EKS={}", emulator.endpoint());
-            println!("export AWS_ACCESS_KEY_ID=AKIAEMULATOR AWS_SECRET_ACCESS_KEY=emulator AWS_REGION=us-east-1");
+            println!("export AWS_ENDPOINT_URL={}", emulator.endpoint());
+            if let Some(key) = key {
+                println!("export AWS_ACCESS_KEY_ID={}", key.access_key_id);
+                println!("export AWS_SECRET_ACCESS_KEY={}", key.secret_access_key);
+            }
+            println!("export AWS_REGION={region}");
+            println!("unset AWS_SESSION_TOKEN AWS_PROFILE");
             let _ = tokio::signal::ctrl_c().await;
             emulator.shutdown();
             Ok(ExitCode::SUCCESS)

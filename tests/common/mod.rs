@@ -67,7 +67,7 @@ pub fn request(action: &str, properties: Value) -> Value {
         "resourceType": "AWS::EKS::PodIdentityAssociation",
         "resourceTypeVersion": "00000001",
         "requestData": {
-            "callerCredentials": {"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "sessionToken": "FwoGZXIvYXdzEXAMPLE"},
+            "callerCredentials": {"accessKeyId": pia_emulator::DEFAULT_ACCESS_KEY_ID, "secretAccessKey": pia_emulator::DEFAULT_SECRET_ACCESS_KEY},
             "resourceProperties": properties,
             "logicalResourceId": "Association",
         },

@@ -4,14 +4,17 @@ import uuid
 
 import boto3
 
+# The emulator's built-in administrator key (pia emulator prints it).
+ADMIN_KEY = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+
 
 def lambda_client(url):
     return boto3.client(
         "lambda",
         endpoint_url=url,
         region_name="us-east-1",
-        aws_access_key_id="AKIAIOSFODNN7EXAMPLE",
-        aws_secret_access_key="secret",
+        aws_access_key_id=ADMIN_KEY[0],
+        aws_secret_access_key=ADMIN_KEY[1],
     )
 
 
@@ -23,7 +26,7 @@ def handler_request(action, properties):
         "region": "us-east-1",
         "resourceType": "AWS::EKS::PodIdentityAssociation",
         "requestData": {
-            "callerCredentials": {"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "secret", "sessionToken": "token"},
+            "callerCredentials": {"accessKeyId": ADMIN_KEY[0], "secretAccessKey": ADMIN_KEY[1]},
             "resourceProperties": properties,
         },
     }

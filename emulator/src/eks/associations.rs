@@ -124,6 +124,7 @@ pub(super) async fn create(
         clusters,
         roles,
         settings,
+        ..
     } = &mut *guard;
     let cluster = cluster_mut(clusters, &cluster_name)?;
 
@@ -253,6 +254,7 @@ pub(super) async fn update(
         clusters,
         roles,
         settings,
+        ..
     } = &mut *guard;
     let cluster = cluster_mut(clusters, &cluster_name)?;
     let current = cluster

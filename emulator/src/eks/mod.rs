@@ -1,9 +1,8 @@
 //! The emulated EKS control plane API (rest-json, apiVersion 2017-11-01), as far as Pod Identity
 //! associations, tagging and cluster description go.
 //!
-//! Requests go through [`instrument`], which names the operation from the matched route, counts it,
-//! and applies injected faults, before the operation's handler. Further layers (such as SigV4
-//! verification) can be added in [`router`].
+//! Requests reach these handlers through [`crate::dispatch`], which names the operation from the
+//! matched route ([`operation_name`]), counts it, verifies its signature and applies injected faults.
 
 mod associations;
 mod clusters;
@@ -16,14 +15,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, MatchedPath, Path, Query, Request, State};
+use axum::extract::{FromRequestParts, Path, Query};
+use axum::http::Method;
 use axum::http::request::Parts;
-use axum::http::{HeaderValue, Method};
-use axum::middleware::{self, Next};
-use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde::de::DeserializeOwned;
-use tracing::debug;
 
 pub(crate) use associations::snapshot;
 pub use error::{
@@ -31,9 +27,6 @@ pub use error::{
 };
 
 use crate::Shared;
-use crate::faults::Fault;
-use crate::server::ConnectionKill;
-use crate::state::new_uuid;
 
 pub const CLUSTERS: &str = "/clusters";
 pub const CLUSTER: &str = "/clusters/{name}";
@@ -58,7 +51,8 @@ pub fn operation_name(method: &Method, route: &str) -> Option<&'static str> {
     })
 }
 
-pub(crate) fn router(shared: Arc<Shared>) -> Router {
+/// The EKS routes, without state; [`crate::dispatch::router`] serves them with the other APIs.
+pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route(CLUSTERS, get(clusters::list))
         .route(CLUSTER, get(clusters::describe))
@@ -73,100 +67,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
                 .delete(associations::delete),
         )
         .route(TAGS, get(tags::list).post(tags::tag).delete(tags::untag))
-        .fallback(unknown_operation)
-        .method_not_allowed_fallback(unknown_operation)
-        .layer(middleware::from_fn_with_state(shared.clone(), instrument))
-        .with_state(shared)
 }
 
-async fn unknown_operation(method: Method, uri: axum::http::Uri) -> ApiError {
+/// Requests that are no operation of any API served.
+pub(crate) async fn unknown_operation(method: Method, uri: axum::http::Uri) -> ApiError {
     ApiError::new(
         ErrorKind::NotFound,
         format!("No EKS operation for {method} {}.", uri.path()),
     )
-}
-
-/// Counts the request, applies a fault if one is due, and tags the response with a request id.
-async fn instrument(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
-    let request_id = new_uuid();
-    let method = request.method().clone();
-    let operation = request
-        .extensions()
-        .get::<MatchedPath>()
-        .and_then(|route| operation_name(&method, route.as_str()));
-    debug!(
-        operation = operation.unwrap_or("unknown"),
-        %method,
-        path = %request.uri().path(),
-        request_id,
-        "EKS request"
-    );
-    let mut response = match operation {
-        None => next.run(request).await,
-        Some(operation) => run_operation(&shared, operation, request, next).await,
-    };
-    debug!(
-        request_id,
-        status = response.status().as_u16(),
-        "EKS response"
-    );
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert("x-amzn-requestid", value);
-    }
-    response
-}
-
-async fn run_operation(
-    shared: &Shared,
-    operation: &'static str,
-    request: Request,
-    next: Next,
-) -> Response {
-    shared.calls().record(operation);
-    let fault = shared.faults().next_fault(operation);
-    if let Some(fault) = fault {
-        debug!(operation, ?fault, "injecting fault");
-    }
-    match fault {
-        Some(Fault::Throttle) => {
-            return ApiError::new(ErrorKind::Throttling, "Rate exceeded").into_response();
-        }
-        Some(Fault::ServerError) => {
-            return ApiError::new(
-                ErrorKind::Server,
-                "An internal error occurred (injected fault).",
-            )
-            .into_response();
-        }
-        Some(Fault::Unavailable) => {
-            return ApiError::new(
-                ErrorKind::ServiceUnavailable,
-                "Service unavailable (injected fault).",
-            )
-            .into_response();
-        }
-        Some(Fault::Error(kind)) => {
-            return ApiError::new(kind, format!("{} (injected fault).", kind.name()))
-                .into_response();
-        }
-        Some(Fault::Latency(delay)) => tokio::time::sleep(delay).await,
-        Some(Fault::DropAfterApply) | None => {}
-    }
-    let kill = request.extensions().get::<ConnectionKill>().cloned();
-    let response = next.run(request).await;
-    if fault == Some(Fault::DropAfterApply) {
-        debug!(
-            operation,
-            status = response.status().as_u16(),
-            "applied; dropping the connection unanswered"
-        );
-        if let Some(kill) = kill {
-            kill.kill();
-        }
-        // Never answer; the connection task drops the connection (and this future with it).
-        std::future::pending::<()>().await;
-    }
-    response
 }
 
 /// A `Path` whose rejection is an EKS error.

@@ -1,4 +1,5 @@
-//! Shared helpers: an emulator with the default config and real aws-sdk-eks clients pointed at it.
+//! Shared helpers: an emulator with the default config and real aws-sdk-eks, aws-sdk-iam and
+//! aws-sdk-sts clients pointed at it, signing with the default access key.
 
 #![allow(dead_code)]
 
@@ -11,7 +12,7 @@ use aws_sdk_eks::config::retry::RetryConfig;
 use aws_sdk_eks::config::timeout::TimeoutConfig;
 use aws_sdk_eks::operation::create_pod_identity_association::CreatePodIdentityAssociationOutput;
 use aws_sdk_eks::types::PodIdentityAssociation;
-use pia_emulator::{Emulator, EmulatorConfig};
+use pia_emulator::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Emulator, EmulatorConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const CLUSTER: &str = "demo";
@@ -34,7 +35,7 @@ fn config(
         .behavior_version_latest()
         .region(Region::new("us-east-1"))
         .endpoint_url(emulator.endpoint())
-        .credentials_provider(Credentials::new("AKID", "SECRET", None, None, "test"))
+        .credentials_provider(default_credentials())
         .retry_config(retry)
         .timeout_config(
             TimeoutConfig::builder()
@@ -42,6 +43,82 @@ fn config(
                 .build(),
         )
         .build()
+}
+
+/// The default config's access key (user `admin` of account 111122223333), no session token.
+pub fn default_credentials() -> Credentials {
+    Credentials::new(
+        DEFAULT_ACCESS_KEY_ID,
+        DEFAULT_SECRET_ACCESS_KEY,
+        None,
+        None,
+        "test",
+    )
+}
+
+/// An EKS client that signs with `credentials` and makes one attempt per call.
+pub fn eks_client_with(emulator: &Emulator, credentials: Credentials) -> Client {
+    Client::from_conf(
+        aws_sdk_eks::Config::builder()
+            .behavior_version_latest()
+            .region(Region::new("us-east-1"))
+            .endpoint_url(emulator.endpoint())
+            .credentials_provider(credentials)
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    )
+}
+
+/// An IAM client (global service: region us-east-1) with one attempt per call.
+pub fn iam_client(emulator: &Emulator) -> aws_sdk_iam::Client {
+    iam_client_with(emulator, default_credentials())
+}
+
+pub fn iam_client_with(emulator: &Emulator, credentials: Credentials) -> aws_sdk_iam::Client {
+    aws_sdk_iam::Client::from_conf(
+        aws_sdk_iam::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_iam::config::Region::new("us-east-1"))
+            .endpoint_url(emulator.endpoint())
+            .credentials_provider(credentials)
+            .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
+            .build(),
+    )
+}
+
+/// An STS client with one attempt per call.
+pub fn sts_client(emulator: &Emulator) -> aws_sdk_sts::Client {
+    sts_client_with(emulator, default_credentials())
+}
+
+pub fn sts_client_with(emulator: &Emulator, credentials: Credentials) -> aws_sdk_sts::Client {
+    aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
+            .endpoint_url(emulator.endpoint())
+            .credentials_provider(credentials)
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .build(),
+    )
+}
+
+/// Credentials from an STS `Credentials` shape.
+pub fn from_sts(credentials: &aws_sdk_sts::types::Credentials) -> Credentials {
+    Credentials::new(
+        credentials.access_key_id(),
+        credentials.secret_access_key(),
+        Some(credentials.session_token().to_owned()),
+        None,
+        "sts",
+    )
+}
+
+/// A trust policy that lets principals of `account` assume the role (with or without session tags).
+pub fn account_trust_policy(account: &str) -> String {
+    format!(
+        r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Principal":{{"AWS":"arn:aws:iam::{account}:root"}},"Action":["sts:AssumeRole","sts:TagSession"]}}]}}"#
+    )
 }
 
 /// A client that makes exactly one attempt per call.
@@ -94,22 +171,78 @@ pub async fn create_output(
         .expect("create succeeds")
 }
 
-/// One raw HTTP/1.1 exchange (`Connection: close`): status, headers (lower-case names) and body.
+/// One raw HTTP/1.1 exchange (`Connection: close`), signed with the default key as an SDK would sign
+/// it: status, headers (lower-case names) and body.
 pub async fn raw_request(
     emulator: &Emulator,
     method: &str,
     path: &str,
     body: Option<&str>,
 ) -> (u16, Vec<(String, String)>, String) {
+    let host = emulator.local_addr().to_string();
+    let body = body.unwrap_or("");
+    let mut headers = vec![
+        ("host".to_owned(), host.clone()),
+        ("content-type".to_owned(), "application/json".to_owned()),
+    ];
+    headers.extend(sign(method, &host, path, &headers, body.as_bytes(), "eks"));
+    raw_exchange(emulator, method, path, &headers, body).await
+}
+
+/// SigV4 headers (`authorization`, `x-amz-date`) for a request, signed now with the default key for
+/// `service` in us-east-1, by the SDK's signer.
+pub fn sign(
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    service: &str,
+) -> Vec<(String, String)> {
+    use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
+    let identity = default_credentials().into();
+    let params = aws_sigv4::sign::v4::SigningParams::builder()
+        .identity(&identity)
+        .region("us-east-1")
+        .name(service)
+        .time(std::time::SystemTime::now())
+        .settings(SigningSettings::default())
+        .build()
+        .unwrap()
+        .into();
+    let request = SignableRequest::new(
+        method,
+        format!("http://{host}{path}"),
+        headers.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        SignableBody::Bytes(body),
+    )
+    .unwrap();
+    let (instructions, _) = sign(request, &params).unwrap().into_parts();
+    instructions
+        .headers()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect()
+}
+
+/// One raw HTTP/1.1 exchange with exactly these headers (plus `Connection: close` and the length).
+pub async fn raw_exchange(
+    emulator: &Emulator,
+    method: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
     let mut stream = tokio::net::TcpStream::connect(emulator.local_addr())
         .await
         .expect("connect");
-    let body = body.unwrap_or("");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        emulator.local_addr(),
+    let mut request = format!("{method} {path} HTTP/1.1\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!(
+        "Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
-    );
+    ));
     stream.write_all(request.as_bytes()).await.expect("write");
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.expect("read");

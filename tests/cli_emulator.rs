@@ -1,12 +1,9 @@
-//! The standalone binary and the lifetime of an in-process emulator.
-
-mod common;
+//! `pia emulator`: serves the world of its config file on one endpoint and tells what to export.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
-use common::*;
+use pia_emulator::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
 
 /// Kills the child process it holds when dropped, so that a failing test leaves nothing running.
 struct KillOnDrop(std::process::Child);
@@ -18,26 +15,15 @@ impl Drop for KillOnDrop {
     }
 }
 
-#[tokio::test]
-async fn dropping_the_last_handle_stops_the_server() {
-    let emu = start().await;
-    let addr = emu.local_addr();
-    let clone = emu.clone();
-    drop(emu);
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    assert!(
-        tokio::net::TcpStream::connect(addr).await.is_ok(),
-        "a clone keeps it alive"
-    );
-    drop(clone);
-    tokio::time::sleep(Duration::from_millis(100)).await;
-    assert!(tokio::net::TcpStream::connect(addr).await.is_err());
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("pia-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 #[tokio::test]
-async fn binary_serves_the_clusters_of_its_config_file() {
-    let dir = std::env::temp_dir().join(format!("pia-emulator-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+async fn serves_the_clusters_of_its_config_file() {
+    let dir = temp_dir("config");
     let config_path = dir.join("config.json");
     let mut file = std::fs::File::create(&config_path).unwrap();
     write!(
@@ -48,7 +34,8 @@ async fn binary_serves_the_clusters_of_its_config_file() {
     drop(file);
 
     let mut child = KillOnDrop(
-        Command::new(env!("CARGO_BIN_EXE_pia-emulator"))
+        Command::new(env!("CARGO_BIN_EXE_pia"))
+            .arg("emulator")
             .arg("--config")
             .arg(&config_path)
             .arg("--port")
@@ -58,20 +45,46 @@ async fn binary_serves_the_clusters_of_its_config_file() {
             .spawn()
             .unwrap(),
     );
-    let mut line = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut line)
-        .unwrap();
-    let endpoint = line.trim().to_owned();
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
+    let mut first = String::new();
+    stdout.read_line(&mut first).unwrap();
+    let endpoint = first
+        .trim()
+        .strip_prefix("EKS association API on ")
+        .unwrap_or_else(|| panic!("first line: {first:?}"))
+        .to_owned();
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint:?}");
+    // Then the environment to export, for every AWS API on that one endpoint.
+    let mut exports = String::new();
+    for _ in 0..4 {
+        stdout.read_line(&mut exports).unwrap();
+    }
+    assert!(
+        exports.contains(&format!("export AWS_ENDPOINT_URL={endpoint}\n")),
+        "{exports}"
+    );
+    assert!(
+        exports.contains(&format!("AWS_ACCESS_KEY_ID={DEFAULT_ACCESS_KEY_ID}")),
+        "{exports}"
+    );
+    assert!(
+        exports.contains(&format!("AWS_SECRET_ACCESS_KEY={DEFAULT_SECRET_ACCESS_KEY}")),
+        "{exports}"
+    );
+    assert!(exports.contains("AWS_REGION="), "{exports}");
 
+    let credentials = aws_credential_types::Credentials::new(
+        DEFAULT_ACCESS_KEY_ID,
+        DEFAULT_SECRET_ACCESS_KEY,
+        None,
+        None,
+        "test",
+    );
     let config = aws_sdk_eks::Config::builder()
         .behavior_version_latest()
         .region(aws_sdk_eks::config::Region::new("eu-west-1"))
         .endpoint_url(&endpoint)
-        .credentials_provider(aws_credential_types::Credentials::new(
-            "AKID", "SECRET", None, None, "test",
-        ))
+        .credentials_provider(credentials)
         .build();
     let eks = aws_sdk_eks::Client::from_conf(config);
     let result = eks.describe_cluster().name("from-file").send().await;
@@ -103,12 +116,12 @@ async fn binary_serves_the_clusters_of_its_config_file() {
 }
 
 #[test]
-fn binary_refuses_a_bad_config() {
-    let dir = std::env::temp_dir().join(format!("pia-emulator-bad-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+fn refuses_a_bad_config() {
+    let dir = temp_dir("bad");
     let config_path = dir.join("config.json");
     std::fs::write(&config_path, r#"{"no_such_field": 1}"#).unwrap();
-    let output = Command::new(env!("CARGO_BIN_EXE_pia-emulator"))
+    let output = Command::new(env!("CARGO_BIN_EXE_pia"))
+        .arg("emulator")
         .arg("--config")
         .arg(&config_path)
         .output()

@@ -1,0 +1,410 @@
+//! Who signs requests: long-term access keys of IAM users (from the config, or made with
+//! [`crate::Emulator::issue_access_key`]) and temporary session credentials issued for assumed roles
+//! (by STS AssumeRole, and by EKS Auth through [`crate::Shared::issue_role_session`]).
+//!
+//! Key formats follow AWS: `AKIA…` for users, `ASIA…` for sessions (20 characters), 40-character
+//! secrets, session tokens that must travel in `X-Amz-Security-Token`.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use rand::Rng;
+use serde::{Deserialize, Serialize};
+
+/// Temporary credentials as handed out for a role session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IssuedCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: String,
+    pub session_token: String,
+    pub expiration: SystemTime,
+    /// `arn:aws:sts::ACCOUNT:assumed-role/ROLE_NAME/SESSION`.
+    pub assumed_role_arn: String,
+    /// `AROA…:SESSION`.
+    pub assumed_role_id: String,
+}
+
+/// Who a key belongs to, as STS GetCallerIdentity tells it (plus the session tags, which it does not).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallerIdentity {
+    /// `arn:aws:iam::ACCOUNT:user/NAME` or `arn:aws:sts::ACCOUNT:assumed-role/ROLE_NAME/SESSION`.
+    pub arn: String,
+    pub account_id: String,
+    /// `AIDA…` for a user, `AROA…:SESSION` for a role session.
+    pub user_id: String,
+    /// The session's tags (empty for users).
+    pub session_tags: BTreeMap<String, String>,
+}
+
+/// A long-term key of an IAM user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserKey {
+    pub secret_access_key: String,
+    pub account_id: String,
+    pub user_name: String,
+    pub user_id: String,
+}
+
+impl UserKey {
+    pub fn arn(&self) -> String {
+        format!("arn:aws:iam::{}:user/{}", self.account_id, self.user_name)
+    }
+}
+
+/// Temporary credentials of a role session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub secret_access_key: String,
+    pub session_token: String,
+    /// Epoch seconds.
+    pub expiration: u64,
+    pub account_id: String,
+    /// The role's ARN, `arn:aws:iam::ACCOUNT:role/PATH/NAME`.
+    pub role_arn: String,
+    pub session_name: String,
+    pub assumed_role_arn: String,
+    pub assumed_role_id: String,
+    pub session_tags: BTreeMap<String, String>,
+    /// Tags that pass on to sessions this session assumes (role chaining).
+    pub transitive_tag_keys: BTreeSet<String>,
+    /// A session of an IAM user (STS GetSessionToken), not of a role: it acts as the user, and roles
+    /// it assumes are not chained.
+    #[serde(default)]
+    pub user_session: bool,
+}
+
+impl Session {
+    pub fn expired(&self, now: SystemTime) -> bool {
+        epoch_seconds(now) >= self.expiration
+    }
+
+    pub fn expiration_time(&self) -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(self.expiration)
+    }
+}
+
+/// What an access key id stands for.
+#[derive(Debug, Clone, Copy)]
+pub enum Key<'a> {
+    User(&'a UserKey),
+    Session(&'a Session),
+}
+
+impl Key<'_> {
+    pub fn secret_access_key(&self) -> &str {
+        match self {
+            Key::User(user) => &user.secret_access_key,
+            Key::Session(session) => &session.secret_access_key,
+        }
+    }
+
+    /// The token that requests signed with a session key must carry; `None` for a user's key.
+    pub fn session_token(&self) -> Option<&str> {
+        match self {
+            Key::User(_) => None,
+            Key::Session(session) => Some(&session.session_token),
+        }
+    }
+
+    pub fn identity(&self) -> CallerIdentity {
+        match self {
+            Key::User(user) => CallerIdentity {
+                arn: user.arn(),
+                account_id: user.account_id.clone(),
+                user_id: user.user_id.clone(),
+                session_tags: BTreeMap::new(),
+            },
+            Key::Session(session) => CallerIdentity {
+                arn: session.assumed_role_arn.clone(),
+                account_id: session.account_id.clone(),
+                user_id: session.assumed_role_id.clone(),
+                session_tags: session.session_tags.clone(),
+            },
+        }
+    }
+}
+
+/// What a new role session is for.
+#[derive(Debug, Clone)]
+pub struct SessionRequest<'a> {
+    pub role_arn: &'a str,
+    /// The role's unique id (`AROA…`).
+    pub role_id: &'a str,
+    pub session_name: &'a str,
+    pub session_tags: BTreeMap<String, String>,
+    pub transitive_tag_keys: BTreeSet<String>,
+    pub duration: Duration,
+}
+
+/// Every access key the emulator knows.
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+pub struct Identities {
+    users: BTreeMap<String, UserKey>,
+    sessions: BTreeMap<String, Session>,
+}
+
+/// Sessions are forgotten this long after they expire (until then they answer ExpiredToken).
+const FORGET_EXPIRED_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+impl Identities {
+    /// Adds (or replaces) a user's long-term key.
+    pub fn add_user_key(
+        &mut self,
+        access_key_id: &str,
+        secret_access_key: &str,
+        account_id: &str,
+        user_name: &str,
+    ) {
+        self.users.insert(
+            access_key_id.to_owned(),
+            UserKey {
+                secret_access_key: secret_access_key.to_owned(),
+                account_id: account_id.to_owned(),
+                user_name: user_name.to_owned(),
+                user_id: user_id(account_id, user_name),
+            },
+        );
+    }
+
+    /// Makes a new long-term key for a user: (access key id, secret).
+    pub fn new_user_key(&mut self, account_id: &str, user_name: &str) -> (String, String) {
+        let mut access_key_id = format!("AKIA{}", random_key_chars(16));
+        while self.get(&access_key_id).is_some() {
+            access_key_id = format!("AKIA{}", random_key_chars(16));
+        }
+        let secret = random_secret();
+        self.add_user_key(&access_key_id, &secret, account_id, user_name);
+        (access_key_id, secret)
+    }
+
+    /// Adds every key of `other`, replacing keys of the same id.
+    pub fn merge(&mut self, other: Identities) {
+        self.users.extend(other.users);
+        self.sessions.extend(other.sessions);
+    }
+
+    pub fn get(&self, access_key_id: &str) -> Option<Key<'_>> {
+        if let Some(user) = self.users.get(access_key_id) {
+            return Some(Key::User(user));
+        }
+        self.sessions.get(access_key_id).map(Key::Session)
+    }
+
+    pub fn session(&self, access_key_id: &str) -> Option<&Session> {
+        self.sessions.get(access_key_id)
+    }
+
+    /// Issues temporary credentials for a role session, valid from now for `request.duration`.
+    pub fn issue_session(&mut self, request: SessionRequest<'_>) -> IssuedCredentials {
+        let now = SystemTime::now();
+        let forget_before = epoch_seconds(now).saturating_sub(FORGET_EXPIRED_AFTER.as_secs());
+        self.sessions
+            .retain(|_, session| session.expiration > forget_before);
+
+        let (account_id, role_name) = role_account_and_name(request.role_arn);
+        let partition = request.role_arn.split(':').nth(1).unwrap_or("aws");
+        let assumed_role_arn = format!(
+            "arn:{partition}:sts::{account_id}:assumed-role/{role_name}/{}",
+            request.session_name
+        );
+        let assumed_role_id = format!("{}:{}", request.role_id, request.session_name);
+        let mut access_key_id = format!("ASIA{}", random_key_chars(16));
+        while self.get(&access_key_id).is_some() {
+            access_key_id = format!("ASIA{}", random_key_chars(16));
+        }
+        let expiration = epoch_seconds(now) + request.duration.as_secs();
+        let session = Session {
+            secret_access_key: random_secret(),
+            session_token: random_session_token(),
+            expiration,
+            account_id: account_id.to_owned(),
+            role_arn: request.role_arn.to_owned(),
+            session_name: request.session_name.to_owned(),
+            assumed_role_arn: assumed_role_arn.clone(),
+            assumed_role_id: assumed_role_id.clone(),
+            session_tags: request.session_tags,
+            transitive_tag_keys: request.transitive_tag_keys,
+            user_session: false,
+        };
+        let issued = IssuedCredentials {
+            access_key_id: access_key_id.clone(),
+            secret_access_key: session.secret_access_key.clone(),
+            session_token: session.session_token.clone(),
+            expiration: session.expiration_time(),
+            assumed_role_arn,
+            assumed_role_id,
+        };
+        self.sessions.insert(access_key_id, session);
+        issued
+    }
+}
+
+impl Identities {
+    /// Temporary credentials that act as the user `user` (STS GetSessionToken).
+    pub fn issue_user_session(
+        &mut self,
+        user: &CallerIdentity,
+        duration: Duration,
+    ) -> IssuedCredentials {
+        let mut access_key_id = format!("ASIA{}", random_key_chars(16));
+        while self.get(&access_key_id).is_some() {
+            access_key_id = format!("ASIA{}", random_key_chars(16));
+        }
+        let session = Session {
+            secret_access_key: random_secret(),
+            session_token: random_session_token(),
+            expiration: epoch_seconds(SystemTime::now()) + duration.as_secs(),
+            account_id: user.account_id.clone(),
+            role_arn: user.arn.clone(),
+            session_name: String::new(),
+            assumed_role_arn: user.arn.clone(),
+            assumed_role_id: user.user_id.clone(),
+            session_tags: BTreeMap::new(),
+            transitive_tag_keys: BTreeSet::new(),
+            user_session: true,
+        };
+        let issued = IssuedCredentials {
+            access_key_id: access_key_id.clone(),
+            secret_access_key: session.secret_access_key.clone(),
+            session_token: session.session_token.clone(),
+            expiration: session.expiration_time(),
+            assumed_role_arn: user.arn.clone(),
+            assumed_role_id: user.user_id.clone(),
+        };
+        self.sessions.insert(access_key_id, session);
+        issued
+    }
+}
+
+/// The account and role name (without path) of a role ARN `arn:P:iam::ACCOUNT:role/PATH/NAME`; empty
+/// strings for parts that are missing.
+pub fn role_account_and_name(role_arn: &str) -> (&str, &str) {
+    let account = role_arn.split(':').nth(4).unwrap_or("");
+    let name = role_arn.rsplit('/').next().unwrap_or("");
+    (account, name)
+}
+
+/// `AIDA…`: the unique id of a user, the same on every run.
+pub fn user_id(account_id: &str, user_name: &str) -> String {
+    format!(
+        "AIDA{}",
+        stable_key_chars(&format!("{account_id}/{user_name}"), 17)
+    )
+}
+
+/// `AROA…`: a new unique role id.
+pub fn new_role_id() -> String {
+    format!("AROA{}", random_key_chars(17))
+}
+
+/// `AROA…` derived from a role ARN, for roles that the registry does not know.
+pub fn stable_role_id(role_arn: &str) -> String {
+    format!("AROA{}", stable_key_chars(role_arn, 17))
+}
+
+/// Characters of AWS key ids: upper-case letters and digits 2–7.
+const KEY_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+fn random_key_chars(len: usize) -> String {
+    let mut rng = rand::rng();
+    (0..len)
+        .map(|_| KEY_CHARS[rng.random_range(0..KEY_CHARS.len())] as char)
+        .collect()
+}
+
+fn random_secret() -> String {
+    let mut rng = rand::rng();
+    (0..40)
+        .map(|_| SECRET_CHARS[rng.random_range(0..SECRET_CHARS.len())] as char)
+        .collect()
+}
+
+/// Looks like STS's tokens (which are opaque base64).
+fn random_session_token() -> String {
+    let mut rng = rand::rng();
+    let tail: String = (0..320)
+        .map(|_| SECRET_CHARS[rng.random_range(0..SECRET_CHARS.len())] as char)
+        .collect();
+    format!("IQoJb3JpZ2luX2VjE{tail}")
+}
+
+/// `len` key characters derived from `seed` (FNV-1a, re-seeded per character).
+fn stable_key_chars(seed: &str, len: usize) -> String {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for byte in seed.bytes() {
+        hash ^= u64::from(byte);
+        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    }
+    (0..len)
+        .map(|i| {
+            hash ^= i as u64;
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+            KEY_CHARS[((hash >> 33) % KEY_CHARS.len() as u64) as usize] as char
+        })
+        .collect()
+}
+
+pub fn epoch_seconds(time: SystemTime) -> u64 {
+    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(tags: &[(&str, &str)]) -> SessionRequest<'static> {
+        SessionRequest {
+            role_arn: "arn:aws:iam::111122223333:role/team/app-role",
+            role_id: "AROAEXAMPLEEXAMPLE12",
+            session_name: "s1",
+            session_tags: tags
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+            transitive_tag_keys: BTreeSet::new(),
+            duration: Duration::from_secs(900),
+        }
+    }
+
+    #[test]
+    fn sessions_look_like_sts_sessions() {
+        let mut ids = Identities::default();
+        let issued = ids.issue_session(request(&[("team", "a")]));
+        assert!(issued.access_key_id.starts_with("ASIA"));
+        assert_eq!(issued.access_key_id.len(), 20);
+        assert_eq!(issued.secret_access_key.len(), 40);
+        assert_eq!(
+            issued.assumed_role_arn,
+            "arn:aws:sts::111122223333:assumed-role/app-role/s1"
+        );
+        assert_eq!(issued.assumed_role_id, "AROAEXAMPLEEXAMPLE12:s1");
+        let key = ids.get(&issued.access_key_id).unwrap();
+        assert_eq!(key.secret_access_key(), issued.secret_access_key);
+        assert_eq!(key.session_token(), Some(issued.session_token.as_str()));
+        let identity = key.identity();
+        assert_eq!(identity.arn, issued.assumed_role_arn);
+        assert_eq!(identity.account_id, "111122223333");
+        assert_eq!(identity.session_tags["team"], "a");
+        let Key::Session(session) = key else {
+            panic!("a session")
+        };
+        assert!(!session.expired(SystemTime::now()));
+        assert!(session.expired(SystemTime::now() + Duration::from_secs(901)));
+    }
+
+    #[test]
+    fn user_keys_have_stable_user_ids() {
+        let mut ids = Identities::default();
+        let (akid, secret) = ids.new_user_key("444455556666", "bob");
+        assert!(akid.starts_with("AKIA") && akid.len() == 20, "{akid}");
+        let identity = ids.get(&akid).unwrap().identity();
+        assert_eq!(identity.arn, "arn:aws:iam::444455556666:user/bob");
+        assert_eq!(identity.user_id, user_id("444455556666", "bob"));
+        assert!(identity.user_id.starts_with("AIDA") && identity.user_id.len() == 21);
+        assert_eq!(ids.get(&akid).unwrap().secret_access_key(), secret);
+        assert_eq!(ids.get(&akid).unwrap().session_token(), None);
+        assert_ne!(user_id("444455556666", "alice"), identity.user_id);
+        assert!(ids.get("AKIANOPE").is_none());
+    }
+}

@@ -1,0 +1,179 @@
+//! Helpers of the Pod Identity tests (EKS Auth, agent, webhook): an EKS Auth client signing with the
+//! node's key, associations made through aws-sdk-eks, token files, and raw HTTP to the agent.
+
+#![allow(dead_code)]
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use aws_sdk_eks::types::PodIdentityAssociation;
+use aws_sdk_eksauth::config::retry::RetryConfig;
+use aws_sdk_eksauth::config::{Credentials, Region};
+use aws_sdk_eksauth::error::SdkError;
+use aws_sdk_eksauth::operation::assume_role_for_pod_identity::{
+    AssumeRoleForPodIdentityError, AssumeRoleForPodIdentityOutput,
+};
+use pia_emulator::Emulator;
+use pia_emulator::config::{NODE_ACCESS_KEY_ID, NODE_SECRET_ACCESS_KEY};
+use pia_emulator::tokens::TokenRequest;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+pub const CLUSTER: &str = "demo";
+pub const ACCOUNT: &str = "111122223333";
+pub const ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role";
+
+/// The real EKS Auth client, as the agent uses it: signed with the node's key, one attempt per call.
+pub fn eks_auth_client(emulator: &Emulator) -> aws_sdk_eksauth::Client {
+    aws_sdk_eksauth::Client::from_conf(
+        aws_sdk_eksauth::Config::builder()
+            .behavior_version_latest()
+            .region(Region::new("us-east-1"))
+            .endpoint_url(emulator.endpoint())
+            .credentials_provider(Credentials::new(
+                NODE_ACCESS_KEY_ID,
+                NODE_SECRET_ACCESS_KEY,
+                None,
+                None,
+                "node",
+            ))
+            .retry_config(RetryConfig::disabled())
+            .build(),
+    )
+}
+
+pub type AssumeResult =
+    Result<AssumeRoleForPodIdentityOutput, SdkError<AssumeRoleForPodIdentityError>>;
+
+pub async fn assume(emulator: &Emulator, cluster: &str, token: &str) -> AssumeResult {
+    eks_auth_client(emulator)
+        .assume_role_for_pod_identity()
+        .cluster_name(cluster)
+        .token(token)
+        .send()
+        .await
+}
+
+/// (HTTP status, error code, message) of a refused call.
+pub fn refusal(result: AssumeResult) -> (u16, String, String) {
+    use aws_sdk_eksauth::error::ProvideErrorMetadata;
+    match result {
+        Ok(_) => panic!("expected a refusal, got credentials"),
+        Err(SdkError::ServiceError(failure)) => (
+            failure.raw().status().as_u16(),
+            failure.err().code().unwrap_or("").to_owned(),
+            failure.err().message().unwrap_or("").to_owned(),
+        ),
+        Err(other) => panic!("expected a service error, got {other:?}"),
+    }
+}
+
+/// An association made through aws-sdk-eks with the default admin key.
+pub async fn associate(
+    emulator: &Emulator,
+    namespace: &str,
+    service_account: &str,
+    role_arn: &str,
+    target_role_arn: Option<&str>,
+    disable_session_tags: bool,
+) -> PodIdentityAssociation {
+    let client = eks_client(emulator);
+    client
+        .create_pod_identity_association()
+        .cluster_name(CLUSTER)
+        .namespace(namespace)
+        .service_account(service_account)
+        .role_arn(role_arn)
+        .set_target_role_arn(target_role_arn.map(str::to_owned))
+        .disable_session_tags(disable_session_tags)
+        .send()
+        .await
+        .expect("association created")
+        .association
+        .expect("association in the output")
+}
+
+pub fn eks_client(emulator: &Emulator) -> aws_sdk_eks::Client {
+    aws_sdk_eks::Client::from_conf(
+        aws_sdk_eks::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_eks::config::Region::new("us-east-1"))
+            .endpoint_url(emulator.endpoint())
+            .credentials_provider(aws_sdk_eks::config::Credentials::new(
+                pia_emulator::DEFAULT_ACCESS_KEY_ID,
+                pia_emulator::DEFAULT_SECRET_ACCESS_KEY,
+                None,
+                None,
+                "admin",
+            ))
+            .retry_config(aws_sdk_eks::config::retry::RetryConfig::disabled())
+            .build(),
+    )
+}
+
+/// An STS client signing with the given credentials.
+pub fn sts_client(
+    emulator: &Emulator,
+    credentials: aws_sdk_sts::config::Credentials,
+) -> aws_sdk_sts::Client {
+    aws_sdk_sts::Client::from_conf(
+        aws_sdk_sts::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_sts::config::Region::new("us-east-1"))
+            .endpoint_url(emulator.endpoint())
+            .credentials_provider(credentials)
+            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
+            .build(),
+    )
+}
+
+/// A fresh path in the temp directory for a token file.
+pub fn temp_path(name: &str) -> PathBuf {
+    let unique = format!(
+        "pia-{name}-{}-{}",
+        std::process::id(),
+        pia_emulator::state::new_uuid()
+    );
+    std::env::temp_dir().join(unique)
+}
+
+/// A token for a pod of the default cluster.
+pub fn token(emulator: &Emulator, namespace: &str, service_account: &str, pod: &str) -> String {
+    emulator
+        .mint_token(&TokenRequest::new(CLUSTER, namespace, service_account, pod))
+        .expect("token minted")
+}
+
+/// One HTTP/1.1 exchange with `Connection: close`: (status, headers with lower-case names, body).
+pub async fn http(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> (u16, Vec<(String, String)>, String) {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\n");
+    for (name, value) in headers {
+        request.push_str(&format!("{name}: {value}\r\n"));
+    }
+    request.push_str(&format!(
+        "Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    ));
+    stream.write_all(request.as_bytes()).await.expect("write");
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.expect("read");
+    let text = String::from_utf8(response).expect("utf-8 response");
+    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .expect("status line");
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, body.to_owned())
+}
