@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: the Rust workspace (unit, integration against the emulator) and the Python checks that use
-# real boto3 clients against the local services. Safe to run on a fresh machine: it creates .venv itself.
+# Runs every test: the Rust workspace (unit, integration against the emulator), the Python checks that use real
+# boto3 clients against the local services, and the CloudFormation CLI's own contract tests (`cfn test`), offline.
+# Safe to run on a fresh machine: it creates .venv itself.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,4 +12,6 @@ fi
 
 cargo test --workspace --locked
 cargo build --locked --bin pia
-PIA_BIN="$PWD/target/debug/pia" .venv/bin/python -m pytest -q tests/python
+export PIA_BIN="$PWD/target/debug/pia"
+.venv/bin/python -m pytest -q tests/python
+.venv/bin/pia-contract-test

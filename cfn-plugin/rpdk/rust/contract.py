@@ -132,7 +132,7 @@ def run_cfn_test(project_root, invoke_url, pytest_args):
     from rpdk.core.cli import main as cfn  # pylint: disable=import-outside-toplevel
 
     argv = ["test", "--endpoint", invoke_url, "--function-name", "TypeFunction", "--region", REGION,
-            "--enforce-timeout", "60", "--", "-v", "-rA", "-p", "no:cacheprovider", *pytest_args]
+            "--enforce-timeout", "60", "--", "-v", "-rA", "-p", "no:cacheprovider", "-o", "log_cli=false", *pytest_args]
     previous = Path.cwd()
     os.chdir(project_root)
     try:
@@ -170,7 +170,9 @@ def main(argv=None):
             for stale in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
                 os.environ.pop(stale, None)
             print(f"emulated AWS on {emulator.url}; handlers on {invoke.url}", flush=True)
-            return run_cfn_test(root, invoke.url, pytest_args)
+            status = run_cfn_test(root, invoke.url, pytest_args)
+            print("contract tests:", "every input set passed" if status == 0 else f"FAILED (exit status {status})", flush=True)
+            return status
 
 
 if __name__ == "__main__":
