@@ -56,9 +56,10 @@ async fn serves_the_clusters_of_its_config_file() {
     assert!(endpoint.starts_with("http://127.0.0.1:"), "{endpoint:?}");
     // Then the environment to export, for every AWS API on that one endpoint.
     let mut exports = String::new();
-    for _ in 0..4 {
-        stdout.read_line(&mut exports).unwrap();
+    while !exports.contains("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=") {
+        assert!(stdout.read_line(&mut exports).unwrap() > 0, "output ended early: {exports}");
     }
+    assert!(exports.contains("pod: AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:"), "{exports}");
     assert!(
         exports.contains(&format!("export AWS_ENDPOINT_URL={endpoint}\n")),
         "{exports}"

@@ -1,6 +1,7 @@
 //! The `pia` command: run the demo, invoke handlers, serve the Lambda Invoke API locally, run the emulator.
 
 mod demo;
+mod emulator;
 mod whoami;
 
 use std::io::Read;
@@ -81,15 +82,8 @@ enum Command {
         #[arg(long, default_value_t = 5)]
         poll_seconds: u64,
     },
-    /// Run the emulated EKS association API on 127.0.0.1 until interrupted.
-    Emulator {
-        /// Port to listen on; 0 picks a free one.
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// JSON configuration: clusters, roles, limits (see README).
-        #[arg(long)]
-        config: Option<PathBuf>,
-    },
+    /// Run the emulated EKS Pod Identity world (EKS, EKS Auth, IAM, STS, agent, webhook) on 127.0.0.1 until interrupted.
+    Emulator(emulator::EmulatorArgs),
 }
 
 #[derive(Debug, Error)]
@@ -194,31 +188,7 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Emulator { port, config } => {
-            let mut config: pia_emulator::EmulatorConfig = match config {
-                Some(path) => {
-                    let text = read_input(Some(&path))?;
-                    serde_json::from_slice(&text).map_err(|e| CliError::Config(format!("{}: {e}", path.display())))?
-                }
-                None => pia_emulator::EmulatorConfig::default(),
-            };
-            config.port = port;
-            let key = config.access_keys.first().cloned();
-            let region = config.clusters.first().map_or_else(|| "us-east-1".to_owned(), |c| c.region.clone());
-            let emulator = pia_emulator::Emulator::start(config).await.map_err(|e| CliError::Start(e.to_string()))?;
-            // One endpoint for every API (EKS, EKS Auth, IAM, STS); requests must be signed with a configured key.
-            println!("EKS association API on {}", emulator.endpoint());
-            println!("export AWS_ENDPOINT_URL={}", emulator.endpoint());
-            if let Some(key) = key {
-                println!("export AWS_ACCESS_KEY_ID={}", key.access_key_id);
-                println!("export AWS_SECRET_ACCESS_KEY={}", key.secret_access_key);
-            }
-            println!("export AWS_REGION={region}");
-            println!("unset AWS_SESSION_TOKEN AWS_PROFILE");
-            let _ = tokio::signal::ctrl_c().await;
-            emulator.shutdown();
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Emulator(args) => emulator::run(args).await,
     }
 }
 
