@@ -49,17 +49,21 @@ impl Provider {
         let action = invocation.action;
         let provider = Arc::clone(self);
         // The handler runs as its own task so that a bug (a panic) becomes InternalFailure, not a lost invocation.
-        let task = tokio::spawn(async move { provider.run(invocation).await });
-        let event = match tokio::time::timeout(deadline(action), task).await {
+        let mut task = tokio::spawn(async move { provider.run(invocation).await });
+        let event = match tokio::time::timeout(deadline(action), &mut task).await {
             Ok(Ok(event)) => event,
             Ok(Err(join_error)) => ProgressEvent::failed(
                 HandlerErrorCode::InternalFailure,
                 format!("the {} handler failed unexpectedly: {join_error}", action.as_str()),
             ),
-            Err(_) => ProgressEvent::failed(
-                HandlerErrorCode::NetworkFailure,
-                format!("EKS did not complete the {} within {} s", action.as_str(), deadline(action).as_secs()),
-            ),
+            Err(_) => {
+                // The handler is abandoned, not left running into the next invocation with its EKS calls.
+                task.abort();
+                ProgressEvent::failed(
+                    HandlerErrorCode::NetworkFailure,
+                    format!("EKS did not complete the {} within {} s", action.as_str(), deadline(action).as_secs()),
+                )
+            }
         };
         info!(
             action = action.as_str(),

@@ -374,6 +374,16 @@ impl Emulator {
         self.inner.shared.faults().clear();
     }
 
+    /// Faults injected so far (scripted and chaos), by kind (`Throttle`, `ServerError`, `Unavailable`,
+    /// `Latency`, `DropAfterApply`, `Error`, `Hang`); kept across [`Emulator::clear_faults`].
+    pub fn faults_injected(&self) -> BTreeMap<String, u64> {
+        self.inner.shared.faults().injected()
+    }
+
+    pub fn reset_faults_injected(&self) {
+        self.inner.shared.faults().reset_injected();
+    }
+
     /// Requests received for an operation (faulted ones included) since start or [`Emulator::reset_calls`].
     pub fn calls(&self, op: &str) -> u64 {
         self.inner.shared.calls().get(op)
@@ -394,6 +404,36 @@ impl Emulator {
     }
 
     /// Associations in a cluster (0 for an unknown cluster).
+    /// Adds `count` associations to a cluster directly (service accounts `{prefix}-{n}` in namespace
+    /// `namespace`), as a world with a long history would hold; for scale tests and benchmarks. Returns how many
+    /// the cluster holds afterwards, or `None` for an unknown cluster.
+    pub fn seed_associations(&self, cluster: &str, namespace: &str, prefix: &str, count: usize, role_arn: &str) -> Option<usize> {
+        let mut state = self.inner.shared.state();
+        let cluster = state.clusters.get_mut(cluster)?;
+        for n in 0..count {
+            let id = state::new_association_id();
+            let now = state::now_epoch_seconds();
+            cluster.insert(Association {
+                cluster_name: cluster.name.clone(),
+                namespace: namespace.to_owned(),
+                service_account: format!("{prefix}-{n}"),
+                role_arn: role_arn.to_owned(),
+                association_arn: cluster.association_arn(&id),
+                association_id: id,
+                tags: BTreeMap::new(),
+                created_at: now,
+                modified_at: now,
+                owner_arn: None,
+                disable_session_tags: false,
+                target_role_arn: None,
+                external_id: state::new_uuid(),
+                policy: None,
+                seq: 0,
+            });
+        }
+        Some(cluster.len())
+    }
+
     pub fn association_count(&self, cluster: &str) -> usize {
         self.inner
             .shared

@@ -1,5 +1,6 @@
 //! The `pia` command: run the demo, invoke handlers, serve the Lambda Invoke API locally, run the emulator.
 
+mod bench;
 mod demo;
 mod emulator;
 mod whoami;
@@ -27,6 +28,8 @@ struct Cli {
 enum Command {
     /// Create, read, update, list and delete an association through the handlers, against the built-in emulator.
     Demo,
+    /// Measure cold start, memory, warm latency, EKS calls per action, agent throughput and scale (README figures).
+    Bench(bench::BenchArgs),
     /// Print the identity the standard AWS credential chain yields here (in a pod: the pod identity), via STS.
     Whoami,
     /// Send one handler request (HandlerRequest JSON, from a file or stdin) and print the ProgressEvent.
@@ -123,6 +126,7 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
         Command::Demo => demo::run().await,
         Command::Whoami => whoami::run().await,
+        Command::Bench(args) => bench::run(args).await,
         Command::Invoke { file, endpoint_url } => {
             let payload = read_input(file.as_deref())?;
             let provider = Provider::new(eks_client::base_config_for(endpoint_url).await);

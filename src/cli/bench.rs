@@ -1,0 +1,493 @@
+//! `pia bench`: the performance figures of the README, measured against the emulator on loopback.
+//!
+//! - cold start of the real `bootstrap` through a local Lambda Runtime API, and its peak memory over a CRUDL run;
+//! - warm latency per action, as a ratio to the bare aws-sdk-eks calls the action needs (the floor);
+//! - EKS calls per handler path, counted by the emulator;
+//! - the agent's credential endpoint under concurrency, against a trivial handler on the same server stack;
+//! - scale: List through 5,000 associations, and the emulator holding 100,000.
+//!
+//! Build it in release next to `bootstrap` (`scripts/bench.sh`); timings are printed, never asserted.
+
+use std::path::PathBuf;
+use std::process::{ExitCode, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_eks::Client as EksClient;
+use clap::Args;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use pia_emulator::agent::AgentConfig;
+use pia_emulator::lambda_runtime_api::{InvocationOutcome, LambdaRuntimeApi};
+use pia_emulator::tokens::TokenRequest;
+use pia_emulator::{Emulator, EmulatorConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
+use serde_json::{json, Value};
+use tokio::net::TcpStream;
+
+use super::CliError;
+use crate::eks_client;
+use crate::provider::Provider;
+
+const ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role";
+const ROLE_2: &str = "arn:aws:iam::111122223333:role/demo-pod-role-2";
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Iterations per measured action.
+    #[arg(long, default_value_t = 200)]
+    iterations: usize,
+    /// Cold starts of `bootstrap` to measure.
+    #[arg(long, default_value_t = 20)]
+    cold_starts: usize,
+    /// The `bootstrap` binary (default: next to this executable).
+    #[arg(long)]
+    bootstrap: Option<PathBuf>,
+    /// Concurrent connections for the agent benchmark.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Requests for the agent benchmark.
+    #[arg(long, default_value_t = 20_000)]
+    agent_requests: usize,
+}
+
+pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
+    let bootstrap = match args.bootstrap {
+        Some(path) => path,
+        None => std::env::current_exe()
+            .map_err(|source| CliError::Read { what: "this executable".into(), source })?
+            .with_file_name("bootstrap"),
+    };
+    println!("# pia bench ({} build, {} CPUs)\n", if cfg!(debug_assertions) { "debug" } else { "release" }, num_cpus());
+    cold_start(&bootstrap, args.cold_starts).await?;
+    warm_latency(args.iterations).await?;
+    agent(args.concurrency, args.agent_requests).await?;
+    scale().await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+struct World {
+    emulator: Emulator,
+    provider: Arc<Provider>,
+    eks: EksClient,
+}
+
+impl World {
+    async fn start() -> Result<Self, CliError> {
+        let emulator = Emulator::start(EmulatorConfig::default()).await.map_err(|e| CliError::Start(e.to_string()))?;
+        let base = eks_client::base_config_for(Some(emulator.endpoint())).await;
+        let provider = Provider::new(base.clone());
+        let eks = EksClient::from_conf(
+            aws_sdk_eks::config::Builder::from(&base)
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    DEFAULT_ACCESS_KEY_ID,
+                    DEFAULT_SECRET_ACCESS_KEY,
+                    None,
+                    None,
+                    "bench",
+                ))
+                .build(),
+        );
+        Ok(Self { emulator, provider, eks })
+    }
+
+    async fn invoke(&self, request: &Value) -> Value {
+        serde_json::to_value(self.provider.invoke(request.to_string().as_bytes()).await).unwrap_or_default()
+    }
+}
+
+fn request(action: &str, properties: Value, previous: Option<Value>) -> Value {
+    json!({
+        "action": action,
+        "awsAccountId": "111122223333",
+        "bearerToken": format!("bench-{}", uuid_like()),
+        "region": "us-east-1",
+        "resourceType": "AWS::EKS::PodIdentityAssociation",
+        "requestData": {
+            "callerCredentials": {"accessKeyId": DEFAULT_ACCESS_KEY_ID, "secretAccessKey": DEFAULT_SECRET_ACCESS_KEY},
+            "resourceProperties": properties,
+            "previousResourceProperties": previous,
+        }
+    })
+}
+
+fn uuid_like() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    NEXT.fetch_add(1, Ordering::Relaxed)
+}
+
+fn model(service_account: &str, role: &str, tags: Value) -> Value {
+    json!({"ClusterName": "demo", "Namespace": "bench", "ServiceAccount": service_account, "RoleArn": role, "Tags": tags})
+}
+
+/// Median and 99th percentile.
+fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    (at(0.5), at(0.99))
+}
+
+fn us(duration: Duration) -> String {
+    format!("{:.0} µs", duration.as_secs_f64() * 1e6)
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1e3)
+}
+
+// ---- cold start -------------------------------------------------------------------------------------------
+
+async fn cold_start(bootstrap: &std::path::Path, runs: usize) -> Result<(), CliError> {
+    if !bootstrap.is_file() {
+        println!("(no bootstrap at {}: cold start skipped)\n", bootstrap.display());
+        return Ok(());
+    }
+    let world = World::start().await?;
+    let created = world.invoke(&request("CREATE", model("cold", ROLE, json!([])), None)).await;
+    let arn = created["resourceModel"]["AssociationArn"].clone();
+    let mut starts = Vec::new();
+    let mut peak_kib = 0u64;
+    for run in 0..runs {
+        let runtime = LambdaRuntimeApi::start().await.map_err(|e| CliError::Start(e.to_string()))?;
+        let started = Instant::now();
+        let mut child = tokio::process::Command::new(bootstrap)
+            .env_clear()
+            .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
+            .env("AWS_LAMBDA_FUNCTION_NAME", "TypeFunction")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/TypeFunction")
+            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL_EKS", world.emulator.endpoint())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .map_err(|source| CliError::Read { what: bootstrap.display().to_string(), source })?;
+        let first = runtime.invoke(request("READ", json!({"AssociationArn": arn}), None).to_string()).await;
+        starts.push(started.elapsed());
+        if !matches!(first, Some(InvocationOutcome::Response(_))) {
+            return Err(CliError::Demo(format!("cold start {run}: no answer from bootstrap")));
+        }
+        if run == 0 {
+            // One full CRUDL sequence, then the peak resident memory of the process.
+            let sa = "cold-crudl";
+            let created = runtime.invoke(request("CREATE", model(sa, ROLE, json!([{"Key": "k", "Value": "v"}])), None).to_string()).await;
+            let Some(InvocationOutcome::Response(body)) = created else {
+                return Err(CliError::Demo("bootstrap CREATE failed".into()));
+            };
+            let created: Value = serde_json::from_slice(&body).unwrap_or_default();
+            let model_v = created["resourceModel"].clone();
+            let mut updated = model_v.clone();
+            updated["RoleArn"] = json!(ROLE_2);
+            for step in [
+                request("READ", model_v.clone(), None),
+                request("UPDATE", updated, Some(model_v.clone())),
+                request("LIST", json!({"ClusterName": "demo"}), None),
+                request("DELETE", model_v, None),
+            ] {
+                runtime.invoke(step.to_string()).await;
+            }
+            peak_kib = child.id().map(peak_rss_kib).unwrap_or(0);
+        }
+        let _ = child.kill().await;
+    }
+    let (p50, p99) = percentiles(&mut starts);
+    println!("## Cold start of `bootstrap` ({runs} runs)\n");
+    println!("| metric | value |\n|---|---|");
+    println!("| process start → first answered invocation, median | {} |", ms(p50));
+    println!("| same, worst | {} |", ms(p99));
+    println!("| peak RSS over a full CRUDL run | {:.1} MiB |", peak_kib as f64 / 1024.0);
+    println!("| `bootstrap` size | {:.1} MiB |\n", std::fs::metadata(bootstrap).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0);
+    Ok(())
+}
+
+fn peak_rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|status| {
+            status
+                .lines()
+                .find(|line| line.starts_with("VmHWM:"))
+                .and_then(|line| line.split_whitespace().nth(1).and_then(|kib| kib.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+// ---- warm latency and call counts -------------------------------------------------------------------------
+
+async fn warm_latency(iterations: usize) -> Result<(), CliError> {
+    let world = World::start().await?;
+    let eks = &world.eks;
+    println!("## Warm latency per action ({iterations} iterations each; floor = the bare aws-sdk-eks calls the action needs)\n");
+    println!("| action | EKS calls | handler median | floor median | ratio |\n|---|---|---|---|---|");
+
+    // Create: a fresh service account each time.
+    let mut handler = Vec::new();
+    let mut floor = Vec::new();
+    let mut created = Vec::new();
+    for i in 0..iterations {
+        let started = Instant::now();
+        let event = world.invoke(&request("CREATE", model(&format!("h-{i}"), ROLE, json!([])), None)).await;
+        handler.push(started.elapsed());
+        created.push(event["resourceModel"].clone());
+        let started = Instant::now();
+        eks.create_pod_identity_association()
+            .cluster_name("demo")
+            .namespace("bench")
+            .service_account(format!("f-{i}"))
+            .role_arn(ROLE)
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
+        floor.push(started.elapsed());
+    }
+    report(&world, "create", &request("CREATE", model("probe-c", ROLE, json!([])), None), &mut handler, &mut floor).await;
+
+    let first = created[0].clone();
+    let arn = first["AssociationArn"].as_str().unwrap_or_default().to_owned();
+    // The floor works on an association of its own, so that the handler's view of its own stays true.
+    let floor_association = world
+        .emulator
+        .associations("demo")
+        .into_iter()
+        .find(|a| a.service_account == "f-0")
+        .ok_or_else(|| CliError::Demo("the floor's association is missing".into()))?;
+    let id = floor_association.association_id;
+    let floor_arn = floor_association.association_arn;
+    let (mut handler, mut floor) = (Vec::new(), Vec::new());
+    for _ in 0..iterations {
+        let started = Instant::now();
+        world.invoke(&request("READ", json!({"AssociationArn": arn}), None)).await;
+        handler.push(started.elapsed());
+        let started = Instant::now();
+        eks.describe_pod_identity_association().cluster_name("demo").association_id(&id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        floor.push(started.elapsed());
+    }
+    report(&world, "read", &request("READ", json!({"AssociationArn": arn}), None), &mut handler, &mut floor).await;
+
+    // Update, role change: Describe + Update.
+    let (mut handler, mut floor) = (Vec::new(), Vec::new());
+    let mut current = first.clone();
+    for i in 0..iterations {
+        let mut wanted = current.clone();
+        wanted["RoleArn"] = json!(if i % 2 == 0 { ROLE_2 } else { ROLE });
+        let started = Instant::now();
+        let event = world.invoke(&request("UPDATE", wanted, Some(current.clone()))).await;
+        handler.push(started.elapsed());
+        current = event["resourceModel"].clone();
+        let started = Instant::now();
+        eks.describe_pod_identity_association().cluster_name("demo").association_id(&id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        eks.update_pod_identity_association()
+            .cluster_name("demo")
+            .association_id(&id)
+            .role_arn(if i % 2 == 0 { ROLE_2 } else { ROLE })
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
+        floor.push(started.elapsed());
+    }
+    let mut probe = current.clone();
+    probe["RoleArn"] = json!(if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE });
+    report(&world, "update: role", &request("UPDATE", probe, Some(current.clone())), &mut handler, &mut floor).await;
+
+    // Update, tags only: Describe + TagResource.
+    let (mut handler, mut floor) = (Vec::new(), Vec::new());
+    let mut current = world.invoke(&request("READ", json!({"AssociationArn": arn}), None)).await["resourceModel"].clone();
+    for i in 0..iterations {
+        let mut wanted = current.clone();
+        wanted["Tags"] = json!([{"Key": "rev", "Value": i.to_string()}]);
+        let started = Instant::now();
+        let event = world.invoke(&request("UPDATE", wanted, Some(current.clone()))).await;
+        handler.push(started.elapsed());
+        current = event["resourceModel"].clone();
+        let started = Instant::now();
+        eks.describe_pod_identity_association().cluster_name("demo").association_id(&id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        eks.tag_resource().resource_arn(&floor_arn).tags("rev", format!("f{i}")).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        floor.push(started.elapsed());
+    }
+    let mut probe = current.clone();
+    probe["Tags"] = json!([{"Key": "rev", "Value": "probe"}]);
+    report(&world, "update: tags only", &request("UPDATE", probe, Some(current.clone())), &mut handler, &mut floor).await;
+    let current = world.invoke(&request("READ", json!({"AssociationArn": arn}), None)).await["resourceModel"].clone();
+    report(&world, "update: no change", &request("UPDATE", current.clone(), Some(current.clone())), &mut Vec::new(), &mut Vec::new()).await;
+
+    let (mut handler, mut floor) = (Vec::new(), Vec::new());
+    for _ in 0..iterations {
+        let started = Instant::now();
+        world.invoke(&request("LIST", json!({"ClusterName": "demo"}), None)).await;
+        handler.push(started.elapsed());
+        let started = Instant::now();
+        eks.list_pod_identity_associations().cluster_name("demo").max_results(100).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        floor.push(started.elapsed());
+    }
+    report(&world, "list (page of 100)", &request("LIST", json!({"ClusterName": "demo"}), None), &mut handler, &mut floor).await;
+
+    // Delete: the handler deletes the ones it created, the floor the ones it created.
+    let floor_ids: Vec<String> = world
+        .emulator
+        .associations("demo")
+        .into_iter()
+        .filter(|a| a.service_account.starts_with("f-") && a.service_account != "f-0")
+        .map(|a| a.association_id)
+        .collect();
+    let (mut handler, mut floor) = (Vec::new(), Vec::new());
+    for (model_v, floor_id) in created.iter().skip(1).zip(&floor_ids) {
+        let started = Instant::now();
+        world.invoke(&request("DELETE", model_v.clone(), None)).await;
+        handler.push(started.elapsed());
+        let started = Instant::now();
+        eks.delete_pod_identity_association().cluster_name("demo").association_id(floor_id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        floor.push(started.elapsed());
+    }
+    report(&world, "delete", &request("DELETE", first, None), &mut handler, &mut floor).await;
+    println!();
+    Ok(())
+}
+
+/// One table row: the calls a probe invocation makes, and the medians.
+async fn report(world: &World, action: &str, probe: &Value, handler: &mut [Duration], floor: &mut [Duration]) {
+    world.emulator.reset_calls();
+    world.invoke(probe).await;
+    let calls = world.emulator.call_log().join(" + ");
+    if handler.is_empty() {
+        println!("| {action} | {calls} | | | |");
+        return;
+    }
+    let (handler_p50, _) = percentiles(handler);
+    let (floor_p50, _) = percentiles(floor);
+    println!(
+        "| {action} | {calls} | {} | {} | {:.2}× |",
+        us(handler_p50),
+        us(floor_p50),
+        handler_p50.as_secs_f64() / floor_p50.as_secs_f64()
+    );
+}
+
+// ---- the agent ----------------------------------------------------------------------------------------------
+
+async fn agent(concurrency: usize, requests: usize) -> Result<(), CliError> {
+    let world = World::start().await?;
+    world.invoke(&request("CREATE", json!({"ClusterName": "demo", "Namespace": "load", "ServiceAccount": "app", "RoleArn": ROLE}), None)).await;
+    let agent = world.emulator.start_agent(AgentConfig::default()).await.map_err(|e| CliError::Start(e.to_string()))?;
+    let tokens: Vec<String> = (0..concurrency)
+        .map(|pod| world.emulator.mint_token(&TokenRequest::new("demo", "load", "app", format!("app-{pod}"))))
+        .collect::<Result<_, _>>()
+        .map_err(|e| CliError::Start(e.to_string()))?;
+    let address = agent.local_addr();
+
+    // The floor: a trivial handler on the same server stack (axum on hyper), same client, same load.
+    let trivial = axum::Router::new().route("/v1/credentials", axum::routing::get(|| async { "{}" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| CliError::Start(e.to_string()))?;
+    let floor_address = listener.local_addr().map_err(|e| CliError::Start(e.to_string()))?;
+    tokio::spawn(async move { axum::serve(listener, trivial).await });
+
+    println!("## Pod Identity Agent, warm cache ({requests} requests over {concurrency} connections)\n");
+    println!("| server | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|");
+    for (name, target) in [("agent `/v1/credentials`", address), ("trivial handler, same stack (floor)", floor_address)] {
+        // Warm the cache: one fetch per token.
+        load(target, &tokens, tokens.len(), 1).await?;
+        world.emulator.reset_calls();
+        let started = Instant::now();
+        let (mut latencies, errors) = load(target, &tokens, requests, concurrency).await?;
+        let elapsed = started.elapsed();
+        let (p50, p99) = percentiles(&mut latencies);
+        println!("| {name} | {:.0} | {} | {} | {errors} |", requests as f64 / elapsed.as_secs_f64(), us(p50), us(p99));
+    }
+    println!("\nEKS Auth calls during the measured agent run (cache hits make none): {}\n", world.emulator.calls("AssumeRoleForPodIdentity"));
+    Ok(())
+}
+
+/// `requests` GETs of `/v1/credentials` spread over `concurrency` keep-alive connections.
+async fn load(target: std::net::SocketAddr, tokens: &[String], requests: usize, concurrency: usize) -> Result<(Vec<Duration>, usize), CliError> {
+    let mut workers = Vec::new();
+    for worker in 0..concurrency {
+        let token = tokens[worker % tokens.len()].clone();
+        let count = requests / concurrency + usize::from(worker < requests % concurrency);
+        workers.push(tokio::spawn(async move {
+            let stream = TcpStream::connect(target).await.map_err(|e| e.to_string())?;
+            let (mut sender, connection) =
+                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+            tokio::spawn(connection);
+            let mut latencies = Vec::with_capacity(count);
+            let mut errors = 0;
+            for _ in 0..count {
+                let request = hyper::Request::get("/v1/credentials")
+                    .header("host", "127.0.0.1")
+                    .header("authorization", &token)
+                    .body(Empty::<Bytes>::new())
+                    .map_err(|e| e.to_string())?;
+                let started = Instant::now();
+                let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+                let ok = response.status().is_success();
+                let _ = response.into_body().collect().await;
+                latencies.push(started.elapsed());
+                errors += usize::from(!ok);
+            }
+            Ok::<_, String>((latencies, errors))
+        }));
+    }
+    let mut all = Vec::with_capacity(requests);
+    let mut errors = 0;
+    for worker in workers {
+        let (latencies, failed) = worker.await.map_err(|e| CliError::Call(e.to_string()))?.map_err(CliError::Call)?;
+        all.extend(latencies);
+        errors += failed;
+    }
+    Ok((all, errors))
+}
+
+// ---- scale --------------------------------------------------------------------------------------------------
+
+async fn scale() -> Result<(), CliError> {
+    let world = World::start().await?;
+    println!("## Scale\n");
+    println!("| measurement | value |\n|---|---|");
+    world.emulator.seed_associations("demo", "scale", "sa", 5_000, ROLE);
+    world.emulator.reset_calls();
+    let started = Instant::now();
+    let mut next_token: Option<Value> = None;
+    let mut listed = 0;
+    loop {
+        let mut list = request("LIST", json!({"ClusterName": "demo"}), None);
+        if let Some(token) = &next_token {
+            list["nextToken"] = token.clone();
+        }
+        let event = world.invoke(&list).await;
+        listed += event["resourceModels"].as_array().map_or(0, Vec::len);
+        match event.get("nextToken") {
+            Some(token) => next_token = Some(token.clone()),
+            None => break,
+        }
+    }
+    println!(
+        "| List through 5,000 associations via the handler | {listed} models, {} pages, {} |",
+        world.emulator.calls("ListPodIdentityAssociations"),
+        ms(started.elapsed())
+    );
+
+    let started = Instant::now();
+    world.emulator.seed_associations("demo", "scale", "big", 95_000, ROLE);
+    println!("| Seed the emulator to 100,000 associations | {} |", ms(started.elapsed()));
+    let last = world.emulator.associations("demo").pop().map(|a| a.association_id).unwrap_or_default();
+    let mut describe = Vec::new();
+    let mut page = Vec::new();
+    for _ in 0..200 {
+        let started = Instant::now();
+        world.eks.describe_pod_identity_association().cluster_name("demo").association_id(&last).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        describe.push(started.elapsed());
+        let started = Instant::now();
+        world.eks.list_pod_identity_associations().cluster_name("demo").namespace("scale").max_results(100).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        page.push(started.elapsed());
+    }
+    println!("| Describe with 100,000 present, median | {} |", us(percentiles(&mut describe).0));
+    println!("| List page (filtered) with 100,000 present, median | {} |", us(percentiles(&mut page).0));
+    println!("| RSS of this process with 100,000 associations | {:.0} MiB |\n", peak_rss_kib(std::process::id()) as f64 / 1024.0);
+    Ok(())
+}
