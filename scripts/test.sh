@@ -15,3 +15,5 @@ cargo build --locked --bin pia
 export PIA_BIN="$PWD/target/debug/pia"
 .venv/bin/python -m pytest -q tests/python
 .venv/bin/pia-contract-test
+# cfn-lint on the example templates (plain CloudFormation, and the CDK app synthesized).
+PATH="$PWD/.venv/bin:$PATH" examples/lint.sh

@@ -62,7 +62,8 @@ pub async fn base_config_for(endpoint_url: Option<String>) -> SdkConfig {
         .await
 }
 
-/// An EKS client for one invocation.
+/// An EKS client for one set of caller credentials and region (cheap to clone: the client is shared).
+#[derive(Clone)]
 pub struct SdkEks {
     client: aws_sdk_eks::Client,
 }

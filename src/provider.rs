@@ -1,7 +1,8 @@
 //! One invocation, from raw payload to ProgressEvent: decode and validate, run the handler, report.
 //! Shared by the Lambda, the local invoke server and the CLI.
 
-use std::sync::Arc;
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
@@ -9,7 +10,7 @@ use pia_handlers::{handle, Action, HandlerErrorCode, ProgressEvent};
 use tracing::{info, warn};
 
 use crate::eks_client::{self, SdkEks};
-use crate::protocol::{decode, Invocation};
+use crate::protocol::{decode, CallerCredentials, Invocation};
 use crate::schema::ModelValidator;
 
 /// How long a handler may run in all: inside the Lambda timeouts CloudFormation applies (60 s for Read and List,
@@ -21,14 +22,26 @@ fn deadline(action: Action) -> Duration {
     }
 }
 
+/// Clients kept warm: a CloudFormation operation calls again and again with the same caller credentials, and a
+/// client's first call costs several times a warm one (connection, identity, endpoint resolution).
+const WARM_CLIENTS: usize = 8;
+
 pub struct Provider {
     base: SdkConfig,
     validator: ModelValidator,
+    /// Most recently used first; keyed by everything the client was built from.
+    clients: Mutex<VecDeque<(ClientKey, SdkEks)>>,
+}
+
+#[derive(PartialEq, Eq)]
+struct ClientKey {
+    region: Option<String>,
+    credentials: Option<CallerCredentials>,
 }
 
 impl Provider {
     pub fn new(base: SdkConfig) -> Arc<Self> {
-        Arc::new(Self { base, validator: ModelValidator::new() })
+        Arc::new(Self { base, validator: ModelValidator::new(), clients: Mutex::new(VecDeque::with_capacity(WARM_CLIENTS)) })
     }
 
     /// The provider configured from the environment (endpoint overrides included).
@@ -77,7 +90,22 @@ impl Provider {
     }
 
     async fn run(&self, invocation: Invocation) -> ProgressEvent {
-        let eks = SdkEks::new(&self.base, invocation.region.as_deref(), invocation.credentials.as_ref());
+        let eks = self.client(invocation.region, invocation.credentials);
         handle(&eks, invocation.action, &invocation.request).await
+    }
+
+    /// The EKS client for these credentials and region: a warm one if this process made it recently.
+    fn client(&self, region: Option<String>, credentials: Option<CallerCredentials>) -> SdkEks {
+        let key = ClientKey { region, credentials };
+        let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let warm = clients.iter().position(|(cached, _)| *cached == key).and_then(|position| clients.remove(position));
+        if let Some((key, client)) = warm {
+            clients.push_front((key, client.clone()));
+            return client;
+        }
+        let client = SdkEks::new(&self.base, key.region.as_deref(), key.credentials.as_ref());
+        clients.truncate(WARM_CLIENTS - 1);
+        clients.push_front((key, client.clone()));
+        client
     }
 }

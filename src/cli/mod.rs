@@ -3,6 +3,7 @@
 mod bench;
 mod demo;
 mod emulator;
+mod trust;
 mod whoami;
 
 use std::io::Read;
@@ -87,6 +88,9 @@ enum Command {
     },
     /// Run the emulated EKS Pod Identity world (EKS, EKS Auth, IAM, STS, agent, webhook) on 127.0.0.1 until interrupted.
     Emulator(emulator::EmulatorArgs),
+    /// IAM trust policies for pod identity: generate, check (with plain-words fixes), create the role.
+    #[command(subcommand)]
+    Trust(trust::TrustCommand),
 }
 
 #[derive(Debug, Error)]
@@ -193,6 +197,7 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Emulator(args) => emulator::run(args).await,
+        Command::Trust(command) => Ok(trust::run(command).await),
     }
 }
 

@@ -16,7 +16,9 @@ pub enum ArnError {
     NotAnArn { arn: String },
     #[error("{arn:?} is not an EKS cluster ARN: expected arn:PARTITION:eks:REGION:ACCOUNT:cluster/NAME")]
     NotAClusterArn { arn: String },
-    #[error("{arn:?} is not an IAM role ARN: expected arn:PARTITION:iam::ACCOUNT:role/NAME (optionally role/PATH/NAME)")]
+    #[error(
+        "{arn:?} is not an IAM role ARN: expected arn:PARTITION:iam::ACCOUNT:role/NAME (optionally role/PATH/NAME)"
+    )]
     NotARoleArn { arn: String },
     #[error("{arn:?} is not an IAM principal ARN: expected an account root, user, role or assumed-role ARN")]
     NotAPrincipalArn { arn: String },
@@ -34,7 +36,9 @@ pub fn validate_account_id(account: &str) -> Result<(), ArnError> {
     if is_account_id(account) {
         Ok(())
     } else {
-        Err(ArnError::InvalidAccountId { account: account.to_owned() })
+        Err(ArnError::InvalidAccountId {
+            account: account.to_owned(),
+        })
     }
 }
 
@@ -58,7 +62,13 @@ impl<'a> ArnParts<'a> {
         let region = parts.next()?;
         let account = parts.next()?;
         let resource = parts.next()?;
-        Some(Self { partition, service, region, account, resource })
+        Some(Self {
+            partition,
+            service,
+            region,
+            account,
+            resource,
+        })
     }
 }
 
@@ -114,7 +124,11 @@ impl FromStr for ClusterArn {
 
 impl fmt::Display for ClusterArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "arn:{}:eks:{}:{}:cluster/{}", self.partition, self.region, self.account_id, self.name)
+        write!(
+            f,
+            "arn:{}:eks:{}:{}:cluster/{}",
+            self.partition, self.region, self.account_id, self.name
+        )
     }
 }
 
@@ -150,7 +164,10 @@ impl RoleArn {
     /// The ARN a session of this role has: `arn:{partition}:sts::{account}:assumed-role/{name}/{session}`
     /// (the path is not part of it).
     pub fn session_arn(&self, session_name: &str) -> String {
-        format!("arn:{}:sts::{}:assumed-role/{}/{}", self.partition, self.account_id, self.name, session_name)
+        format!(
+            "arn:{}:sts::{}:assumed-role/{}/{}",
+            self.partition, self.account_id, self.name, session_name
+        )
     }
 }
 
@@ -184,7 +201,11 @@ impl FromStr for RoleArn {
 impl fmt::Display for RoleArn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // The path always starts and ends with `/`, so role/ + path without its leading slash + name.
-        write!(f, "arn:{}:iam::{}:role{}{}", self.partition, self.account_id, self.path, self.name)
+        write!(
+            f,
+            "arn:{}:iam::{}:role{}{}",
+            self.partition, self.account_id, self.path, self.name
+        )
     }
 }
 
@@ -222,7 +243,10 @@ mod tests {
             ("demo", "is not an ARN"),
             ("arn:aws:eks:us-east-1:111122223333", "is not an ARN"),
             ("arn:aws:iam::111122223333:role/x", "not an EKS cluster ARN"),
-            ("arn:aws:eks:us-east-1:111122223333:nodegroup/demo/ng/1", "not an EKS cluster ARN"),
+            (
+                "arn:aws:eks:us-east-1:111122223333:nodegroup/demo/ng/1",
+                "not an EKS cluster ARN",
+            ),
             ("arn:aws:eks::111122223333:cluster/demo", "not an EKS cluster ARN"),
             ("arn:aws:eks:us-east-1:111122223333:cluster/", "not an EKS cluster ARN"),
             ("arn:aws:eks:us-east-1:1111:cluster/demo", "12 digits"),
