@@ -21,6 +21,18 @@ pub struct CallerCredentials {
     pub session_token: Option<String>,
 }
 
+impl CallerCredentials {
+    /// Whether the SDK can sign with them: the key id and the session token travel in HTTP headers, where a control
+    /// character is not allowed (the SDK's signer panics on one).
+    fn is_well_formed(&self) -> bool {
+        let printable = |text: &str| text.bytes().all(|b| b.is_ascii_graphic());
+        (1..=128).contains(&self.access_key_id.len())
+            && self.access_key_id.bytes().all(|b| b.is_ascii_alphanumeric())
+            && !self.secret_access_key.is_empty()
+            && self.session_token.as_deref().is_none_or(|token| !token.is_empty() && printable(token))
+    }
+}
+
 impl fmt::Debug for CallerCredentials {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CallerCredentials(** redacted **)")
@@ -74,7 +86,7 @@ struct HandlerRequest {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RequestData {
-    #[serde(default)]
+    #[serde(default, deserialize_with = "credentials")]
     caller_credentials: Option<CallerCredentials>,
     #[serde(default)]
     resource_properties: Option<Value>,
@@ -90,7 +102,7 @@ struct RequestData {
 #[serde(rename_all = "camelCase")]
 struct TestEntrypointRequest {
     action: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "credentials")]
     credentials: Option<CallerCredentials>,
     #[serde(default)]
     callback_context: Option<Value>,
@@ -114,6 +126,20 @@ struct TestRequest {
     region: Option<String>,
     #[serde(default)]
     next_token: Option<String>,
+}
+
+/// Caller credentials, or an error that does not quote them: serde's own message would echo a malformed value (a
+/// string where the object belongs), secret included, into the logs and the event.
+fn credentials<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<CallerCredentials>, D::Error> {
+    let value = Option::<Value>::deserialize(deserializer)?;
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => CallerCredentials::deserialize(value).map(Some).map_err(|_| {
+            serde::de::Error::custom(
+                "callerCredentials must be an object with the strings accessKeyId, secretAccessKey and sessionToken",
+            )
+        }),
+    }
 }
 
 /// The fields both shapes carry, before the models are checked.
@@ -145,9 +171,20 @@ pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, 
         Some(Value::Null) | None => None,
         Some(previous) => Some(model(Some(previous), "the previous model (previousResourceProperties)", validator, |_| Ok(()))?),
     };
+    if envelope.credentials.as_ref().is_some_and(|credentials| !credentials.is_well_formed()) {
+        // The values are never echoed: they are secrets even when malformed.
+        return Err(ProtocolError::Malformed(
+            "callerCredentials are not AWS credentials: accessKeyId must be letters and digits, sessionToken printable ASCII".into(),
+        ));
+    }
+    let region = envelope.region.filter(|region| !region.is_empty());
+    if let Some(region) = region.as_deref().filter(|region| !is_region_name(region)) {
+        let shown: String = region.chars().take(64).collect();
+        return Err(ProtocolError::Malformed(format!("region {shown:?} is not an AWS region name")));
+    }
     Ok(Invocation {
         action,
-        region: envelope.region.filter(|region| !region.is_empty()),
+        region,
         credentials: envelope.credentials,
         request: ResourceRequest {
             desired,
@@ -199,6 +236,13 @@ fn envelope(value: Value) -> Result<Envelope, ProtocolError> {
     } else {
         Err(ProtocolError::UnknownShape)
     }
+}
+
+/// What the SDK accepts as a region (it becomes a host label of the endpoint): `us-east-1`, `us-gov-west-1`, ….
+fn is_region_name(region: &str) -> bool {
+    region.len() <= 63
+        && region.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
 fn parse_action(action: &str) -> Result<Action, ProtocolError> {
@@ -312,10 +356,31 @@ mod tests {
             (handler_request("CREATE", json!([])).to_string().into_bytes(), "must be a JSON object"),
             (handler_request("CREATE", json!({"ClusterName": "c"})).to_string().into_bytes(), "required property"),
             (handler_request("READ", json!({"ClusterName": 7})).to_string().into_bytes(), "invalid type"),
+            ({
+                let mut request = handler_request("READ", json!({}));
+                request["region"] = json!("us-east-1\u{0}/../");
+                request.to_string().into_bytes()
+            }, "is not an AWS region name"),
+            ({
+                let mut request = handler_request("READ", json!({}));
+                request["requestData"]["callerCredentials"]["accessKeyId"] = json!("AKIA\u{0}");
+                request.to_string().into_bytes()
+            }, "callerCredentials are not AWS credentials"),
+            ({
+                let mut request = handler_request("READ", json!({}));
+                request["requestData"]["callerCredentials"]["sessionToken"] = json!("tok\nen");
+                request.to_string().into_bytes()
+            }, "callerCredentials are not AWS credentials"),
+            ({
+                let mut request = handler_request("READ", json!({}));
+                request["requestData"]["callerCredentials"] = json!("AKIAEXAMPLE:SECRET-VALUE");
+                request.to_string().into_bytes()
+            }, "callerCredentials must be an object"),
         ];
         for (payload, expected) in cases {
             let error = decode(&payload, &ModelValidator::new()).unwrap_err();
             assert!(error.to_string().contains(expected), "{}: {error}", String::from_utf8_lossy(&payload));
+            assert!(!error.to_string().contains("SECRET"), "a credential echoed: {error}");
         }
     }
 

@@ -131,7 +131,7 @@ impl Api {
     /// The error an injected [`Fault`] answers with, in this API's terms (`None`: no error).
     fn fault_response(self, fault: Fault, request_id: &str) -> Option<Response> {
         let (status, code, message): (u16, &'static str, String) = match (self, fault) {
-            (_, Fault::Latency(_) | Fault::DropAfterApply) => return None,
+            (_, Fault::Latency(_) | Fault::DropAfterApply | Fault::Hang) => return None,
             (Api::Eks, Fault::Throttle) => {
                 return Some(ApiError::new(ErrorKind::Throttling, "Rate exceeded").into_response());
             }
@@ -409,6 +409,10 @@ async fn run_operation(
         }
         if let Fault::Latency(delay) = fault {
             tokio::time::sleep(delay).await;
+        }
+        if fault == Fault::Hang {
+            // Never answer; the connection stays open until the client gives up (or shutdown).
+            std::future::pending::<()>().await;
         }
     }
 

@@ -33,6 +33,24 @@ pub enum Fault {
     /// Answer with this EKS error (and a canned message); the request is not applied. For errors the
     /// emulator has no natural way to produce, such as AccessDeniedException.
     Error(ErrorKind),
+    /// Never answer: the request is not applied and the connection stays open, silent, until the client
+    /// gives up (a hung endpoint; only the client's own timeouts end the call).
+    Hang,
+}
+
+impl Fault {
+    /// The fault's kind, as [`crate::Emulator::faults_injected`] counts them.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Fault::Throttle => "Throttle",
+            Fault::ServerError => "ServerError",
+            Fault::Unavailable => "Unavailable",
+            Fault::Latency(_) => "Latency",
+            Fault::DropAfterApply => "DropAfterApply",
+            Fault::Error(_) => "Error",
+            Fault::Hang => "Hang",
+        }
+    }
 }
 
 /// Seeded random faults for chaos runs. Rates are probabilities per request in 0..=1, drawn in the
@@ -85,6 +103,8 @@ struct Chaos {
 pub struct FaultInjector {
     scripted: HashMap<String, VecDeque<Scripted>>,
     chaos: Option<Chaos>,
+    /// Faults handed out so far, by [`Fault::kind`] (scripted and chaos alike).
+    injected: BTreeMap<&'static str, u64>,
 }
 
 impl FaultInjector {
@@ -116,8 +136,25 @@ impl FaultInjector {
         self.chaos = None;
     }
 
-    /// The fault for the next request of `operation`, if any, using it up.
+    /// Faults handed out since start (or [`FaultInjector::reset_injected`]), by kind.
+    pub fn injected(&self) -> BTreeMap<String, u64> {
+        self.injected.iter().map(|(kind, n)| ((*kind).to_owned(), *n)).collect()
+    }
+
+    pub fn reset_injected(&mut self) {
+        self.injected.clear();
+    }
+
+    /// The fault for the next request of `operation`, if any, using it up (and counting it).
     pub fn next_fault(&mut self, operation: &str) -> Option<Fault> {
+        let fault = self.draw(operation);
+        if let Some(fault) = &fault {
+            *self.injected.entry(fault.kind()).or_default() += 1;
+        }
+        fault
+    }
+
+    fn draw(&mut self, operation: &str) -> Option<Fault> {
         for key in [operation, ANY_OPERATION] {
             let Some(queue) = self.scripted.get_mut(key) else {
                 continue;
@@ -209,6 +246,17 @@ mod tests {
         assert_eq!(faults.next_fault("Op"), Some(Fault::Throttle));
         assert_eq!(faults.next_fault("Op"), Some(Fault::DropAfterApply));
         assert_eq!(faults.next_fault("Op"), None);
+        let injected: Vec<(String, u64)> = faults.injected().into_iter().collect();
+        assert_eq!(
+            injected,
+            [
+                ("DropAfterApply".to_owned(), 1),
+                ("ServerError".to_owned(), 1),
+                ("Throttle".to_owned(), 2)
+            ]
+        );
+        faults.reset_injected();
+        assert!(faults.injected().is_empty());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Between the resource model and EKS's association.
 
-use crate::arn::AssociationArn;
+use crate::arn::{is_association_id, AssociationArn};
 use crate::eks::{Association, AssociationSummary};
 use crate::error::HandlerError;
 use crate::model::{tags_from_map, ResourceModel};
@@ -35,19 +35,36 @@ pub fn model_from_summary(summary: AssociationSummary) -> ResourceModel {
     }
 }
 
+/// The longest EKS cluster name. Longer ones cannot exist, and would not even fit in a request URI (the SDK
+/// panics on a URI longer than 64 KiB).
+pub const MAX_CLUSTER_NAME_CHARS: usize = 100;
+
 /// The (cluster, id) an existing association is addressed by. The ARN, the primary identifier, wins; Cloud Control
 /// and resource import may send nothing else.
 pub fn identify(model: &ResourceModel) -> Result<(&str, &str), HandlerError> {
     if let Some(arn) = model.association_arn.as_deref() {
         let arn = AssociationArn::parse(arn)?;
-        return Ok((arn.cluster_name, arn.association_id));
+        return Ok((cluster_name(arn.cluster_name)?, arn.association_id));
     }
     match (model.cluster_name.as_deref(), model.association_id.as_deref()) {
-        (Some(cluster), Some(id)) => Ok((cluster, id)),
+        (Some(cluster), Some(id)) if is_association_id(id) => Ok((cluster_name(cluster)?, id)),
+        (Some(_), Some(_)) => Err(HandlerError::InvalidRequest(
+            "AssociationId must be `a-` followed by 17 lower-case letters or digits".into(),
+        )),
         _ => Err(HandlerError::InvalidRequest(
             "the request does not identify an association: AssociationArn is required".into(),
         )),
     }
+}
+
+/// A cluster name that can address an EKS cluster: 1 to 100 characters.
+pub fn cluster_name(name: &str) -> Result<&str, HandlerError> {
+    if name.is_empty() || name.chars().count() > MAX_CLUSTER_NAME_CHARS {
+        return Err(HandlerError::InvalidRequest(format!(
+            "ClusterName must be 1 to {MAX_CLUSTER_NAME_CHARS} characters long"
+        )));
+    }
+    Ok(name)
 }
 
 /// A property the schema requires, or a clear error naming it.

@@ -27,6 +27,19 @@ pub struct ProgressEvent {
     pub callback_delay_seconds: Option<u32>,
 }
 
+/// The longest message sent back. CloudFormation shows it as the status reason; a message that echoes a hostile
+/// input (a megabyte-long ARN, EKS's own echo of it) must not make the event megabytes long.
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+fn bounded(message: String) -> String {
+    if message.chars().count() <= MAX_MESSAGE_CHARS {
+        return message;
+    }
+    let mut short: String = message.chars().take(MAX_MESSAGE_CHARS - 1).collect();
+    short.push('…');
+    short
+}
+
 impl ProgressEvent {
     fn with_status(status: OperationStatus) -> Self {
         Self {
@@ -67,7 +80,7 @@ impl ProgressEvent {
     }
 
     pub fn failed(code: HandlerErrorCode, message: impl Into<String>) -> Self {
-        Self { error_code: Some(code), message: Some(message.into()), ..Self::with_status(OperationStatus::Failed) }
+        Self { error_code: Some(code), message: Some(bounded(message.into())), ..Self::with_status(OperationStatus::Failed) }
     }
 
     pub fn is_success(&self) -> bool {
@@ -114,6 +127,16 @@ mod tests {
             serde_json::to_value(event).unwrap(),
             json!({"status": "IN_PROGRESS", "resourceModel": {}, "callbackContext": {"a": 1}, "callbackDelaySeconds": 15})
         );
+    }
+
+    #[test]
+    fn messages_are_bounded() {
+        let event = ProgressEvent::failed(HandlerErrorCode::InvalidRequest, "é".repeat(1_000_000));
+        let message = event.message.unwrap();
+        assert_eq!(message.chars().count(), MAX_MESSAGE_CHARS);
+        assert!(message.ends_with('…'));
+        let event = ProgressEvent::failed(HandlerErrorCode::InvalidRequest, "short");
+        assert_eq!(event.message.as_deref(), Some("short"));
     }
 
     #[test]

@@ -1,0 +1,146 @@
+//! Faults: CloudFormation lifecycles under seeded chaos (throttling, 5xx, 503, latency, responses lost after the
+//! write), with CloudFormation's re-invocations and rollbacks modelled; and the create that EKS applied but whose
+//! answer was lost, scripted. The figures: `cargo run --example chaos`.
+
+mod chaos_support;
+mod common;
+
+use chaos_support::{fast_retry_provider, run_chaos, ChaosSettings};
+use common::*;
+use pia_emulator::Fault;
+use pia_handlers::create::TRANSIENT_MAX_RETRIES;
+use serde_json::{json, Value};
+
+const CREATE: &str = "CreatePodIdentityAssociation";
+
+#[tokio::test]
+async fn chaos_lifecycles_end_in_success_or_a_correct_code_and_leave_nothing_behind() {
+    let settings = ChaosSettings::standard();
+    let report = run_chaos(&settings).await;
+    println!("{report}");
+
+    assert!(report.violations.is_empty(), "{report}");
+    assert_eq!(report.orphans, 0, "{report}");
+    assert_eq!(report.duplicates, 0, "{report}");
+    assert_eq!(report.runs, settings.runs);
+    // Every kind of fault was met, and so were CloudFormation's re-invocations.
+    for kind in ["Throttle", "ServerError", "Unavailable", "DropAfterApply", "Latency"] {
+        assert!(report.faults.get(kind).copied().unwrap_or(0) > 0, "no {kind} injected: {report}");
+    }
+    assert!(report.lost_invocations > 0, "{report}");
+    // The orphan risk itself was met: creates that EKS applied while every retry of the call failed.
+    assert!(report.creates_recovered > 0, "{report}");
+    let lifecycles: u64 = ["create FAILED (nothing to roll back)", "delete SUCCESS", "delete SUCCESS after a retried stack delete"]
+        .iter()
+        .map(|k| report.lifecycles.get(*k).copied().unwrap_or(0))
+        .sum();
+    assert_eq!(lifecycles, settings.runs as u64, "every run ends: {report}");
+}
+
+/// The emulated EKS and a provider with the production retry policy but millisecond backoff.
+async fn fast_world() -> World {
+    let emulator = pia_emulator::Emulator::start(pia_emulator::EmulatorConfig::default()).await.expect("emulator starts");
+    let provider = fast_retry_provider(emulator.endpoint()).await;
+    World { emulator, provider }
+}
+
+/// A request in a region of its own: the SDK's retry quota is per service and region and process-wide, so
+/// tests that exhaust retries on purpose must not drain each other's.
+fn request_in(region: &str, action: &str, properties: Value) -> Value {
+    let mut request = request(action, properties);
+    request["region"] = json!(region);
+    request
+}
+
+/// CloudFormation's callback after IN_PROGRESS: same request (same bearer token), returned model and context.
+fn callback(request: &Value, event: &Value) -> Value {
+    let mut again = request.clone();
+    again["callbackContext"] = event["callbackContext"].clone();
+    again["requestData"]["resourceProperties"] = event["resourceModel"].clone();
+    again
+}
+
+#[tokio::test]
+async fn a_create_applied_with_its_answer_lost_then_failing_is_called_again_not_leaked() {
+    let world = fast_world().await;
+    // The write is applied, its answer lost; every retry the client makes then meets a 500.
+    world.emulator.inject(CREATE, Fault::DropAfterApply, 1);
+    world.emulator.inject(CREATE, Fault::ServerError, 3);
+    let create = request_in("ap-south-1", "CREATE", desired());
+    let first = world.invoke(&create).await;
+    assert_eq!(first["status"], "IN_PROGRESS", "a FAILED here would leak the association: {first}");
+    assert_eq!(first["callbackContext"], json!({"transientRetries": 1}));
+    assert!(first.get("errorCode").is_none() && first.get("resourceModels").is_none(), "{first}");
+    assert_eq!(world.emulator.association_count("demo"), 1, "EKS applied the write");
+
+    // CloudFormation calls again with the same token: EKS answers with the association the lost write made.
+    let (done, made) = world.invoke_counting(&callback(&create, &first)).await;
+    assert_eq!(done["status"], "SUCCESS", "{done}");
+    assert_eq!(made, calls(&[(CREATE, 1)]), "one call on the way back too");
+    let held = world.emulator.associations("demo");
+    assert_eq!(held.len(), 1);
+    assert_eq!(done["resourceModel"]["AssociationArn"], held[0].association_arn.as_str());
+}
+
+#[tokio::test]
+async fn a_create_that_keeps_failing_gives_up_with_its_code_after_bounded_callbacks() {
+    for (fault, code, region) in [
+        (Fault::ServerError, "ServiceInternalError", "sa-east-1"),
+        (Fault::Throttle, "Throttling", "ca-central-1"),
+        (Fault::Unavailable, "Throttling", "eu-central-1"),
+        (Fault::DropAfterApply, "NetworkFailure", "eu-north-1"),
+    ] {
+        let world = fast_world().await;
+        world.emulator.inject(CREATE, fault, u32::MAX);
+        let mut create = request_in(region, "CREATE", desired());
+        let mut callbacks = 0;
+        let last = loop {
+            let event = world.invoke(&create).await;
+            if event["status"] != "IN_PROGRESS" {
+                break event;
+            }
+            callbacks += 1;
+            assert!(callbacks <= TRANSIENT_MAX_RETRIES, "{fault:?}: unbounded: {event}");
+            assert_eq!(event["callbackContext"]["transientRetries"], callbacks, "{event}");
+            create = callback(&create, &event);
+        };
+        assert_eq!(callbacks, TRANSIENT_MAX_RETRIES, "{fault:?}");
+        assert_eq!(last["status"], "FAILED", "{fault:?}: {last}");
+        assert_eq!(last["errorCode"], code, "{fault:?}: {last}");
+        let held = world.emulator.association_count("demo");
+        match fault {
+            // Not applied: nothing to leak.
+            Fault::ServerError | Fault::Throttle | Fault::Unavailable => assert_eq!(held, 0, "{fault:?}"),
+            // Applied every time with every answer lost: one association (the token held), and only one.
+            _ => assert_eq!(held, 1, "{fault:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_transient_failure_while_waiting_for_a_role_keeps_both_counts() {
+    let world = fast_world().await;
+    let new_role = "arn:aws:iam::111122223333:role/made-in-the-same-stack";
+    let mut input = desired();
+    input["RoleArn"] = json!(new_role);
+    let create = request_in("ap-northeast-1", "CREATE", input);
+    let waiting = world.invoke(&create).await;
+    assert_eq!(waiting["callbackContext"], json!({"roleWaitAttempts": 1}), "{waiting}");
+    world.emulator.inject(CREATE, Fault::Throttle, 4);
+    let throttled = world.invoke(&callback(&create, &waiting)).await;
+    assert_eq!(throttled["status"], "IN_PROGRESS", "{throttled}");
+    assert_eq!(throttled["callbackContext"], json!({"roleWaitAttempts": 1, "transientRetries": 1}));
+    world.emulator.put_role(new_role, pia_emulator::pod_identity_trust_policy());
+    let done = world.invoke(&callback(&create, &throttled)).await;
+    assert_eq!(done["status"], "SUCCESS", "{done}");
+}
+
+#[tokio::test]
+async fn a_create_without_a_bearer_token_is_not_retried_blindly() {
+    let world = fast_world().await;
+    world.emulator.inject(CREATE, Fault::ServerError, 4);
+    let mut create = request_in("ap-southeast-2", "CREATE", desired());
+    create.as_object_mut().unwrap().remove("bearerToken");
+    let event = world.invoke(&create).await;
+    assert_eq!(event["errorCode"], "ServiceInternalError", "{event}");
+}
