@@ -432,10 +432,7 @@ async fn bootstrap_answers_hostile_payloads_with_failed_events_not_lambda_errors
     let runtime = LambdaRuntimeApi::start().await.unwrap();
     let _bootstrap = tokio::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
         .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "TypeFunction")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .envs(runtime.function_environment())
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ENDPOINT_URL_EKS", "http://127.0.0.1:9")
         .stdout(std::process::Stdio::null())

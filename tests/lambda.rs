@@ -26,12 +26,7 @@ async fn bootstrap_serves_handler_requests_and_logs_no_secret() {
     let runtime = LambdaRuntimeApi::start().await.unwrap();
     let mut bootstrap = tokio::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
         .env_clear()
-        .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "TypeFunction")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/TypeFunction")
-        .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+        .envs(runtime.function_environment())
         .env("AWS_LAMBDA_LOG_LEVEL", "DEBUG")
         .env("RUST_LOG", "trace")
         .env("AWS_REGION", "us-east-1")

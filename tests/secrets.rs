@@ -156,12 +156,7 @@ async fn the_lambda_bootstrap_logs_no_secret_at_trace() {
     let bootstrap = verbose(
         Command::new(env!("CARGO_BIN_EXE_bootstrap"))
             .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "TypeFunction")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/TypeFunction")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "local")
+            .envs(runtime.function_environment())
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ENDPOINT_URL_EKS", emulator.endpoint()),
     )

@@ -78,6 +78,18 @@ impl LambdaRuntimeApi {
         self.addr.to_string()
     }
 
+    /// The environment Lambda gives a function's process (`provided.al2023`), pointing it at this Runtime API.
+    pub fn function_environment(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_LAMBDA_RUNTIME_API", self.address()),
+            ("AWS_LAMBDA_FUNCTION_NAME", "TypeFunction".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST".to_owned()),
+            ("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128".to_owned()),
+            ("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/TypeFunction".to_owned()),
+            ("AWS_LAMBDA_LOG_STREAM_NAME", "local".to_owned()),
+        ]
+    }
+
     /// Queues one invocation and waits for the function's answer.
     pub async fn invoke(&self, payload: impl Into<Bytes>) -> Option<InvocationOutcome> {
         let request_id = format!("00000000-0000-4000-8000-{:012}", self.next_id.fetch_add(1, Ordering::Relaxed));

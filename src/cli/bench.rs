@@ -157,12 +157,7 @@ async fn cold_start(bootstrap: &std::path::Path, runs: usize) -> Result<(), CliE
         let started = Instant::now();
         let mut child = tokio::process::Command::new(bootstrap)
             .env_clear()
-            .env("AWS_LAMBDA_RUNTIME_API", runtime.address())
-            .env("AWS_LAMBDA_FUNCTION_NAME", "TypeFunction")
-            .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-            .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/TypeFunction")
-            .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
+            .envs(runtime.function_environment())
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ENDPOINT_URL_EKS", world.emulator.endpoint())
             .stdout(Stdio::null())
