@@ -11,7 +11,7 @@ fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 
 cargo test --workspace --locked
-cargo build --locked --bin pia
+cargo build --locked --bin pia --bin bootstrap
 export PIA_BIN="$PWD/target/debug/pia"
 .venv/bin/python -m pytest -q tests/python
 .venv/bin/pia-contract-test

@@ -1,0 +1,49 @@
+"""The `rust` language plugin: the CloudFormation CLI validates, generates and packages this project."""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CFN = Path(sys.executable).parent / "cfn"
+
+
+def project_copy(tmp_path):
+    for name in (".rpdk-config", "aws-eks-podidentityassociation.json", "template.yml", "Cargo.toml", "Cargo.lock"):
+        shutil.copy(ROOT / name, tmp_path / name)  # follows the schema symlink
+    shutil.copytree(ROOT / "inputs", tmp_path / "inputs")
+    return tmp_path
+
+
+def cfn(project, *args, **env):
+    return subprocess.run([str(CFN), *args], cwd=project, capture_output=True, text=True, timeout=300,
+                          env={**os.environ, **env})
+
+
+def test_validate_and_generate(tmp_path):
+    project = project_copy(tmp_path)
+    assert "Resource schema is valid." in cfn(project, "validate").stdout
+    generated = cfn(project, "generate")
+    assert generated.returncode == 0, generated.stderr
+    settings = json.loads((project / "rpdk-config.json").read_text())
+    assert settings["language"] == "rust" and settings["runtime"] == "provided.al2023"
+    assert (project / "docs" / "README.md").is_file()
+    role = (project / "resource-role.yaml").read_text()
+    assert "eks:CreatePodIdentityAssociation" in role and "iam:PassRole" in role
+
+
+def test_submit_dry_run_packages_an_executable_bootstrap(tmp_path):
+    project = project_copy(tmp_path)
+    bootstrap = os.environ.get("PIA_BIN", str(ROOT / "target" / "debug" / "pia")).replace("/pia", "/bootstrap")
+    result = cfn(project, "submit", "--dry-run", PIA_BOOTSTRAP=bootstrap)
+    assert result.returncode == 0, result.stdout + result.stderr
+    with zipfile.ZipFile(project / "aws-eks-podidentityassociation.zip") as package:
+        names = set(package.namelist())
+        assert {"schema.json", ".rpdk-config", "handler.zip", "inputs/inputs_1_create.json"} <= names
+        with zipfile.ZipFile(package.open("handler.zip")) as handler:
+            entry = handler.getinfo("bootstrap")
+            assert (entry.external_attr >> 16) & 0o777 == 0o755
+            assert handler.read("bootstrap") == Path(bootstrap).read_bytes()
