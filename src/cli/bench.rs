@@ -96,7 +96,18 @@ impl World {
     }
 
     async fn invoke(&self, request: &Value) -> Value {
-        serde_json::to_value(self.provider.invoke(request.to_string().as_bytes()).await).unwrap_or_default()
+        self.timed(request).await.1
+    }
+
+    /// Times what the Lambda does with a payload: decode, handle, serialize the ProgressEvent to bytes. The request
+    /// is built before the clock starts and the answer parsed after it stops, as they are outside a Lambda.
+    async fn timed(&self, request: &Value) -> (Duration, Value) {
+        let payload = request.to_string();
+        let started = Instant::now();
+        let event = self.provider.invoke(payload.as_bytes()).await;
+        let bytes = serde_json::to_vec(&event).unwrap_or_default();
+        let elapsed = started.elapsed();
+        (elapsed, serde_json::from_slice(&bytes).unwrap_or_default())
     }
 }
 
@@ -228,9 +239,8 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
     let mut floor = Vec::new();
     let mut created = Vec::new();
     for i in 0..iterations {
-        let started = Instant::now();
-        let event = world.invoke(&request("CREATE", model(&format!("h-{i}"), ROLE, json!([])), None)).await;
-        handler.push(started.elapsed());
+        let (elapsed, event) = world.timed(&request("CREATE", model(&format!("h-{i}"), ROLE, json!([])), None)).await;
+        handler.push(elapsed);
         created.push(event["resourceModel"].clone());
         let started = Instant::now();
         eks.create_pod_identity_association()
@@ -258,9 +268,7 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
     let floor_arn = floor_association.association_arn;
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for _ in 0..iterations {
-        let started = Instant::now();
-        world.invoke(&request("READ", json!({"AssociationArn": arn}), None)).await;
-        handler.push(started.elapsed());
+        handler.push(world.timed(&request("READ", json!({"AssociationArn": arn}), None)).await.0);
         let started = Instant::now();
         eks.describe_pod_identity_association().cluster_name("demo").association_id(&id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
@@ -273,9 +281,8 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
     for i in 0..iterations {
         let mut wanted = current.clone();
         wanted["RoleArn"] = json!(if i % 2 == 0 { ROLE_2 } else { ROLE });
-        let started = Instant::now();
-        let event = world.invoke(&request("UPDATE", wanted, Some(current.clone()))).await;
-        handler.push(started.elapsed());
+        let (elapsed, event) = world.timed(&request("UPDATE", wanted, Some(current.clone()))).await;
+        handler.push(elapsed);
         current = event["resourceModel"].clone();
         let started = Instant::now();
         eks.describe_pod_identity_association().cluster_name("demo").association_id(&id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
@@ -298,9 +305,8 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
     for i in 0..iterations {
         let mut wanted = current.clone();
         wanted["Tags"] = json!([{"Key": "rev", "Value": i.to_string()}]);
-        let started = Instant::now();
-        let event = world.invoke(&request("UPDATE", wanted, Some(current.clone()))).await;
-        handler.push(started.elapsed());
+        let (elapsed, event) = world.timed(&request("UPDATE", wanted, Some(current.clone()))).await;
+        handler.push(elapsed);
         current = event["resourceModel"].clone();
         let started = Instant::now();
         eks.describe_pod_identity_association().cluster_name("demo").association_id(&id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
@@ -315,9 +321,7 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
 
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for _ in 0..iterations {
-        let started = Instant::now();
-        world.invoke(&request("LIST", json!({"ClusterName": "demo"}), None)).await;
-        handler.push(started.elapsed());
+        handler.push(world.timed(&request("LIST", json!({"ClusterName": "demo"}), None)).await.0);
         let started = Instant::now();
         eks.list_pod_identity_associations().cluster_name("demo").max_results(100).send().await.map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
@@ -334,9 +338,7 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
         .collect();
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for (model_v, floor_id) in created.iter().skip(1).zip(&floor_ids) {
-        let started = Instant::now();
-        world.invoke(&request("DELETE", model_v.clone(), None)).await;
-        handler.push(started.elapsed());
+        handler.push(world.timed(&request("DELETE", model_v.clone(), None)).await.0);
         let started = Instant::now();
         eks.delete_pod_identity_association().cluster_name("demo").association_id(floor_id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
