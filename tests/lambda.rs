@@ -70,3 +70,20 @@ async fn bootstrap_serves_handler_requests_and_logs_no_secret() {
         assert!(!logs.contains(value), "{secret} leaked into the logs: {}", logs.lines().filter(|l| l.contains(value)).collect::<Vec<_>>().join("\n"));
     }
 }
+
+#[tokio::test]
+async fn bootstrap_outside_lambda_says_what_is_missing_instead_of_panicking() {
+    let runtime = LambdaRuntimeApi::start().await.unwrap();
+    let environment: Vec<_> =
+        runtime.function_environment().into_iter().filter(|(name, _)| *name != "AWS_LAMBDA_FUNCTION_NAME").collect();
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .envs(environment)
+        .output()
+        .await
+        .expect("bootstrap runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("AWS_LAMBDA_FUNCTION_NAME is not set"), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}

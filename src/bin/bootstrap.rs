@@ -1,7 +1,15 @@
 //! The Lambda function (`provided.al2023`): CloudFormation invokes it with HandlerRequests.
 
+use std::process::ExitCode;
+
 #[tokio::main]
-async fn main() -> Result<(), lambda_runtime::Error> {
+async fn main() -> ExitCode {
     pia_provider::logging::init(pia_provider::logging::LogStyle::Lambda);
-    pia_provider::lambda::run().await
+    match pia_provider::lambda::run().await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("bootstrap: {error}");
+            ExitCode::FAILURE
+        }
+    }
 }

@@ -49,6 +49,17 @@ pub struct BenchArgs {
     /// Requests for the agent benchmark.
     #[arg(long, default_value_t = 20_000)]
     agent_requests: usize,
+    /// Run only these sections (all when none is given), e.g. `--only warm` under a profiler.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Section>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Section {
+    Cold,
+    Warm,
+    Agent,
+    Scale,
 }
 
 pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
@@ -59,10 +70,19 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
             .with_file_name("bootstrap"),
     };
     println!("# pia bench ({} build, {} CPUs)\n", if cfg!(debug_assertions) { "debug" } else { "release" }, num_cpus());
-    cold_start(&bootstrap, args.cold_starts).await?;
-    warm_latency(args.iterations).await?;
-    agent(args.concurrency, args.agent_requests).await?;
-    scale().await?;
+    let wanted = |section| args.only.is_empty() || args.only.contains(&section);
+    if wanted(Section::Cold) {
+        cold_start(&bootstrap, args.cold_starts).await?;
+    }
+    if wanted(Section::Warm) {
+        warm_latency(args.iterations).await?;
+    }
+    if wanted(Section::Agent) {
+        agent(args.concurrency, args.agent_requests).await?;
+    }
+    if wanted(Section::Scale) {
+        scale().await?;
+    }
     Ok(ExitCode::SUCCESS)
 }
 
