@@ -133,7 +133,8 @@ struct AgentService {
 
 #[derive(Clone)]
 struct Cached {
-    body: Value,
+    /// The answer as sent: a hit costs a reference count, not a serialization.
+    body: Bytes,
     refresh_at: SystemTime,
     expiration: SystemTime,
 }
@@ -269,7 +270,7 @@ impl AgentService {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn cached(&self, key: &[u8], now: SystemTime) -> Option<Value> {
+    fn cached(&self, key: &[u8], now: SystemTime) -> Option<Bytes> {
         let cache = self.lock_cache();
         cache
             .get(key)
@@ -335,6 +336,15 @@ async fn credentials(State(service): State<Arc<AgentService>>, headers: HeaderMa
             "Service account token cannot be empty",
         );
     }
+    // The cache first: a token found there passed the shape check when it was cached.
+    let key = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes())
+        .as_ref()
+        .to_vec();
+    let now = SystemTime::now();
+    if let Some(body) = service.cached(&key, now) {
+        debug!(cluster = %service.cluster, "credentials from the cache");
+        return json_response(body);
+    }
     if let Err(reason) = looks_like_a_jwt(token) {
         debug!(cluster = %service.cluster, reason, "credentials request with an unparsable token");
         return error(
@@ -342,14 +352,6 @@ async fn credentials(State(service): State<Arc<AgentService>>, headers: HeaderMa
             "InvalidRequest",
             format!("Service account token cannot be parsed: {reason}"),
         );
-    }
-    let key = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, token.as_bytes())
-        .as_ref()
-        .to_vec();
-    let now = SystemTime::now();
-    if let Some(body) = service.cached(&key, now) {
-        debug!(cluster = %service.cluster, "credentials from the cache");
-        return axum::Json(body).into_response();
     }
 
     debug!(cluster = %service.cluster, "calling EKS Auth");
@@ -406,6 +408,7 @@ async fn credentials(State(service): State<Arc<AgentService>>, headers: HeaderMa
             .fmt(Format::DateTime)
             .unwrap_or_default(),
     });
+    let body = Bytes::from(body.to_string());
     let lifetime = expiration.duration_since(now).unwrap_or_default();
     let refresh_at = expiration
         .checked_sub(REFRESH_BEFORE_EXPIRY.min(lifetime / 2))
@@ -420,7 +423,11 @@ async fn credentials(State(service): State<Arc<AgentService>>, headers: HeaderMa
         now,
     );
     debug!(cluster = %service.cluster, "credentials issued");
-    axum::Json(body).into_response()
+    json_response(body)
+}
+
+fn json_response(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 async fn health() -> &'static str {
