@@ -43,6 +43,9 @@ pub struct BenchArgs {
     /// The `bootstrap` binary (default: next to this executable).
     #[arg(long)]
     bootstrap: Option<PathBuf>,
+    /// A program that runs `bootstrap` (e.g. `qemu-aarch64` for the arm64 build on an x86_64 machine).
+    #[arg(long)]
+    runner: Option<PathBuf>,
     /// Concurrent connections for the agent benchmark.
     #[arg(long, default_value_t = 32)]
     concurrency: usize,
@@ -72,7 +75,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
     println!("# pia bench ({} build, {} CPUs)\n", if cfg!(debug_assertions) { "debug" } else { "release" }, num_cpus());
     let wanted = |section| args.only.is_empty() || args.only.contains(&section);
     if wanted(Section::Cold) {
-        cold_start(&bootstrap, args.cold_starts).await?;
+        cold_start(&bootstrap, args.runner.as_deref(), args.cold_starts).await?;
     }
     if wanted(Section::Warm) {
         warm_latency(args.iterations).await?;
@@ -98,7 +101,11 @@ struct World {
 
 impl World {
     async fn start() -> Result<Self, CliError> {
-        let emulator = Emulator::start(EmulatorConfig::default()).await.map_err(|e| CliError::Start(e.to_string()))?;
+        Ok(Self::on(start_emulator().await?).await)
+    }
+
+    /// The provider and a bare client of this emulator, on the calling task's runtime.
+    async fn on(emulator: Emulator) -> Self {
         let base = eks_client::base_config_for(Some(emulator.endpoint())).await;
         let provider = Provider::new(base.clone());
         let eks = EksClient::from_conf(
@@ -112,7 +119,7 @@ impl World {
                 ))
                 .build(),
         );
-        Ok(Self { emulator, provider, eks })
+        Self { emulator, provider, eks }
     }
 
     async fn invoke(&self, request: &Value) -> Value {
@@ -129,6 +136,10 @@ impl World {
         let elapsed = started.elapsed();
         (elapsed, serde_json::from_slice(&bytes).unwrap_or_default())
     }
+}
+
+async fn start_emulator() -> Result<Emulator, CliError> {
+    Emulator::start(EmulatorConfig::default()).await.map_err(|e| CliError::Start(e.to_string()))
 }
 
 fn request(action: &str, properties: Value, previous: Option<Value>) -> Value {
@@ -173,7 +184,7 @@ fn ms(duration: Duration) -> String {
 
 // ---- cold start -------------------------------------------------------------------------------------------
 
-async fn cold_start(bootstrap: &std::path::Path, runs: usize) -> Result<(), CliError> {
+async fn cold_start(bootstrap: &std::path::Path, runner: Option<&std::path::Path>, runs: usize) -> Result<(), CliError> {
     if !bootstrap.is_file() {
         println!("(no bootstrap at {}: cold start skipped)\n", bootstrap.display());
         return Ok(());
@@ -183,10 +194,19 @@ async fn cold_start(bootstrap: &std::path::Path, runs: usize) -> Result<(), CliE
     let arn = created["resourceModel"]["AssociationArn"].clone();
     let mut starts = Vec::new();
     let mut peak_kib = 0u64;
+    let mut crudl = Vec::new();
     for run in 0..runs {
         let runtime = LambdaRuntimeApi::start().await.map_err(|e| CliError::Start(e.to_string()))?;
         let started = Instant::now();
-        let mut child = tokio::process::Command::new(bootstrap)
+        let mut command = match runner {
+            Some(runner) => {
+                let mut command = tokio::process::Command::new(runner);
+                command.arg(bootstrap);
+                command
+            }
+            None => tokio::process::Command::new(bootstrap),
+        };
+        let mut child = command
             .env_clear()
             .envs(runtime.function_environment())
             .env("AWS_REGION", "us-east-1")
@@ -195,7 +215,7 @@ async fn cold_start(bootstrap: &std::path::Path, runs: usize) -> Result<(), CliE
             .stderr(Stdio::null())
             .kill_on_drop(true)
             .spawn()
-            .map_err(|source| CliError::Read { what: bootstrap.display().to_string(), source })?;
+            .map_err(|source| CliError::Read { what: runner.unwrap_or(bootstrap).display().to_string(), source })?;
         let first = runtime.invoke(request("READ", json!({"AssociationArn": arn}), None).to_string()).await;
         starts.push(started.elapsed());
         if !matches!(first, Some(InvocationOutcome::Response(_))) {
@@ -209,6 +229,7 @@ async fn cold_start(bootstrap: &std::path::Path, runs: usize) -> Result<(), CliE
                 return Err(CliError::Demo("bootstrap CREATE failed".into()));
             };
             let created: Value = serde_json::from_slice(&body).unwrap_or_default();
+            crudl.push(format!("CREATE {}", created["status"].as_str().unwrap_or("?")));
             let model_v = created["resourceModel"].clone();
             let mut updated = model_v.clone();
             updated["RoleArn"] = json!(ROLE_2);
@@ -218,18 +239,27 @@ async fn cold_start(bootstrap: &std::path::Path, runs: usize) -> Result<(), CliE
                 request("LIST", json!({"ClusterName": "demo"}), None),
                 request("DELETE", model_v, None),
             ] {
-                runtime.invoke(step.to_string()).await;
+                let action = step["action"].as_str().unwrap_or_default().to_owned();
+                let status = match runtime.invoke(step.to_string()).await {
+                    Some(InvocationOutcome::Response(body)) => {
+                        serde_json::from_slice::<Value>(&body).unwrap_or_default()["status"].as_str().unwrap_or("?").to_owned()
+                    }
+                    _ => "no answer".to_owned(),
+                };
+                crudl.push(format!("{action} {status}"));
             }
             peak_kib = child.id().map(peak_rss_kib).unwrap_or(0);
         }
         let _ = child.kill().await;
     }
     let (p50, p99) = percentiles(&mut starts);
-    println!("## Cold start of `bootstrap` ({runs} runs)\n");
+    let how = runner.map(|runner| format!(", run by `{}`", runner.display())).unwrap_or_default();
+    println!("## Cold start of `bootstrap` ({runs} runs{how})\n");
     println!("| metric | value |\n|---|---|");
     println!("| process start → first answered invocation, median | {} |", ms(p50));
     println!("| same, worst | {} |", ms(p99));
     println!("| peak RSS over a full CRUDL run | {:.1} MiB |", peak_kib as f64 / 1024.0);
+    println!("| the CRUDL run's answers | {} |", crudl.join(", "));
     println!("| `bootstrap` size | {:.1} MiB |\n", std::fs::metadata(bootstrap).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0);
     Ok(())
 }
@@ -248,8 +278,23 @@ fn peak_rss_kib(pid: u32) -> u64 {
 
 // ---- warm latency and call counts -------------------------------------------------------------------------
 
+/// The provider and the floor's client run on one thread, as in the Lambda (`bootstrap` is single-threaded); the
+/// emulator, standing in for EKS, serves from this process's other runtime.
 async fn warm_latency(iterations: usize) -> Result<(), CliError> {
-    let world = World::start().await?;
+    let emulator = start_emulator().await?;
+    let (done, outcome) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
+        let result = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| CliError::Start(e.to_string()))
+            .and_then(|lambda_like| lambda_like.block_on(async move { measure_warm_latency(&World::on(emulator).await, iterations).await }));
+        let _ = done.send(result);
+    });
+    outcome.await.map_err(|_| CliError::Call("the warm-latency thread stopped".into()))?
+}
+
+async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), CliError> {
     let eks = &world.eks;
     println!("## Warm latency per action ({iterations} iterations each; floor = the bare aws-sdk-eks calls the action needs)\n");
     println!("| action | EKS calls | handler median | floor median | ratio |\n|---|---|---|---|---|");
@@ -273,7 +318,7 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
             .map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
     }
-    report(&world, "create", &request("CREATE", model("probe-c", ROLE, json!([])), None), &mut handler, &mut floor).await;
+    report(world, "create", &request("CREATE", model("probe-c", ROLE, json!([])), None), &mut handler, &mut floor).await;
 
     let first = created[0].clone();
     let arn = first["AssociationArn"].as_str().unwrap_or_default().to_owned();
@@ -293,7 +338,7 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
         eks.describe_pod_identity_association().cluster_name("demo").association_id(&id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
     }
-    report(&world, "read", &request("READ", json!({"AssociationArn": arn}), None), &mut handler, &mut floor).await;
+    report(world, "read", &request("READ", json!({"AssociationArn": arn}), None), &mut handler, &mut floor).await;
 
     // Update, role change: Describe + Update.
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
@@ -317,7 +362,7 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
     }
     let mut probe = current.clone();
     probe["RoleArn"] = json!(if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE });
-    report(&world, "update: role", &request("UPDATE", probe, Some(current.clone())), &mut handler, &mut floor).await;
+    report(world, "update: role", &request("UPDATE", probe, Some(current.clone())), &mut handler, &mut floor).await;
 
     // Update, tags only: Describe + TagResource.
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
@@ -335,9 +380,9 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
     }
     let mut probe = current.clone();
     probe["Tags"] = json!([{"Key": "rev", "Value": "probe"}]);
-    report(&world, "update: tags only", &request("UPDATE", probe, Some(current.clone())), &mut handler, &mut floor).await;
+    report(world, "update: tags only", &request("UPDATE", probe, Some(current.clone())), &mut handler, &mut floor).await;
     let current = world.invoke(&request("READ", json!({"AssociationArn": arn}), None)).await["resourceModel"].clone();
-    report(&world, "update: no change", &request("UPDATE", current.clone(), Some(current.clone())), &mut Vec::new(), &mut Vec::new()).await;
+    report(world, "update: no change", &request("UPDATE", current.clone(), Some(current.clone())), &mut Vec::new(), &mut Vec::new()).await;
 
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for _ in 0..iterations {
@@ -346,7 +391,7 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
         eks.list_pod_identity_associations().cluster_name("demo").max_results(100).send().await.map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
     }
-    report(&world, "list (page of 100)", &request("LIST", json!({"ClusterName": "demo"}), None), &mut handler, &mut floor).await;
+    report(world, "list (page of 100)", &request("LIST", json!({"ClusterName": "demo"}), None), &mut handler, &mut floor).await;
 
     // Delete: the handler deletes the ones it created, the floor the ones it created.
     let floor_ids: Vec<String> = world
@@ -363,7 +408,7 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
         eks.delete_pod_identity_association().cluster_name("demo").association_id(floor_id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
     }
-    report(&world, "delete", &request("DELETE", first, None), &mut handler, &mut floor).await;
+    report(world, "delete", &request("DELETE", first, None), &mut handler, &mut floor).await;
     println!();
     Ok(())
 }
