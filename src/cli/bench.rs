@@ -383,6 +383,17 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     report(world, "update: tags only", &request("UPDATE", probe, Some(current.clone())), &mut handler, &mut floor).await;
     let current = world.invoke(&request("READ", json!({"AssociationArn": arn}), None)).await["resourceModel"].clone();
     report(world, "update: no change", &request("UPDATE", current.clone(), Some(current.clone())), &mut Vec::new(), &mut Vec::new()).await;
+    // The other paths, for their calls only.
+    let mut probe = current.clone();
+    probe["RoleArn"] = json!(if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE });
+    probe["Tags"] = json!([{"Key": "rev", "Value": "both"}]);
+    report(world, "update: role and tags", &request("UPDATE", probe, Some(current.clone())), &mut Vec::new(), &mut Vec::new()).await;
+    let current = world.invoke(&request("READ", json!({"AssociationArn": arn}), None)).await["resourceModel"].clone();
+    let mut probe = current.clone();
+    probe["Tags"] = json!([]);
+    report(world, "update: tags removed", &request("UPDATE", probe, Some(current.clone())), &mut Vec::new(), &mut Vec::new()).await;
+    let tagged = model("probe-tagged", ROLE, json!([{"Key": "team", "Value": "platform"}]));
+    report(world, "create with tags", &request("CREATE", tagged, None), &mut Vec::new(), &mut Vec::new()).await;
 
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for _ in 0..iterations {

@@ -1,0 +1,42 @@
+//! `pia bench` stays runnable, and the EKS calls it reports for each handler path are the fewest the path needs.
+//! Timings are printed by the benchmark and never asserted here.
+
+use std::process::Command;
+
+fn bench(args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_pia")).arg("bench").args(args).output().expect("pia runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "pia bench failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+#[test]
+fn each_handler_path_makes_the_fewest_eks_calls() {
+    let report = bench(&["--only", "warm", "--iterations", "3"]);
+    for (path, calls) in [
+        ("create", "CreatePodIdentityAssociation"),
+        ("create with tags", "CreatePodIdentityAssociation"),
+        ("read", "DescribePodIdentityAssociation"),
+        ("update: role", "DescribePodIdentityAssociation + UpdatePodIdentityAssociation"),
+        ("update: tags only", "DescribePodIdentityAssociation + TagResource"),
+        // UpdatePodIdentityAssociation takes no tags: a role and tag change needs all three.
+        ("update: role and tags", "DescribePodIdentityAssociation + UpdatePodIdentityAssociation + TagResource"),
+        ("update: tags removed", "DescribePodIdentityAssociation + UntagResource"),
+        ("update: no change", "DescribePodIdentityAssociation"),
+        ("list (page of 100)", "ListPodIdentityAssociations"),
+        ("delete", "DeletePodIdentityAssociation"),
+    ] {
+        let row = format!("| {path} | {calls} |");
+        assert!(report.contains(&row), "expected the row `{row}` in:\n{report}");
+    }
+}
+
+#[test]
+fn cold_start_runs_the_real_bootstrap_through_a_full_crudl() {
+    let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_pia")).with_file_name("bootstrap");
+    let report = bench(&["--only", "cold", "--cold-starts", "2", "--bootstrap", bootstrap.to_str().unwrap()]);
+    assert!(
+        report.contains("| the CRUDL run's answers | CREATE SUCCESS, READ SUCCESS, UPDATE SUCCESS, LIST SUCCESS, DELETE SUCCESS |"),
+        "{report}"
+    );
+}
