@@ -2,10 +2,13 @@
 //! Shared by the Lambda, the local invoke server and the CLI.
 
 use std::collections::VecDeque;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
+use futures_util::FutureExt;
 use pia_handlers::{handle, Action, HandlerErrorCode, ProgressEvent};
 use tracing::{info, warn};
 
@@ -19,6 +22,30 @@ fn deadline(action: Action) -> Duration {
     match action {
         Action::Read | Action::List => Duration::from_secs(50),
         Action::Create | Action::Update | Action::Delete => Duration::from_secs(100),
+    }
+}
+
+/// Runs a handler so that a bug (a panic) becomes InternalFailure rather than a lost invocation, and a hung EKS
+/// becomes NetworkFailure before the Lambda's own timeout. The handler is polled in place, not spawned: one task
+/// less per invocation, and on the deadline it is dropped, EKS calls and all, not left running into the next.
+async fn guarded(action: Action, deadline: Duration, handler: impl Future<Output = ProgressEvent>) -> ProgressEvent {
+    match tokio::time::timeout(deadline, AssertUnwindSafe(handler).catch_unwind()).await {
+        Ok(Ok(event)) => event,
+        Ok(Err(panic)) => {
+            let reason = panic
+                .downcast_ref::<&str>()
+                .map(|reason| (*reason).to_owned())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_owned());
+            ProgressEvent::failed(
+                HandlerErrorCode::InternalFailure,
+                format!("the {} handler failed unexpectedly: {reason}", action.as_str()),
+            )
+        }
+        Err(_) => ProgressEvent::failed(
+            HandlerErrorCode::NetworkFailure,
+            format!("EKS did not complete the {} within {} s", action.as_str(), deadline.as_secs()),
+        ),
     }
 }
 
@@ -60,24 +87,8 @@ impl Provider {
             }
         };
         let action = invocation.action;
-        let provider = Arc::clone(self);
-        // The handler runs as its own task so that a bug (a panic) becomes InternalFailure, not a lost invocation.
-        let mut task = tokio::spawn(async move { provider.run(invocation).await });
-        let event = match tokio::time::timeout(deadline(action), &mut task).await {
-            Ok(Ok(event)) => event,
-            Ok(Err(join_error)) => ProgressEvent::failed(
-                HandlerErrorCode::InternalFailure,
-                format!("the {} handler failed unexpectedly: {join_error}", action.as_str()),
-            ),
-            Err(_) => {
-                // The handler is abandoned, not left running into the next invocation with its EKS calls.
-                task.abort();
-                ProgressEvent::failed(
-                    HandlerErrorCode::NetworkFailure,
-                    format!("EKS did not complete the {} within {} s", action.as_str(), deadline(action).as_secs()),
-                )
-            }
-        };
+        // Boxed: the handler's state machine is deep, and one allocation is cheaper than a task.
+        let event = guarded(action, deadline(action), Box::pin(self.run(invocation))).await;
         info!(
             action = action.as_str(),
             status = event.status.as_str(),
@@ -107,5 +118,42 @@ impl Provider {
         clients.truncate(WARM_CLIENTS - 1);
         clients.push_front((key, client.clone()));
         client
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_panicking_handler_is_an_internal_failure() {
+        let event = guarded(Action::Read, Duration::from_secs(5), async { panic!("index out of bounds") }).await;
+        assert_eq!(event.error_code, Some(HandlerErrorCode::InternalFailure));
+        assert_eq!(event.message.as_deref(), Some("the READ handler failed unexpectedly: index out of bounds"));
+    }
+
+    #[tokio::test]
+    async fn a_handler_past_its_deadline_is_a_network_failure_and_is_dropped() {
+        struct Dropped(Arc<std::sync::atomic::AtomicBool>);
+        impl Drop for Dropped {
+            fn drop(&mut self) {
+                self.0.store(true, std::sync::atomic::Ordering::SeqCst);
+            }
+        }
+        let dropped = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let witness = Dropped(Arc::clone(&dropped));
+        let hung = async move {
+            let _witness = witness;
+            std::future::pending::<ProgressEvent>().await
+        };
+        let event = guarded(Action::Update, Duration::from_millis(20), hung).await;
+        assert_eq!(event.error_code, Some(HandlerErrorCode::NetworkFailure));
+        assert!(dropped.load(std::sync::atomic::Ordering::SeqCst), "the hung handler must not keep running");
+    }
+
+    #[tokio::test]
+    async fn a_handler_that_answers_in_time_is_passed_through() {
+        let event = guarded(Action::Delete, Duration::from_secs(5), async { ProgressEvent::deleted() }).await;
+        assert_eq!(event, ProgressEvent::deleted());
     }
 }
