@@ -2,6 +2,10 @@
 
 use std::process::ExitCode;
 
+// A handler's panic is answered InternalFailure (provider.rs); with abort the invocation would be lost instead.
+#[cfg(panic = "abort")]
+compile_error!("bootstrap must be built with panic = \"unwind\"");
+
 /// The static musl build ships its own allocator: musl's is slow under JSON's and the AWS SDK's small allocations.
 #[cfg(target_env = "musl")]
 #[global_allocator]
