@@ -19,3 +19,9 @@ pub mod registration;
 pub mod schema;
 
 pub use provider::Provider;
+
+/// The static musl build (the Lambda package) ships its own allocator, for every binary of this crate: musl's is
+/// slow under the many small allocations of JSON and the AWS SDK.
+#[cfg(target_env = "musl")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

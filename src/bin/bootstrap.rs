@@ -6,11 +6,6 @@ use std::process::ExitCode;
 #[cfg(panic = "abort")]
 compile_error!("bootstrap must be built with panic = \"unwind\"");
 
-/// The static musl build ships its own allocator: musl's is slow under JSON's and the AWS SDK's small allocations.
-#[cfg(target_env = "musl")]
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 // One thread: Lambda sends one invocation at a time, and a thread pool would cost start-up time and memory.
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
