@@ -11,6 +11,7 @@ pub mod cli;
 pub mod eks_client;
 pub mod invoke_server;
 pub mod lambda;
+pub mod lambda_binary;
 pub mod logging;
 pub mod package;
 pub mod protocol;

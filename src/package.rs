@@ -9,6 +9,7 @@ use thiserror::Error;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
+use crate::lambda_binary;
 use crate::schema::RESOURCE_SCHEMA;
 
 /// Namespaces CloudFormation keeps for itself: a private registration must choose another first segment.
@@ -26,6 +27,8 @@ pub enum PackageError {
     Read { path: String, source: std::io::Error },
     #[error("{path} is not valid JSON: {source}")]
     Json { path: String, source: serde_json::Error },
+    #[error("{path}: {source}")]
+    Bootstrap { path: String, source: crate::lambda_binary::LambdaBinaryError },
     #[error("cannot write the package: {0}")]
     Zip(#[from] zip::result::ZipError),
     #[error("cannot write the package: {0}")]
@@ -82,7 +85,10 @@ pub fn build(root: &Path, type_name: &str, bootstrap: &Path) -> Result<Vec<u8>, 
     }
 
     package.start_file("handler.zip", options.compression_method(CompressionMethod::Stored))?;
-    package.write_all(&handler_zip(&read(bootstrap)?)?)?;
+    let bootstrap_bytes = read(bootstrap)?;
+    lambda_binary::check(&bootstrap_bytes)
+        .map_err(|source| PackageError::Bootstrap { path: bootstrap.display().to_string(), source })?;
+    package.write_all(&handler_zip(&bootstrap_bytes)?)?;
     package.start_file(".cfn_metadata.json", options)?;
     package.write_all(br#"{"plugin-name": "rust", "plugin-tool-version": "0.1.0"}"#)?;
     Ok(package.finish()?.into_inner())

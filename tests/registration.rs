@@ -7,6 +7,7 @@ use std::io::Read;
 use std::time::Duration;
 
 use common::World;
+use pia_provider::lambda_binary::{self, GlibcVersion, LambdaBinaryError};
 use pia_provider::package;
 use pia_provider::registration::{register, Polling, Registration, RegistrationError};
 
@@ -77,8 +78,7 @@ async fn the_registry_refuses_reserved_names_and_non_s3_packages() {
 #[test]
 fn the_package_is_renamed_consistently_and_carries_an_executable_bootstrap() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
-    let bootstrap = std::env::temp_dir().join(format!("pia-test-bootstrap-{}", std::process::id()));
-    std::fs::write(&bootstrap, b"\x7fELF not really").unwrap();
+    let bootstrap = bootstrap_needing_glibc("17", "package");
     let type_name = package::registration_type_name(Some("Acme::EKS::PodIdentityAssociation")).unwrap();
     let bytes = package::build(root, &type_name, &bootstrap).unwrap();
     std::fs::remove_file(&bootstrap).unwrap();
@@ -104,4 +104,82 @@ fn the_package_is_renamed_consistently_and_carries_an_executable_bootstrap() {
     let mut handler = zip::ZipArchive::new(std::io::Cursor::new(handler)).unwrap();
     let entry = handler.by_name("bootstrap").unwrap();
     assert_eq!(entry.unix_mode().map(|mode| mode & 0o777), Some(0o755));
+}
+
+/// This test build's own `bootstrap` (a real ELF), with every `GLIBC_2.NN` version it needs rewritten to `GLIBC_2.<minor>`:
+/// the same binary, needing an older or a newer glibc than the build machine's, whatever that machine has.
+fn bootstrap_needing_glibc(minor: &str, name: &str) -> std::path::PathBuf {
+    let mut bytes = std::fs::read(env!("CARGO_BIN_EXE_bootstrap")).unwrap();
+    let mut rewritten = 0;
+    for at in dynamic_strings(&bytes) {
+        let version = &mut bytes[at..at + 11];
+        if version.starts_with(b"GLIBC_2.") && version[8..10].iter().all(u8::is_ascii_digit) && version[10] == 0 {
+            version[8..10].copy_from_slice(minor.as_bytes());
+            rewritten += 1;
+        }
+    }
+    assert!(rewritten > 0, "the test bootstrap links glibc");
+    let path = std::env::temp_dir().join(format!("pia-test-bootstrap-{name}-{}", std::process::id()));
+    std::fs::write(&path, bytes).unwrap();
+    path
+}
+
+/// The offsets of `.dynstr`, the string table naming the libraries and versions the dynamic loader must find.
+fn dynamic_strings(elf: &[u8]) -> std::ops::Range<usize> {
+    use object::read::elf::{FileHeader, SectionHeader};
+    let header = object::elf::FileHeader64::<object::Endianness>::parse(elf).unwrap();
+    let endian = header.endian().unwrap();
+    let sections = header.sections(endian, elf).unwrap();
+    let (_, dynstr) = sections.section_by_name(endian, b".dynstr").expect("a dynamically linked bootstrap");
+    let start = dynstr.sh_offset(endian) as usize;
+    start..start + dynstr.sh_size(endian) as usize - 11
+}
+
+fn package_error(bootstrap: &std::path::Path) -> package::PackageError {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let error = package::build(root, "Acme::EKS::PodIdentityAssociation", bootstrap).unwrap_err();
+    std::fs::remove_file(bootstrap).unwrap();
+    error
+}
+
+#[test]
+fn a_bootstrap_needing_a_newer_glibc_than_lambda_has_is_refused() {
+    let error = package_error(&bootstrap_needing_glibc("39", "newer-glibc"));
+    let message = error.to_string();
+    assert!(
+        matches!(&error, package::PackageError::Bootstrap { source: LambdaBinaryError::NewerGlibc { required, .. }, .. } if required == "GLIBC_2.39"),
+        "{message}"
+    );
+    assert!(message.contains("provided.al2023 has glibc 2.34") && message.contains("unknown-linux-gnu.2.34"), "{message}");
+}
+
+#[test]
+fn a_bootstrap_loading_a_library_lambda_lacks_is_refused() {
+    let path = bootstrap_needing_glibc("17", "library");
+    let mut bytes = std::fs::read(&path).unwrap();
+    let at = dynamic_strings(&bytes).find(|&at| &bytes[at..at + 10] == b"libc.so.6\0").expect("the test bootstrap loads libc");
+    bytes[at..at + 10].copy_from_slice(b"libq.so.6\0");
+    std::fs::write(&path, bytes).unwrap();
+    let error = package_error(&path);
+    assert!(
+        matches!(&error, package::PackageError::Bootstrap { source: LambdaBinaryError::MissingLibrary(name), .. } if name == "libq.so.6"),
+        "{error}"
+    );
+}
+
+#[test]
+fn what_is_not_an_executable_is_refused() {
+    let path = std::env::temp_dir().join(format!("pia-test-bootstrap-script-{}", std::process::id()));
+    std::fs::write(&path, b"#!/bin/sh\nexec true\n").unwrap();
+    assert!(matches!(package_error(&path), package::PackageError::Bootstrap { source: LambdaBinaryError::NotElf(_), .. }));
+}
+
+#[test]
+fn this_build_bootstrap_is_read_as_lambda_reads_it() {
+    let path = bootstrap_needing_glibc("17", "read");
+    let binary = lambda_binary::check(&std::fs::read(&path).unwrap()).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let expected = if cfg!(target_arch = "aarch64") { "arm64" } else { "x86_64" };
+    assert_eq!(binary.architecture, expected);
+    assert_eq!(binary.glibc, Some(GlibcVersion(2, 17)));
 }

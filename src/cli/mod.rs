@@ -55,7 +55,7 @@ enum Command {
         #[arg(long)]
         type_name: String,
         /// The `bootstrap` built for provided.al2023.
-        #[arg(long, default_value = "target/x86_64-unknown-linux-musl/release/bootstrap")]
+        #[arg(long, default_value = "target/x86_64-unknown-linux-gnu/release/bootstrap")]
         bootstrap: PathBuf,
         /// Where to write the package; defaults to <type-name-hyphenated>.zip.
         #[arg(long, short)]

@@ -7,6 +7,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
+from rpdk.core.exceptions import DownstreamError
+from rpdk.rust.codegen import DEFAULT_TARGET, build_command
+
 ROOT = Path(__file__).resolve().parents[2]
 CFN = Path(sys.executable).parent / "cfn"
 
@@ -47,3 +51,29 @@ def test_submit_dry_run_packages_an_executable_bootstrap(tmp_path):
             entry = handler.getinfo("bootstrap")
             assert (entry.external_attr >> 16) & 0o777 == 0o755
             assert handler.read("bootstrap") == Path(bootstrap).read_bytes()
+
+
+def fake_tools(tmp_path, monkeypatch, *names):
+    """A PATH holding only `names`, so the test sees which build the plugin would run for a target."""
+    for name in names:
+        tool = tmp_path / name
+        tool.write_text("#!/bin/sh\nexit 0\n")
+        tool.chmod(0o755)
+    monkeypatch.setenv("PATH", str(tmp_path))
+
+
+def test_the_default_build_pins_the_glibc_of_provided_al2023(tmp_path, monkeypatch):
+    fake_tools(tmp_path, monkeypatch, "cargo", "cargo-zigbuild")
+    command, output = build_command(DEFAULT_TARGET)
+    assert command[1:] == ["zigbuild", "--release", "--locked", "--bin", "bootstrap",
+                           "--target", "x86_64-unknown-linux-gnu.2.34"]
+    assert output == Path("target/x86_64-unknown-linux-gnu/release/bootstrap")
+    command, output = build_command("aarch64-unknown-linux-musl")
+    assert Path(command[0]).name == "cargo" and command[1] == "build"
+    assert output == Path("target/aarch64-unknown-linux-musl/release/bootstrap")
+
+
+def test_a_missing_cargo_zigbuild_is_named_with_how_to_install_it(tmp_path, monkeypatch):
+    fake_tools(tmp_path, monkeypatch, "cargo")
+    with pytest.raises(DownstreamError, match="cargo-zigbuild is not on PATH.*pip install ziglang cargo-zigbuild"):
+        build_command("x86_64-unknown-linux-gnu.2.34")

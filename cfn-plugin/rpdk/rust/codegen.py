@@ -3,6 +3,7 @@ resource provider built on lambda_runtime, as they do on a Java or Go one."""
 import json
 import logging
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -20,8 +21,10 @@ LOG = logging.getLogger(__name__)
 RUNTIME = "provided.al2023"
 ENTRYPOINT = "bootstrap"
 PROTOCOL_VERSION = "2.0.0"
-# provided.al2023 has glibc 2.34: a static musl binary runs there whatever the build machine's glibc.
-DEFAULT_TARGET = "x86_64-unknown-linux-musl"
+# provided.al2023 has glibc 2.34. `cargo zigbuild` links against exactly that glibc (the `.2.34` suffix), whatever the
+# build machine has, as `cargo lambda` does; a static `*-unknown-linux-musl` target builds with plain cargo.
+DEFAULT_TARGET = "x86_64-unknown-linux-gnu.2.34"
+GLIBC_PINNED = re.compile(r"^(?P<triple>.+-gnu)\.\d+\.\d+$")
 SETTINGS_COPY = "rpdk-config.json"
 
 
@@ -76,13 +79,23 @@ class RustLanguagePlugin(LanguagePlugin):
             if not path.is_file():
                 raise InternalError(f"PIA_BOOTSTRAP={prebuilt} is not a file")
             return path
-        target = os.environ.get("PIA_LAMBDA_TARGET", DEFAULT_TARGET)
-        cargo = shutil.which("cargo")
-        if cargo is None:
-            raise DownstreamError("cargo is not on PATH: install a Rust toolchain to package the handler")
-        command = [cargo, "build", "--release", "--locked", "--bin", ENTRYPOINT, "--target", target]
+        command, output = build_command(os.environ.get("PIA_LAMBDA_TARGET", DEFAULT_TARGET))
         LOG.warning("Building the handler: %s", " ".join(command))
         result = subprocess.run(command, cwd=project.root, check=False)  # nosec B603: fixed argv
         if result.returncode != 0:
-            raise DownstreamError(f"cargo build failed with exit code {result.returncode}")
-        return project.root / "target" / target / "release" / ENTRYPOINT
+            raise DownstreamError(f"{' '.join(command[:2])} failed with exit code {result.returncode}")
+        return project.root / output
+
+
+def build_command(target):
+    """The release build of `bootstrap` for `target`, and where cargo puts it (a glibc pin is not part of the path)."""
+    pinned = GLIBC_PINNED.match(target)
+    tool = "cargo-zigbuild" if pinned else "cargo"
+    program = shutil.which(tool)
+    if program is None:
+        hint = "pip install ziglang cargo-zigbuild" if pinned else "install a Rust toolchain"
+        raise DownstreamError(f"{tool} is not on PATH, and building for {target} needs it: {hint}")
+    subcommand = "zigbuild" if pinned else "build"
+    command = [program, subcommand, "--release", "--locked", "--bin", ENTRYPOINT, "--target", target]
+    triple = pinned.group("triple") if pinned else target
+    return command, Path("target") / triple / "release" / ENTRYPOINT
