@@ -21,8 +21,9 @@ pub mod schema;
 
 pub use provider::Provider;
 
-/// The static musl build (the Lambda package) ships its own allocator, for every binary of this crate: musl's is
-/// slow under the many small allocations of JSON and the AWS SDK.
+/// A static musl build (`PIA_LAMBDA_TARGET=x86_64-unknown-linux-musl`) brings its own allocator, for every binary of
+/// this crate: musl's is slow under the many small allocations of JSON and the AWS SDK. The shipped glibc build
+/// keeps glibc's.
 #[cfg(target_env = "musl")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -9,7 +9,7 @@ use thiserror::Error;
 use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
-use crate::lambda_binary;
+use crate::lambda_binary::{self, LambdaBinary};
 use crate::schema::RESOURCE_SCHEMA;
 
 /// Namespaces CloudFormation keeps for itself: a private registration must choose another first segment.
@@ -56,8 +56,15 @@ pub fn hyphenated(type_name: &str) -> String {
     type_name.split("::").map(str::to_lowercase).collect::<Vec<_>>().join("-")
 }
 
+/// A submission package, and what its `bootstrap` needs from Lambda.
+#[derive(Debug)]
+pub struct Package {
+    pub zip: Vec<u8>,
+    pub bootstrap: LambdaBinary,
+}
+
 /// Builds the package for `type_name` from the project at `root` and a built `bootstrap`.
-pub fn build(root: &Path, type_name: &str, bootstrap: &Path) -> Result<Vec<u8>, PackageError> {
+pub fn build(root: &Path, type_name: &str, bootstrap: &Path) -> Result<Package, PackageError> {
     let mut schema: Value = serde_json::from_str(RESOURCE_SCHEMA).map_err(|source| PackageError::Json { path: "schema".into(), source })?;
     schema["typeName"] = Value::String(type_name.to_owned());
     let mut settings: Value = read_json(&root.join(".rpdk-config"))?;
@@ -86,12 +93,12 @@ pub fn build(root: &Path, type_name: &str, bootstrap: &Path) -> Result<Vec<u8>, 
 
     package.start_file("handler.zip", options.compression_method(CompressionMethod::Stored))?;
     let bootstrap_bytes = read(bootstrap)?;
-    lambda_binary::check(&bootstrap_bytes)
+    let binary = lambda_binary::check(&bootstrap_bytes)
         .map_err(|source| PackageError::Bootstrap { path: bootstrap.display().to_string(), source })?;
     package.write_all(&handler_zip(&bootstrap_bytes)?)?;
     package.start_file(".cfn_metadata.json", options)?;
     package.write_all(br#"{"plugin-name": "rust", "plugin-tool-version": "0.1.0"}"#)?;
-    Ok(package.finish()?.into_inner())
+    Ok(Package { zip: package.finish()?.into_inner(), bootstrap: binary })
 }
 
 /// The Lambda code package: `bootstrap` at the root, executable.

@@ -40,3 +40,24 @@ fn cold_start_runs_the_real_bootstrap_through_a_full_crudl() {
         "{report}"
     );
 }
+
+#[test]
+fn a_bootstrap_that_cannot_start_is_reported_with_what_it_said() {
+    // The real bootstrap outside a Lambda environment exits 1 and names the missing variable; a runner that unsets it
+    // makes it do exactly that. The benchmark must say so, not wait for an answer that never comes.
+    use std::os::unix::fs::PermissionsExt;
+    let runner = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("no-runtime-api-{}", std::process::id()));
+    std::fs::write(&runner, "#!/bin/sh\nunset AWS_LAMBDA_RUNTIME_API\nexec \"$@\"\n").unwrap();
+    std::fs::set_permissions(&runner, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_pia")).with_file_name("bootstrap");
+    let output = Command::new(env!("CARGO_BIN_EXE_pia"))
+        .args(["bench", "--only", "cold", "--cold-starts", "1", "--runner", runner.to_str().unwrap()])
+        .args(["--bootstrap", bootstrap.to_str().unwrap()])
+        .output()
+        .expect("pia runs");
+    std::fs::remove_file(&runner).unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("cold start 0: bootstrap stopped (exit status: 1) before answering"), "{stderr}");
+    assert!(stderr.contains("AWS_LAMBDA_RUNTIME_API is not set"), "{stderr}");
+}

@@ -80,10 +80,10 @@ fn the_package_is_renamed_consistently_and_carries_an_executable_bootstrap() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let bootstrap = bootstrap_needing_glibc("17", "package");
     let type_name = package::registration_type_name(Some("Acme::EKS::PodIdentityAssociation")).unwrap();
-    let bytes = package::build(root, &type_name, &bootstrap).unwrap();
+    let package = package::build(root, &type_name, &bootstrap).unwrap();
     std::fs::remove_file(&bootstrap).unwrap();
 
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(package.zip)).unwrap();
     let mut names: Vec<String> = archive.file_names().map(|name| name.unwrap().into_owned()).collect();
     names.sort();
     assert!(names.contains(&"schema.json".to_owned()) && names.contains(&".rpdk-config".to_owned()), "{names:?}");

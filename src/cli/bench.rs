@@ -206,17 +206,31 @@ async fn cold_start(bootstrap: &std::path::Path, runner: Option<&std::path::Path
             }
             None => tokio::process::Command::new(bootstrap),
         };
+        // Lambda's environment only, and the runner's own settings (QEMU_LD_PREFIX: where qemu finds a glibc).
+        let runner_settings = std::env::vars().filter(|(name, _)| runner.is_some() && name.starts_with("QEMU_"));
+        let log = std::env::temp_dir().join(format!("pia-bench-bootstrap-{}.log", std::process::id()));
+        let log_file = std::fs::File::create(&log).map_err(|source| CliError::Read { what: log.display().to_string(), source })?;
         let mut child = command
             .env_clear()
+            .envs(runner_settings)
             .envs(runtime.function_environment())
             .env("AWS_REGION", "us-east-1")
             .env("AWS_ENDPOINT_URL_EKS", world.emulator.endpoint())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            .stderr(log_file)
             .kill_on_drop(true)
             .spawn()
             .map_err(|source| CliError::Read { what: runner.unwrap_or(bootstrap).display().to_string(), source })?;
-        let first = runtime.invoke(request("READ", json!({"AssociationArn": arn}), None).to_string()).await;
+        let first = tokio::select! {
+            first = runtime.invoke(request("READ", json!({"AssociationArn": arn}), None).to_string()) => first,
+            exit = child.wait() => {
+                let said = std::fs::read_to_string(&log).unwrap_or_default();
+                let _ = std::fs::remove_file(&log);
+                let exit = exit.map_or_else(|error| error.to_string(), |status| status.to_string());
+                let said = if said.trim().is_empty() { String::new() } else { format!(": {}", said.trim()) };
+                return Err(CliError::Demo(format!("cold start {run}: bootstrap stopped ({exit}) before answering{said}")));
+            }
+        };
         starts.push(started.elapsed());
         if !matches!(first, Some(InvocationOutcome::Response(_))) {
             return Err(CliError::Demo(format!("cold start {run}: no answer from bootstrap")));
@@ -251,6 +265,7 @@ async fn cold_start(bootstrap: &std::path::Path, runner: Option<&std::path::Path
             peak_kib = child.id().map(peak_rss_kib).unwrap_or(0);
         }
         let _ = child.kill().await;
+        let _ = std::fs::remove_file(&log);
     }
     let (p50, p99) = percentiles(&mut starts);
     let how = runner.map(|runner| format!(", run by `{}`", runner.display())).unwrap_or_default();

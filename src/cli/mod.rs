@@ -155,8 +155,14 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             let package = crate::package::build(std::path::Path::new("."), &type_name, &bootstrap)
                 .map_err(|e| CliError::Config(e.to_string()))?;
             let output = output.unwrap_or_else(|| PathBuf::from(format!("{}.zip", crate::package::hyphenated(&type_name))));
-            std::fs::write(&output, &package).map_err(|source| CliError::Read { what: output.display().to_string(), source })?;
-            println!("{} ({} bytes) for {type_name}", output.display(), package.len());
+            std::fs::write(&output, &package.zip).map_err(|source| CliError::Read { what: output.display().to_string(), source })?;
+            let glibc = package.bootstrap.glibc.map_or("static".to_owned(), |version| format!("glibc {version}+"));
+            println!(
+                "{} ({} bytes) for {type_name}: bootstrap for {}, {glibc}; provided.al2023 can load it",
+                output.display(),
+                package.zip.len(),
+                package.bootstrap.architecture
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Register {
