@@ -17,7 +17,7 @@ triple() { sed -E 's/\.[0-9]+\.[0-9]+$//' <<<"$1"; }
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check ziglang==0.17.1 cargo-zigbuild==0.24.1
 export PATH="$PWD/.venv/bin:$PATH"  # cargo-zigbuild finds zig as `python3 -m ziglang`
-rustup target add "$(triple "$host")" "$(triple "$target")" >/dev/null
+rustup --quiet target add "$(triple "$host")" "$(triple "$target")"
 
 runner=()
 if [[ $target == "$host" ]]; then
