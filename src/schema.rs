@@ -73,10 +73,10 @@ impl ModelValidator {
         // A failed cross-property rule (under a top-level combiner): its `$comment` states the rule.
         let schema_path = error.schema_path().as_str();
         let mut segments = schema_path.split('/').skip(1);
-        if let (Some(combiner @ ("allOf" | "anyOf" | "oneOf")), Some(index)) = (segments.next(), segments.next()) {
-            if let Some(rule) = self.schema[combiner][index.parse::<usize>().unwrap_or(usize::MAX)]["$comment"].as_str() {
-                return rule.to_owned();
-            }
+        if let (Some(combiner @ ("allOf" | "anyOf" | "oneOf")), Some(index)) = (segments.next(), segments.next())
+            && let Some(rule) = self.schema[combiner][index.parse::<usize>().unwrap_or(usize::MAX)]["$comment"].as_str()
+        {
+            return rule.to_owned();
         }
         let property = error.instance_path().as_str().trim_start_matches('/').replace('/', ".");
         let what = if property.is_empty() { "the model".to_owned() } else { format!("property {property}") };
