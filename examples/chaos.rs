@@ -4,7 +4,7 @@
 #[path = "../tests/chaos_support/mod.rs"]
 mod chaos_support;
 
-use chaos_support::{run_chaos, ChaosSettings};
+use chaos_support::{ChaosSettings, run_chaos};
 
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
@@ -19,5 +19,9 @@ async fn main() -> std::process::ExitCode {
     let report = run_chaos(&settings).await;
     println!("{report}");
     let clean = report.violations.is_empty() && report.orphans == 0 && report.duplicates == 0;
-    if clean { std::process::ExitCode::SUCCESS } else { std::process::ExitCode::FAILURE }
+    if clean {
+        std::process::ExitCode::SUCCESS
+    } else {
+        std::process::ExitCode::FAILURE
+    }
 }

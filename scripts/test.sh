@@ -10,6 +10,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 
+cargo fmt --all -- --check   # rustfmt.toml: the project's 120 columns
 cargo test --workspace --locked
 cargo build --locked --bin pia --bin bootstrap
 export PIA_BIN="$PWD/target/debug/pia"

@@ -84,7 +84,9 @@ impl SdkEks {
                 "CloudFormationCaller",
             ));
         }
-        Self { client: aws_sdk_eks::Client::from_conf(config.build()) }
+        Self {
+            client: aws_sdk_eks::Client::from_conf(config.build()),
+        }
     }
 }
 
@@ -163,7 +165,12 @@ impl EksApi for SdkEks {
             .await
             .map_err(|e| classify("ListPodIdentityAssociations", e))?;
         Ok(AssociationPage {
-            associations: output.associations.unwrap_or_default().into_iter().map(summary).collect(),
+            associations: output
+                .associations
+                .unwrap_or_default()
+                .into_iter()
+                .map(summary)
+                .collect(),
             next_token: output.next_token.filter(|token| !token.is_empty()),
         })
     }
@@ -193,7 +200,12 @@ impl EksApi for SdkEks {
 
 fn association(association: Option<PodIdentityAssociation>, operation: &'static str) -> EksResult<Association> {
     let a = association.ok_or_else(|| {
-        EksError::new(EksErrorKind::ServiceError, operation, "EmptyResponse", "the response carries no association")
+        EksError::new(
+            EksErrorKind::ServiceError,
+            operation,
+            "EmptyResponse",
+            "the response carries no association",
+        )
     })?;
     Ok(Association {
         cluster_name: a.cluster_name.unwrap_or_default(),
@@ -223,7 +235,10 @@ fn summary(s: PodIdentityAssociationSummary) -> AssociationSummary {
 }
 
 /// Classifies a failed call (after the SDK's own bounded retries) by error code, then by HTTP status.
-fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(operation: &'static str, error: SdkError<E, HttpResponse>) -> EksError {
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    operation: &'static str,
+    error: SdkError<E, HttpResponse>,
+) -> EksError {
     let (kind, code, message) = match &error {
         SdkError::ServiceError(context) => {
             let status = context.raw().status().as_u16();
@@ -232,13 +247,24 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(operation: &'
             let message = service_error.message().unwrap_or("").to_owned();
             (kind_of(&code, status), code, message)
         }
-        SdkError::TimeoutError(_) => (EksErrorKind::Network, "Timeout".to_owned(), "EKS did not answer in time".to_owned()),
-        SdkError::DispatchFailure(failure) if failure.is_user() => {
-            (EksErrorKind::Internal, "DispatchFailure".to_owned(), format!("{:?}", failure.as_connector_error()))
-        }
+        SdkError::TimeoutError(_) => (
+            EksErrorKind::Network,
+            "Timeout".to_owned(),
+            "EKS did not answer in time".to_owned(),
+        ),
+        SdkError::DispatchFailure(failure) if failure.is_user() => (
+            EksErrorKind::Internal,
+            "DispatchFailure".to_owned(),
+            format!("{:?}", failure.as_connector_error()),
+        ),
         SdkError::DispatchFailure(failure) => (
             EksErrorKind::Network,
-            if failure.is_timeout() { "Timeout" } else { "ConnectionFailure" }.to_owned(),
+            if failure.is_timeout() {
+                "Timeout"
+            } else {
+                "ConnectionFailure"
+            }
+            .to_owned(),
             failure.as_connector_error().map(|e| error_chain(e)).unwrap_or_default(),
         ),
         SdkError::ResponseError(context) => (
@@ -255,15 +281,25 @@ fn kind_of(code: &str, status: u16) -> EksErrorKind {
     match code {
         "ResourceNotFoundException" | "NotFoundException" => EksErrorKind::NotFound,
         "ResourceInUseException" => EksErrorKind::Conflict,
-        "InvalidParameterException" | "InvalidRequestException" | "BadRequestException" | "ClientException"
+        "InvalidParameterException"
+        | "InvalidRequestException"
+        | "BadRequestException"
+        | "ClientException"
         | "ValidationException" => EksErrorKind::InvalidRequest,
         "ResourceLimitExceededException" => EksErrorKind::LimitExceeded,
         "AccessDeniedException" | "AccessDenied" => EksErrorKind::AccessDenied,
-        "UnrecognizedClientException" | "InvalidClientTokenId" | "InvalidSignatureException" | "SignatureDoesNotMatch"
-        | "IncompleteSignature" | "MissingAuthenticationToken" | "ExpiredToken" | "ExpiredTokenException" => {
-            EksErrorKind::InvalidCredentials
-        }
-        "ThrottlingException" | "Throttling" | "TooManyRequestsException" | "RequestLimitExceeded"
+        "UnrecognizedClientException"
+        | "InvalidClientTokenId"
+        | "InvalidSignatureException"
+        | "SignatureDoesNotMatch"
+        | "IncompleteSignature"
+        | "MissingAuthenticationToken"
+        | "ExpiredToken"
+        | "ExpiredTokenException" => EksErrorKind::InvalidCredentials,
+        "ThrottlingException"
+        | "Throttling"
+        | "TooManyRequestsException"
+        | "RequestLimitExceeded"
         | "ServiceUnavailableException" => EksErrorKind::Throttling,
         "ServerException" | "InternalFailure" | "InternalServerError" => EksErrorKind::ServiceError,
         _ => match status {
@@ -298,9 +334,15 @@ mod tests {
         assert_eq!(kind_of("ResourceNotFoundException", 404), EksErrorKind::NotFound);
         assert_eq!(kind_of("ResourceInUseException", 409), EksErrorKind::Conflict);
         assert_eq!(kind_of("InvalidParameterException", 400), EksErrorKind::InvalidRequest);
-        assert_eq!(kind_of("ResourceLimitExceededException", 400), EksErrorKind::LimitExceeded);
+        assert_eq!(
+            kind_of("ResourceLimitExceededException", 400),
+            EksErrorKind::LimitExceeded
+        );
         assert_eq!(kind_of("AccessDeniedException", 403), EksErrorKind::AccessDenied);
-        assert_eq!(kind_of("UnrecognizedClientException", 403), EksErrorKind::InvalidCredentials);
+        assert_eq!(
+            kind_of("UnrecognizedClientException", 403),
+            EksErrorKind::InvalidCredentials
+        );
         assert_eq!(kind_of("ThrottlingException", 429), EksErrorKind::Throttling);
         assert_eq!(kind_of("ServiceUnavailableException", 503), EksErrorKind::Throttling);
         assert_eq!(kind_of("ServerException", 500), EksErrorKind::ServiceError);

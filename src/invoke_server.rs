@@ -23,7 +23,11 @@ pub fn router(provider: Arc<Provider>) -> Router {
         .with_state(provider)
 }
 
-async fn invoke(State(provider): State<Arc<Provider>>, Path(_function): Path<String>, body: Bytes) -> Json<ProgressEvent> {
+async fn invoke(
+    State(provider): State<Arc<Provider>>,
+    Path(_function): Path<String>,
+    body: Bytes,
+) -> Json<ProgressEvent> {
     Json(provider.invoke(&body).await)
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lambda_runtime::{service_fn, LambdaEvent};
+use lambda_runtime::{LambdaEvent, service_fn};
 use pia_handlers::ProgressEvent;
 use serde_json::value::RawValue;
 
@@ -21,8 +21,12 @@ pub enum StartError {
 }
 
 /// The variables Lambda sets for every function and lambda_runtime cannot start without.
-const REQUIRED_ENVIRONMENT: [&str; 4] =
-    ["AWS_LAMBDA_RUNTIME_API", "AWS_LAMBDA_FUNCTION_NAME", "AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "AWS_LAMBDA_FUNCTION_VERSION"];
+const REQUIRED_ENVIRONMENT: [&str; 4] = [
+    "AWS_LAMBDA_RUNTIME_API",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+];
 
 /// Checks, before lambda_runtime reads them, the variables it would panic on.
 pub fn check_environment(lookup: impl Fn(&str) -> Option<String>) -> Result<(), StartError> {
@@ -32,7 +36,9 @@ pub fn check_environment(lookup: impl Fn(&str) -> Option<String>) -> Result<(), 
         }
     }
     let memory = lookup("AWS_LAMBDA_FUNCTION_MEMORY_SIZE").unwrap_or_default();
-    memory.parse::<i32>().map_err(|_| StartError::BadMemorySize { value: memory.clone() })?;
+    memory
+        .parse::<i32>()
+        .map_err(|_| StartError::BadMemorySize { value: memory.clone() })?;
     Ok(())
 }
 
@@ -53,7 +59,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn lambda_environment() -> HashMap<&'static str, String> {
-        REQUIRED_ENVIRONMENT.iter().map(|name| (*name, "1".to_owned())).collect()
+        REQUIRED_ENVIRONMENT
+            .iter()
+            .map(|name| (*name, "1".to_owned()))
+            .collect()
     }
 
     #[test]

@@ -1,9 +1,9 @@
 //! Will this `bootstrap` start on `provided.al2023`? Read off its ELF before it is packaged: Lambda would only say
 //! so at the first invocation, as a `Runtime.InvalidEntrypoint` or a dynamic-loader error in the function's log.
 
+use object::Endianness;
 use object::elf::{self, FileHeader64};
 use object::read::elf::{Dyn, FileHeader};
-use object::Endianness;
 use thiserror::Error;
 
 /// The glibc of Amazon Linux 2023, the OS of `provided.al2023`.
@@ -50,7 +50,10 @@ impl std::fmt::Display for GlibcVersion {
 impl GlibcVersion {
     /// `GLIBC_2.2.5` → 2.2 (a patch level never decides whether 2.34 has it); other version names are not glibc's.
     fn parse(name: &str) -> Option<Self> {
-        let mut numbers = name.strip_prefix("GLIBC_")?.split('.').map(|part| part.parse::<u32>().ok());
+        let mut numbers = name
+            .strip_prefix("GLIBC_")?
+            .split('.')
+            .map(|part| part.parse::<u32>().ok());
         Some(Self(numbers.next()??, numbers.next().flatten().unwrap_or(0)))
     }
 }
@@ -78,7 +81,10 @@ pub fn check(bootstrap: &[u8]) -> Result<LambdaBinary, LambdaBinaryError> {
 
     if let Some((entries, strings_index)) = sections.dynamic(endian, bootstrap).map_err(malformed)? {
         let strings = sections.strings(endian, bootstrap, strings_index).map_err(malformed)?;
-        for entry in entries.iter().filter(|entry| entry.tag32(endian) == Some(elf::DT_NEEDED)) {
+        for entry in entries
+            .iter()
+            .filter(|entry| entry.tag32(endian) == Some(elf::DT_NEEDED))
+        {
             let name = entry.string(endian, strings).map_err(malformed)?;
             let name = String::from_utf8_lossy(name);
             if !LAMBDA_LIBRARIES.contains(&name.as_ref()) {
@@ -93,7 +99,9 @@ pub fn check(bootstrap: &[u8]) -> Result<LambdaBinary, LambdaBinaryError> {
         while let Some((_, mut versions)) = needs.next().map_err(malformed)? {
             while let Some(version) = versions.next().map_err(malformed)? {
                 let name = String::from_utf8_lossy(version.name(endian, strings).map_err(malformed)?).into_owned();
-                let Some(parsed) = GlibcVersion::parse(&name) else { continue };
+                let Some(parsed) = GlibcVersion::parse(&name) else {
+                    continue;
+                };
                 if parsed > LAMBDA_GLIBC {
                     return Err(LambdaBinaryError::NewerGlibc { required: name, arch });
                 }
@@ -119,7 +127,10 @@ mod tests {
 
     #[test]
     fn refuses_what_is_not_an_executable() {
-        assert!(matches!(check(b"#!/bin/sh\necho hi\n"), Err(LambdaBinaryError::NotElf(_))));
+        assert!(matches!(
+            check(b"#!/bin/sh\necho hi\n"),
+            Err(LambdaBinaryError::NotElf(_))
+        ));
         assert!(matches!(check(&[]), Err(LambdaBinaryError::NotElf(_))));
     }
 }

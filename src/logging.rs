@@ -29,7 +29,9 @@ const SDK_TARGETS: &[&str] = &[
 
 pub fn init(style: LogStyle) {
     let default_level = match style {
-        LogStyle::Lambda => std::env::var("AWS_LAMBDA_LOG_LEVEL").map(|level| level.to_lowercase()).unwrap_or_else(|_| "info".into()),
+        LogStyle::Lambda => std::env::var("AWS_LAMBDA_LOG_LEVEL")
+            .map(|level| level.to_lowercase())
+            .unwrap_or_else(|_| "info".into()),
         LogStyle::Terminal => "warn".into(),
     };
     let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
@@ -40,7 +42,9 @@ pub fn init(style: LogStyle) {
             filter = filter.add_directive(directive);
         }
     }
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
     let _ = match style {
         LogStyle::Lambda => builder.json().without_time().try_init(),
         LogStyle::Terminal => builder.compact().try_init(),

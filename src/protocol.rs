@@ -29,7 +29,10 @@ impl CallerCredentials {
         (1..=128).contains(&self.access_key_id.len())
             && self.access_key_id.bytes().all(|b| b.is_ascii_alphanumeric())
             && !self.secret_access_key.is_empty()
-            && self.session_token.as_deref().is_none_or(|token| !token.is_empty() && printable(token))
+            && self
+                .session_token
+                .as_deref()
+                .is_none_or(|token| !token.is_empty() && printable(token))
     }
 }
 
@@ -160,18 +163,32 @@ pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, 
     let value: Value = serde_json::from_slice(payload).map_err(|e| ProtocolError::NotJson(e.to_string()))?;
     let envelope = envelope(value)?;
     let action = parse_action(&envelope.action)?;
-    let desired = model(envelope.desired, "the desired model (resourceProperties)", validator, |model| {
-        // Only Create and Update carry a whole desired model; Read, Delete and List may carry identifiers only.
-        match action {
-            Action::Create | Action::Update => validator.validate(model).map_err(ProtocolError::from),
-            Action::Read | Action::Delete | Action::List => Ok(()),
-        }
-    })?;
+    let desired = model(
+        envelope.desired,
+        "the desired model (resourceProperties)",
+        validator,
+        |model| {
+            // Only Create and Update carry a whole desired model; Read, Delete and List may carry identifiers only.
+            match action {
+                Action::Create | Action::Update => validator.validate(model).map_err(ProtocolError::from),
+                Action::Read | Action::Delete | Action::List => Ok(()),
+            }
+        },
+    )?;
     let previous = match envelope.previous {
         Some(Value::Null) | None => None,
-        Some(previous) => Some(model(Some(previous), "the previous model (previousResourceProperties)", validator, |_| Ok(()))?),
+        Some(previous) => Some(model(
+            Some(previous),
+            "the previous model (previousResourceProperties)",
+            validator,
+            |_| Ok(()),
+        )?),
     };
-    if envelope.credentials.as_ref().is_some_and(|credentials| !credentials.is_well_formed()) {
+    if envelope
+        .credentials
+        .as_ref()
+        .is_some_and(|credentials| !credentials.is_well_formed())
+    {
         // The values are never echoed: they are secrets even when malformed.
         return Err(ProtocolError::Malformed(
             "callerCredentials are not AWS credentials: accessKeyId must be letters and digits, sessionToken printable ASCII".into(),
@@ -180,7 +197,9 @@ pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, 
     let region = envelope.region.filter(|region| !region.is_empty());
     if let Some(region) = region.as_deref().filter(|region| !is_region_name(region)) {
         let shown: String = region.chars().take(64).collect();
-        return Err(ProtocolError::Malformed(format!("region {shown:?} is not an AWS region name")));
+        return Err(ProtocolError::Malformed(format!(
+            "region {shown:?} is not an AWS region name"
+        )));
     }
     Ok(Invocation {
         action,
@@ -265,7 +284,10 @@ fn model(
     validator.coerce(&mut fields);
     let value = Value::Object(fields);
     check(&value)?;
-    serde_json::from_value(value).map_err(|e| ProtocolError::BadModel { which, message: e.to_string() })
+    serde_json::from_value(value).map_err(|e| ProtocolError::BadModel {
+        which,
+        message: e.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -307,9 +329,15 @@ mod tests {
         assert_eq!(invocation.action, Action::Create);
         assert_eq!(invocation.region.as_deref(), Some("eu-west-1"));
         assert_eq!(invocation.credentials.unwrap().session_token.as_deref(), Some("TOKEN"));
-        assert_eq!(invocation.request.client_request_token.as_deref(), Some("b7f7c5e4-token"));
+        assert_eq!(
+            invocation.request.client_request_token.as_deref(),
+            Some("b7f7c5e4-token")
+        );
         assert_eq!(invocation.request.desired.disable_session_tags, Some(false));
-        assert_eq!(invocation.request.stack_tags.get("env").map(String::as_str), Some("prod"));
+        assert_eq!(
+            invocation.request.stack_tags.get("env").map(String::as_str),
+            Some("prod")
+        );
         assert_eq!(invocation.request.callback_context, None);
     }
 
@@ -332,9 +360,18 @@ mod tests {
         let invocation = decode_value(request).unwrap();
         assert_eq!(invocation.action, Action::Update);
         assert_eq!(invocation.region.as_deref(), Some("us-west-2"));
-        assert_eq!(invocation.request.previous.unwrap().cluster_name.as_deref(), Some("prod"));
-        assert_eq!(invocation.request.previous_stack_tags.get("a").map(String::as_str), Some("0"));
-        assert_eq!(invocation.request.callback_context, Some(json!({"roleWaitAttempts": 1})));
+        assert_eq!(
+            invocation.request.previous.unwrap().cluster_name.as_deref(),
+            Some("prod")
+        );
+        assert_eq!(
+            invocation.request.previous_stack_tags.get("a").map(String::as_str),
+            Some("0")
+        );
+        assert_eq!(
+            invocation.request.callback_context,
+            Some(json!({"roleWaitAttempts": 1}))
+        );
     }
 
     #[test]
@@ -351,35 +388,70 @@ mod tests {
             (b"{".to_vec(), "not valid JSON"),
             (b"[]".to_vec(), "neither a HandlerRequest"),
             (b"{}".to_vec(), "neither a HandlerRequest"),
-            (handler_request("PATCH", json!({})).to_string().into_bytes(), "unknown action \"PATCH\""),
-            (json!({"action": 5, "requestData": {}}).to_string().into_bytes(), "malformed"),
-            (handler_request("CREATE", json!([])).to_string().into_bytes(), "must be a JSON object"),
-            (handler_request("CREATE", json!({"ClusterName": "c"})).to_string().into_bytes(), "required property"),
-            (handler_request("READ", json!({"ClusterName": 7})).to_string().into_bytes(), "invalid type"),
-            ({
-                let mut request = handler_request("READ", json!({}));
-                request["region"] = json!("us-east-1\u{0}/../");
-                request.to_string().into_bytes()
-            }, "is not an AWS region name"),
-            ({
-                let mut request = handler_request("READ", json!({}));
-                request["requestData"]["callerCredentials"]["accessKeyId"] = json!("AKIA\u{0}");
-                request.to_string().into_bytes()
-            }, "callerCredentials are not AWS credentials"),
-            ({
-                let mut request = handler_request("READ", json!({}));
-                request["requestData"]["callerCredentials"]["sessionToken"] = json!("tok\nen");
-                request.to_string().into_bytes()
-            }, "callerCredentials are not AWS credentials"),
-            ({
-                let mut request = handler_request("READ", json!({}));
-                request["requestData"]["callerCredentials"] = json!("AKIAEXAMPLE:SECRET-VALUE");
-                request.to_string().into_bytes()
-            }, "callerCredentials must be an object"),
+            (
+                handler_request("PATCH", json!({})).to_string().into_bytes(),
+                "unknown action \"PATCH\"",
+            ),
+            (
+                json!({"action": 5, "requestData": {}}).to_string().into_bytes(),
+                "malformed",
+            ),
+            (
+                handler_request("CREATE", json!([])).to_string().into_bytes(),
+                "must be a JSON object",
+            ),
+            (
+                handler_request("CREATE", json!({"ClusterName": "c"}))
+                    .to_string()
+                    .into_bytes(),
+                "required property",
+            ),
+            (
+                handler_request("READ", json!({"ClusterName": 7}))
+                    .to_string()
+                    .into_bytes(),
+                "invalid type",
+            ),
+            (
+                {
+                    let mut request = handler_request("READ", json!({}));
+                    request["region"] = json!("us-east-1\u{0}/../");
+                    request.to_string().into_bytes()
+                },
+                "is not an AWS region name",
+            ),
+            (
+                {
+                    let mut request = handler_request("READ", json!({}));
+                    request["requestData"]["callerCredentials"]["accessKeyId"] = json!("AKIA\u{0}");
+                    request.to_string().into_bytes()
+                },
+                "callerCredentials are not AWS credentials",
+            ),
+            (
+                {
+                    let mut request = handler_request("READ", json!({}));
+                    request["requestData"]["callerCredentials"]["sessionToken"] = json!("tok\nen");
+                    request.to_string().into_bytes()
+                },
+                "callerCredentials are not AWS credentials",
+            ),
+            (
+                {
+                    let mut request = handler_request("READ", json!({}));
+                    request["requestData"]["callerCredentials"] = json!("AKIAEXAMPLE:SECRET-VALUE");
+                    request.to_string().into_bytes()
+                },
+                "callerCredentials must be an object",
+            ),
         ];
         for (payload, expected) in cases {
             let error = decode(&payload, &ModelValidator::new()).unwrap_err();
-            assert!(error.to_string().contains(expected), "{}: {error}", String::from_utf8_lossy(&payload));
+            assert!(
+                error.to_string().contains(expected),
+                "{}: {error}",
+                String::from_utf8_lossy(&payload)
+            );
             assert!(!error.to_string().contains("SECRET"), "a credential echoed: {error}");
         }
     }
@@ -388,6 +460,9 @@ mod tests {
     fn credentials_never_print() {
         let invocation = decode_value(handler_request("CREATE", valid_properties())).unwrap();
         let printed = format!("{invocation:?}");
-        assert!(!printed.contains("SECRET") && !printed.contains("TOKEN") && !printed.contains("AKIA"), "{printed}");
+        assert!(
+            !printed.contains("SECRET") && !printed.contains("TOKEN") && !printed.contains("AKIA"),
+            "{printed}"
+        );
     }
 }

@@ -9,11 +9,11 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use futures_util::FutureExt;
-use pia_handlers::{handle, Action, HandlerErrorCode, ProgressEvent};
+use pia_handlers::{Action, HandlerErrorCode, ProgressEvent, handle};
 use tracing::{info, warn};
 
 use crate::eks_client::{self, SdkEks};
-use crate::protocol::{decode, CallerCredentials, Invocation};
+use crate::protocol::{CallerCredentials, Invocation, decode};
 use crate::schema::ModelValidator;
 
 /// How long a handler may run in all: inside the Lambda timeouts CloudFormation applies (60 s for Read and List,
@@ -44,7 +44,11 @@ async fn guarded(action: Action, deadline: Duration, handler: impl Future<Output
         }
         Err(_) => ProgressEvent::failed(
             HandlerErrorCode::NetworkFailure,
-            format!("EKS did not complete the {} within {} s", action.as_str(), deadline.as_secs()),
+            format!(
+                "EKS did not complete the {} within {} s",
+                action.as_str(),
+                deadline.as_secs()
+            ),
         ),
     }
 }
@@ -68,7 +72,11 @@ struct ClientKey {
 
 impl Provider {
     pub fn new(base: SdkConfig) -> Arc<Self> {
-        Arc::new(Self { base, validator: ModelValidator::new(), clients: Mutex::new(VecDeque::with_capacity(WARM_CLIENTS)) })
+        Arc::new(Self {
+            base,
+            validator: ModelValidator::new(),
+            clients: Mutex::new(VecDeque::with_capacity(WARM_CLIENTS)),
+        })
     }
 
     /// The provider configured from the environment (endpoint overrides included).
@@ -109,7 +117,10 @@ impl Provider {
     fn client(&self, region: Option<String>, credentials: Option<CallerCredentials>) -> SdkEks {
         let key = ClientKey { region, credentials };
         let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
-        let warm = clients.iter().position(|(cached, _)| *cached == key).and_then(|position| clients.remove(position));
+        let warm = clients
+            .iter()
+            .position(|(cached, _)| *cached == key)
+            .and_then(|position| clients.remove(position));
         if let Some((key, client)) = warm {
             clients.push_front((key, client.clone()));
             return client;
@@ -127,9 +138,15 @@ mod tests {
 
     #[tokio::test]
     async fn a_panicking_handler_is_an_internal_failure() {
-        let event = guarded(Action::Read, Duration::from_secs(5), async { panic!("index out of bounds") }).await;
+        let event = guarded(Action::Read, Duration::from_secs(5), async {
+            panic!("index out of bounds")
+        })
+        .await;
         assert_eq!(event.error_code, Some(HandlerErrorCode::InternalFailure));
-        assert_eq!(event.message.as_deref(), Some("the READ handler failed unexpectedly: index out of bounds"));
+        assert_eq!(
+            event.message.as_deref(),
+            Some("the READ handler failed unexpectedly: index out of bounds")
+        );
     }
 
     #[tokio::test]
@@ -148,12 +165,18 @@ mod tests {
         };
         let event = guarded(Action::Update, Duration::from_millis(20), hung).await;
         assert_eq!(event.error_code, Some(HandlerErrorCode::NetworkFailure));
-        assert!(dropped.load(std::sync::atomic::Ordering::SeqCst), "the hung handler must not keep running");
+        assert!(
+            dropped.load(std::sync::atomic::Ordering::SeqCst),
+            "the hung handler must not keep running"
+        );
     }
 
     #[tokio::test]
     async fn a_handler_that_answers_in_time_is_passed_through() {
-        let event = guarded(Action::Delete, Duration::from_secs(5), async { ProgressEvent::deleted() }).await;
+        let event = guarded(Action::Delete, Duration::from_secs(5), async {
+            ProgressEvent::deleted()
+        })
+        .await;
         assert_eq!(event, ProgressEvent::deleted());
     }
 }

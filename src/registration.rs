@@ -3,8 +3,8 @@
 
 use std::time::{Duration, Instant};
 
-use aws_sdk_cloudformation::types::{LoggingConfig, RegistrationStatus, RegistryType};
 use aws_sdk_cloudformation::Client;
+use aws_sdk_cloudformation::types::{LoggingConfig, RegistrationStatus, RegistryType};
 use thiserror::Error;
 
 #[derive(Debug, Clone)]
@@ -49,16 +49,28 @@ pub struct Polling {
 
 impl Default for Polling {
     fn default() -> Self {
-        Self { interval: Duration::from_secs(5), timeout: Duration::from_secs(15 * 60) }
+        Self {
+            interval: Duration::from_secs(5),
+            timeout: Duration::from_secs(15 * 60),
+        }
     }
 }
 
-pub async fn register(client: &Client, registration: &Registration, polling: Polling) -> Result<Registered, RegistrationError> {
+pub async fn register(
+    client: &Client,
+    registration: &Registration,
+    polling: Polling,
+) -> Result<Registered, RegistrationError> {
     if !registration.package_url.starts_with("s3://") && !registration.package_url.starts_with("https://") {
         return Err(RegistrationError::NotAnS3Url(registration.package_url.clone()));
     }
     let logging = match (&registration.log_group_name, &registration.log_role_arn) {
-        (Some(group), Some(role)) => Some(LoggingConfig::builder().log_group_name(group).log_role_arn(role).build()),
+        (Some(group), Some(role)) => Some(
+            LoggingConfig::builder()
+                .log_group_name(group)
+                .log_role_arn(role)
+                .build(),
+        ),
         (None, None) => None,
         _ => return Err(RegistrationError::HalfLoggingConfig),
     };
@@ -73,7 +85,10 @@ pub async fn register(client: &Client, registration: &Registration, polling: Pol
         .await
         .map_err(|e| call_error("RegisterType", e))?
         .registration_token
-        .ok_or_else(|| RegistrationError::Call { operation: "RegisterType", message: "no registration token".into() })?;
+        .ok_or_else(|| RegistrationError::Call {
+            operation: "RegisterType",
+            message: "no registration token".into(),
+        })?;
 
     let started = Instant::now();
     let (type_arn, type_version_arn) = loop {
@@ -85,10 +100,15 @@ pub async fn register(client: &Client, registration: &Registration, polling: Pol
             .map_err(|e| call_error("DescribeTypeRegistration", e))?;
         match status.progress_status {
             Some(RegistrationStatus::Complete) => {
-                break (status.type_arn.unwrap_or_default(), status.type_version_arn.unwrap_or_default());
+                break (
+                    status.type_arn.unwrap_or_default(),
+                    status.type_version_arn.unwrap_or_default(),
+                );
             }
             Some(RegistrationStatus::Failed) => {
-                return Err(RegistrationError::Failed(status.description.unwrap_or_else(|| "no reason given".into())));
+                return Err(RegistrationError::Failed(
+                    status.description.unwrap_or_else(|| "no reason given".into()),
+                ));
             }
             _ if started.elapsed() >= polling.timeout => {
                 return Err(RegistrationError::TimedOut(polling.timeout.as_secs(), token));
@@ -105,7 +125,11 @@ pub async fn register(client: &Client, registration: &Registration, polling: Pol
             .await
             .map_err(|e| call_error("SetTypeDefaultVersion", e))?;
     }
-    Ok(Registered { type_arn, type_version_arn, is_default: registration.set_default })
+    Ok(Registered {
+        type_arn,
+        type_version_arn,
+        is_default: registration.set_default,
+    })
 }
 
 fn call_error<E: std::error::Error + aws_sdk_cloudformation::error::ProvideErrorMetadata + 'static>(
@@ -113,7 +137,11 @@ fn call_error<E: std::error::Error + aws_sdk_cloudformation::error::ProvideError
     error: aws_sdk_cloudformation::error::SdkError<E, aws_sdk_cloudformation::config::http::HttpResponse>,
 ) -> RegistrationError {
     let message = match error.as_service_error() {
-        Some(service) => format!("{}: {}", service.code().unwrap_or("Error"), service.message().unwrap_or("")),
+        Some(service) => format!(
+            "{}: {}",
+            service.code().unwrap_or("Error"),
+            service.message().unwrap_or("")
+        ),
         None => aws_sdk_cloudformation::error::DisplayErrorContext(&error).to_string(),
     };
     RegistrationError::Call { operation, message }

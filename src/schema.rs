@@ -32,7 +32,11 @@ impl ModelValidator {
             .filter(|(_, property)| property["type"] == "boolean")
             .map(|(name, _)| name.clone())
             .collect();
-        Self { schema, validator, boolean_properties }
+        Self {
+            schema,
+            validator,
+            boolean_properties,
+        }
     }
 
     pub fn schema(&self) -> &Value {
@@ -58,7 +62,11 @@ impl ModelValidator {
 
     /// Checks a desired model against the schema; the message names each offending property.
     pub fn validate(&self, model: &Value) -> Result<(), InvalidModel> {
-        let problems: Vec<String> = self.validator.iter_errors(model).map(|error| self.describe(&error)).collect();
+        let problems: Vec<String> = self
+            .validator
+            .iter_errors(model)
+            .map(|error| self.describe(&error))
+            .collect();
         if problems.is_empty() {
             return Ok(());
         }
@@ -79,7 +87,11 @@ impl ModelValidator {
             return rule.to_owned();
         }
         let property = error.instance_path().as_str().trim_start_matches('/').replace('/', ".");
-        let what = if property.is_empty() { "the model".to_owned() } else { format!("property {property}") };
+        let what = if property.is_empty() {
+            "the model".to_owned()
+        } else {
+            format!("property {property}")
+        };
         format!("{what}: {}", error.masked())
     }
 }
@@ -108,7 +120,15 @@ mod tests {
     fn accepts_a_minimal_model_and_every_partition() {
         let validator = ModelValidator::new();
         validator.validate(&valid()).unwrap();
-        for partition in ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-iso-f", "aws-eusc"] {
+        for partition in [
+            "aws",
+            "aws-cn",
+            "aws-us-gov",
+            "aws-iso",
+            "aws-iso-b",
+            "aws-iso-f",
+            "aws-eusc",
+        ] {
             let mut model = valid();
             model["RoleArn"] = json!(format!("arn:{partition}:iam::111122223333:role/path/to/app"));
             model["TargetRoleArn"] = json!(format!("arn:{partition}:iam::444455556666:role/target"));
@@ -121,8 +141,14 @@ mod tests {
         let validator = ModelValidator::new();
         let cases = [
             (json!({"RoleArn": "not-an-arn"}), "property RoleArn"),
-            (json!({"RoleArn": "arn:aws:iam::111122223333:user/bob"}), "property RoleArn"),
-            (json!({"TargetRoleArn": "arn:aws:s3:::bucket"}), "property TargetRoleArn"),
+            (
+                json!({"RoleArn": "arn:aws:iam::111122223333:user/bob"}),
+                "property RoleArn",
+            ),
+            (
+                json!({"TargetRoleArn": "arn:aws:s3:::bucket"}),
+                "property TargetRoleArn",
+            ),
             (json!({"ClusterName": ""}), "property ClusterName"),
             (json!({"DisableSessionTags": "yes"}), "property DisableSessionTags"),
             (json!({"Tags": [{"Key": "", "Value": "v"}]}), "property Tags.0.Key"),
@@ -139,7 +165,13 @@ mod tests {
         }
         let mut model = valid();
         model.as_object_mut().unwrap().remove("RoleArn");
-        assert!(validator.validate(&model).unwrap_err().0.contains("\"RoleArn\" is a required property"));
+        assert!(
+            validator
+                .validate(&model)
+                .unwrap_err()
+                .0
+                .contains("\"RoleArn\" is a required property")
+        );
     }
 
     #[test]
@@ -158,7 +190,10 @@ mod tests {
         let mut model = valid();
         model["Policy"] = json!("{\"Version\":\"2012-10-17\",\"Statement\":[]}");
         let message = validator.validate(&model).unwrap_err().0;
-        assert!(message.contains("Policy requires DisableSessionTags: true"), "{message}");
+        assert!(
+            message.contains("Policy requires DisableSessionTags: true"),
+            "{message}"
+        );
         model["DisableSessionTags"] = json!(false);
         assert!(validator.validate(&model).is_err());
         model["DisableSessionTags"] = json!(true);

@@ -4,9 +4,17 @@
 use std::process::Command;
 
 fn bench(args: &[&str]) -> String {
-    let output = Command::new(env!("CARGO_BIN_EXE_pia")).arg("bench").args(args).output().expect("pia runs");
+    let output = Command::new(env!("CARGO_BIN_EXE_pia"))
+        .arg("bench")
+        .args(args)
+        .output()
+        .expect("pia runs");
     let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "pia bench failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "pia bench failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     stdout
 }
 
@@ -17,10 +25,16 @@ fn each_handler_path_makes_the_fewest_eks_calls() {
         ("create", "CreatePodIdentityAssociation"),
         ("create with tags", "CreatePodIdentityAssociation"),
         ("read", "DescribePodIdentityAssociation"),
-        ("update: role", "DescribePodIdentityAssociation + UpdatePodIdentityAssociation"),
+        (
+            "update: role",
+            "DescribePodIdentityAssociation + UpdatePodIdentityAssociation",
+        ),
         ("update: tags only", "DescribePodIdentityAssociation + TagResource"),
         // UpdatePodIdentityAssociation takes no tags: a role and tag change needs all three.
-        ("update: role and tags", "DescribePodIdentityAssociation + UpdatePodIdentityAssociation + TagResource"),
+        (
+            "update: role and tags",
+            "DescribePodIdentityAssociation + UpdatePodIdentityAssociation + TagResource",
+        ),
         ("update: tags removed", "DescribePodIdentityAssociation + UntagResource"),
         ("update: no change", "DescribePodIdentityAssociation"),
         ("list (page of 100)", "ListPodIdentityAssociations"),
@@ -34,9 +48,18 @@ fn each_handler_path_makes_the_fewest_eks_calls() {
 #[test]
 fn cold_start_runs_the_real_bootstrap_through_a_full_crudl() {
     let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_pia")).with_file_name("bootstrap");
-    let report = bench(&["--only", "cold", "--cold-starts", "2", "--bootstrap", bootstrap.to_str().unwrap()]);
+    let report = bench(&[
+        "--only",
+        "cold",
+        "--cold-starts",
+        "2",
+        "--bootstrap",
+        bootstrap.to_str().unwrap(),
+    ]);
     assert!(
-        report.contains("| the CRUDL run's answers | CREATE SUCCESS, READ SUCCESS, UPDATE SUCCESS, LIST SUCCESS, DELETE SUCCESS |"),
+        report.contains(
+            "| the CRUDL run's answers | CREATE SUCCESS, READ SUCCESS, UPDATE SUCCESS, LIST SUCCESS, DELETE SUCCESS |"
+        ),
         "{report}"
     );
 }
@@ -46,18 +69,30 @@ fn a_bootstrap_that_cannot_start_is_reported_with_what_it_said() {
     // The real bootstrap outside a Lambda environment exits 1 and names the missing variable; a runner that unsets it
     // makes it do exactly that. The benchmark must say so, not wait for an answer that never comes.
     use std::os::unix::fs::PermissionsExt;
-    let runner = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("no-runtime-api-{}", std::process::id()));
+    let runner =
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("no-runtime-api-{}", std::process::id()));
     std::fs::write(&runner, "#!/bin/sh\nunset AWS_LAMBDA_RUNTIME_API\nexec \"$@\"\n").unwrap();
     std::fs::set_permissions(&runner, std::fs::Permissions::from_mode(0o755)).unwrap();
     let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_pia")).with_file_name("bootstrap");
     let output = Command::new(env!("CARGO_BIN_EXE_pia"))
-        .args(["bench", "--only", "cold", "--cold-starts", "1", "--runner", runner.to_str().unwrap()])
+        .args([
+            "bench",
+            "--only",
+            "cold",
+            "--cold-starts",
+            "1",
+            "--runner",
+            runner.to_str().unwrap(),
+        ])
         .args(["--bootstrap", bootstrap.to_str().unwrap()])
         .output()
         .expect("pia runs");
     std::fs::remove_file(&runner).unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
-    assert!(stderr.contains("cold start 0: bootstrap stopped (exit status: 1) before answering"), "{stderr}");
+    assert!(
+        stderr.contains("cold start 0: bootstrap stopped (exit status: 1) before answering"),
+        "{stderr}"
+    );
     assert!(stderr.contains("AWS_LAMBDA_RUNTIME_API is not set"), "{stderr}");
 }

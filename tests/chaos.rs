@@ -5,11 +5,11 @@
 mod chaos_support;
 mod common;
 
-use chaos_support::{fast_retry_provider, run_chaos, ChaosSettings};
+use chaos_support::{ChaosSettings, fast_retry_provider, run_chaos};
 use common::*;
 use pia_emulator::Fault;
 use pia_handlers::create::TRANSIENT_MAX_RETRIES;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 const CREATE: &str = "CreatePodIdentityAssociation";
 
@@ -25,21 +25,30 @@ async fn chaos_lifecycles_end_in_success_or_a_correct_code_and_leave_nothing_beh
     assert_eq!(report.runs, settings.runs);
     // Every kind of fault was met, and so were CloudFormation's re-invocations.
     for kind in ["Throttle", "ServerError", "Unavailable", "DropAfterApply", "Latency"] {
-        assert!(report.faults.get(kind).copied().unwrap_or(0) > 0, "no {kind} injected: {report}");
+        assert!(
+            report.faults.get(kind).copied().unwrap_or(0) > 0,
+            "no {kind} injected: {report}"
+        );
     }
     assert!(report.lost_invocations > 0, "{report}");
     // The orphan risk itself was met: creates that EKS applied while every retry of the call failed.
     assert!(report.creates_recovered > 0, "{report}");
-    let lifecycles: u64 = ["create FAILED (nothing to roll back)", "delete SUCCESS", "delete SUCCESS after a retried stack delete"]
-        .iter()
-        .map(|k| report.lifecycles.get(*k).copied().unwrap_or(0))
-        .sum();
+    let lifecycles: u64 = [
+        "create FAILED (nothing to roll back)",
+        "delete SUCCESS",
+        "delete SUCCESS after a retried stack delete",
+    ]
+    .iter()
+    .map(|k| report.lifecycles.get(*k).copied().unwrap_or(0))
+    .sum();
     assert_eq!(lifecycles, settings.runs as u64, "every run ends: {report}");
 }
 
 /// The emulated EKS and a provider with the production retry policy but millisecond backoff.
 async fn fast_world() -> World {
-    let emulator = pia_emulator::Emulator::start(pia_emulator::EmulatorConfig::default()).await.expect("emulator starts");
+    let emulator = pia_emulator::Emulator::start(pia_emulator::EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
     let provider = fast_retry_provider(emulator.endpoint()).await;
     World { emulator, provider }
 }
@@ -68,9 +77,15 @@ async fn a_create_applied_with_its_answer_lost_then_failing_is_called_again_not_
     world.emulator.inject(CREATE, Fault::ServerError, 3);
     let create = request_in("ap-south-1", "CREATE", desired());
     let first = world.invoke(&create).await;
-    assert_eq!(first["status"], "IN_PROGRESS", "a FAILED here would leak the association: {first}");
+    assert_eq!(
+        first["status"], "IN_PROGRESS",
+        "a FAILED here would leak the association: {first}"
+    );
     assert_eq!(first["callbackContext"], json!({"transientRetries": 1}));
-    assert!(first.get("errorCode").is_none() && first.get("resourceModels").is_none(), "{first}");
+    assert!(
+        first.get("errorCode").is_none() && first.get("resourceModels").is_none(),
+        "{first}"
+    );
     assert_eq!(world.emulator.association_count("demo"), 1, "EKS applied the write");
 
     // CloudFormation calls again with the same token: EKS answers with the association the lost write made.
@@ -79,7 +94,10 @@ async fn a_create_applied_with_its_answer_lost_then_failing_is_called_again_not_
     assert_eq!(made, calls(&[(CREATE, 1)]), "one call on the way back too");
     let held = world.emulator.associations("demo");
     assert_eq!(held.len(), 1);
-    assert_eq!(done["resourceModel"]["AssociationArn"], held[0].association_arn.as_str());
+    assert_eq!(
+        done["resourceModel"]["AssociationArn"],
+        held[0].association_arn.as_str()
+    );
 }
 
 #[tokio::test]
@@ -129,8 +147,13 @@ async fn a_transient_failure_while_waiting_for_a_role_keeps_both_counts() {
     world.emulator.inject(CREATE, Fault::Throttle, 4);
     let throttled = world.invoke(&callback(&create, &waiting)).await;
     assert_eq!(throttled["status"], "IN_PROGRESS", "{throttled}");
-    assert_eq!(throttled["callbackContext"], json!({"roleWaitAttempts": 1, "transientRetries": 1}));
-    world.emulator.put_role(new_role, pia_emulator::pod_identity_trust_policy());
+    assert_eq!(
+        throttled["callbackContext"],
+        json!({"roleWaitAttempts": 1, "transientRetries": 1})
+    );
+    world
+        .emulator
+        .put_role(new_role, pia_emulator::pod_identity_trust_policy());
     let done = world.invoke(&callback(&create, &throttled)).await;
     assert_eq!(done["status"], "SUCCESS", "{done}");
 }

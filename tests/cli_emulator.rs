@@ -57,9 +57,15 @@ async fn serves_the_clusters_of_its_config_file() {
     // Then the environment to export, for every AWS API on that one endpoint.
     let mut exports = String::new();
     while !exports.contains("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=") {
-        assert!(stdout.read_line(&mut exports).unwrap() > 0, "output ended early: {exports}");
+        assert!(
+            stdout.read_line(&mut exports).unwrap() > 0,
+            "output ended early: {exports}"
+        );
     }
-    assert!(exports.contains("pod: AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:"), "{exports}");
+    assert!(
+        exports.contains("pod: AWS_CONTAINER_CREDENTIALS_FULL_URI=http://127.0.0.1:"),
+        "{exports}"
+    );
     assert!(
         exports.contains(&format!("export AWS_ENDPOINT_URL={endpoint}\n")),
         "{exports}"
@@ -74,13 +80,8 @@ async fn serves_the_clusters_of_its_config_file() {
     );
     assert!(exports.contains("AWS_REGION="), "{exports}");
 
-    let credentials = aws_credential_types::Credentials::new(
-        DEFAULT_ACCESS_KEY_ID,
-        DEFAULT_SECRET_ACCESS_KEY,
-        None,
-        None,
-        "test",
-    );
+    let credentials =
+        aws_credential_types::Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, None, None, "test");
     let config = aws_sdk_eks::Config::builder()
         .behavior_version_latest()
         .region(aws_sdk_eks::config::Region::new("eu-west-1"))
@@ -108,9 +109,7 @@ async fn serves_the_clusters_of_its_config_file() {
         Some("arn:aws:eks:eu-west-1:111122223333:cluster/from-file")
     );
     assert!(
-        demo.unwrap_err()
-            .into_service_error()
-            .is_resource_not_found_exception(),
+        demo.unwrap_err().into_service_error().is_resource_not_found_exception(),
         "only the file's clusters"
     );
     assert!(created.is_ok(), "{created:?}");

@@ -5,7 +5,7 @@ mod common;
 
 use common::*;
 use pia_emulator::{EmulatorConfig, ErrorKind, Fault};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 // ---- Create ------------------------------------------------------------------------------------------------
 
@@ -24,14 +24,20 @@ async fn create_makes_one_call_and_returns_the_whole_model() {
     let model = &event["resourceModel"];
     let arn = model["AssociationArn"].as_str().unwrap();
     let id = model["AssociationId"].as_str().unwrap();
-    assert_eq!(arn, format!("arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/{id}"));
+    assert_eq!(
+        arn,
+        format!("arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/{id}")
+    );
     assert_eq!(id.len(), 19);
     assert!(model["ExternalId"].is_string());
     for key in ["ClusterName", "Namespace", "ServiceAccount", "RoleArn"] {
         assert_eq!(model[key], desired()[key]);
     }
     // Stack tags are applied; CloudFormation's aws: system tags are not sent.
-    assert_eq!(tag_pairs(model), vec![("stack".into(), "demo".into()), ("team".into(), "payments".into())]);
+    assert_eq!(
+        tag_pairs(model),
+        vec![("stack".into(), "demo".into()), ("team".into(), "payments".into())]
+    );
 }
 
 #[tokio::test]
@@ -40,10 +46,13 @@ async fn create_then_read_returns_every_input_property_unchanged() {
     let mut input = desired();
     input["TargetRoleArn"] = json!(TARGET_ROLE);
     input["DisableSessionTags"] = json!(true);
-    input["Policy"] = json!(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#);
+    input["Policy"] =
+        json!(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#);
     input["Tags"] = json!([{"Key": "b", "Value": "2"}, {"Key": "a", "Value": ""}]);
     let created = world.create(input.clone()).await;
-    let read = world.invoke(&request("READ", json!({"AssociationArn": created["AssociationArn"]}))).await;
+    let read = world
+        .invoke(&request("READ", json!({"AssociationArn": created["AssociationArn"]})))
+        .await;
     assert_eq!(read["status"], "SUCCESS");
     let model = &read["resourceModel"];
     for (key, value) in input.as_object().unwrap() {
@@ -73,7 +82,10 @@ async fn a_retried_create_with_the_same_token_returns_the_same_association() {
     let first = world.invoke(&create).await;
     let again = world.invoke(&create).await;
     assert_eq!(again["status"], "SUCCESS", "{again}");
-    assert_eq!(first["resourceModel"]["AssociationArn"], again["resourceModel"]["AssociationArn"]);
+    assert_eq!(
+        first["resourceModel"]["AssociationArn"],
+        again["resourceModel"]["AssociationArn"]
+    );
     assert_eq!(world.emulator.association_count("demo"), 1);
 }
 
@@ -85,7 +97,10 @@ async fn a_duplicate_create_is_already_exists_naming_the_existing_association() 
     assert_eq!(duplicate["status"], "FAILED");
     assert_eq!(duplicate["errorCode"], "AlreadyExists");
     let message = duplicate["message"].as_str().unwrap();
-    assert!(message.contains(created["AssociationId"].as_str().unwrap()), "{message}");
+    assert!(
+        message.contains(created["AssociationId"].as_str().unwrap()),
+        "{message}"
+    );
     assert!(message.contains("payments/api"), "{message}");
     assert!(duplicate.get("resourceModel").is_none() && duplicate.get("resourceModels").is_none());
 }
@@ -94,10 +109,19 @@ async fn a_duplicate_create_is_already_exists_naming_the_existing_association() 
 async fn create_after_delete_makes_a_new_association() {
     let world = World::start().await;
     let first = world.create(desired()).await;
-    assert_eq!(world.invoke(&request("DELETE", first.clone())).await["status"], "SUCCESS");
+    assert_eq!(
+        world.invoke(&request("DELETE", first.clone())).await["status"],
+        "SUCCESS"
+    );
     let second = world.create(desired()).await;
-    assert_ne!(second["AssociationArn"], first["AssociationArn"], "a new primary identifier");
-    assert_eq!(world.invoke(&request("READ", second.clone())).await["resourceModel"], second);
+    assert_ne!(
+        second["AssociationArn"], first["AssociationArn"],
+        "a new primary identifier"
+    );
+    assert_eq!(
+        world.invoke(&request("READ", second.clone())).await["resourceModel"],
+        second
+    );
     assert_eq!(world.invoke(&request("READ", first)).await["errorCode"], "NotFound");
 }
 
@@ -128,7 +152,10 @@ async fn schema_violations_are_invalid_request_naming_the_property_with_no_call(
     let cases = [
         (json!({"RoleArn": "arn:aws:iam::111122223333:user/bob"}), "RoleArn"),
         (json!({"Policy": "{}"}), "Policy requires DisableSessionTags: true"),
-        (json!({"Tags": (0..51).map(|i| json!({"Key": format!("k{i}"), "Value": "v"})).collect::<Vec<_>>()}), "Tags"),
+        (
+            json!({"Tags": (0..51).map(|i| json!({"Key": format!("k{i}"), "Value": "v"})).collect::<Vec<_>>()}),
+            "Tags",
+        ),
         (json!({"Namespace": 5}), "Namespace"),
         (json!({"Colour": "blue"}), "Colour"),
     ];
@@ -140,7 +167,10 @@ async fn schema_violations_are_invalid_request_naming_the_property_with_no_call(
         for action in ["CREATE", "UPDATE"] {
             let (event, made) = world.invoke_counting(&request(action, input.clone())).await;
             assert_eq!(event["errorCode"], "InvalidRequest", "{action} {patch}: {event}");
-            assert!(event["message"].as_str().unwrap().contains(named), "{action} {patch}: {event}");
+            assert!(
+                event["message"].as_str().unwrap().contains(named),
+                "{action} {patch}: {event}"
+            );
             assert!(made.is_empty(), "{action} {patch} made calls: {made:?}");
         }
     }
@@ -162,7 +192,9 @@ async fn a_role_not_yet_propagated_is_waited_for_with_bounded_callbacks() {
     assert!(waiting.get("errorCode").is_none() && waiting.get("resourceModels").is_none());
 
     // CloudFormation calls again with the returned model and context; the role has propagated meanwhile.
-    world.emulator.put_role(new_role, pia_emulator::pod_identity_trust_policy());
+    world
+        .emulator
+        .put_role(new_role, pia_emulator::pod_identity_trust_policy());
     let mut again = create.clone();
     again["callbackContext"] = waiting["callbackContext"].clone();
     again["requestData"]["resourceProperties"] = waiting["resourceModel"].clone();
@@ -182,7 +214,10 @@ async fn the_wait_for_a_role_gives_up_with_a_clear_message() {
     assert_eq!(event["status"], "FAILED");
     assert_eq!(event["errorCode"], "InvalidRequest");
     let message = event["message"].as_str().unwrap();
-    assert!(message.contains("never-created") && message.contains("105 s"), "{message}");
+    assert!(
+        message.contains("never-created") && message.contains("105 s"),
+        "{message}"
+    );
 
     create["callbackContext"] = json!({"somethingElse": true});
     let event = world.invoke(&create).await;
@@ -191,7 +226,11 @@ async fn the_wait_for_a_role_gives_up_with_a_clear_message() {
 
 #[tokio::test]
 async fn the_association_quota_is_service_limit_exceeded() {
-    let world = World::with_config(EmulatorConfig { max_associations_per_cluster: 1, ..EmulatorConfig::default() }).await;
+    let world = World::with_config(EmulatorConfig {
+        max_associations_per_cluster: 1,
+        ..EmulatorConfig::default()
+    })
+    .await;
     world.create(desired()).await;
     let mut second = desired();
     second["ServiceAccount"] = json!("worker");
@@ -205,7 +244,9 @@ async fn the_association_quota_is_service_limit_exceeded() {
 async fn read_makes_one_call_from_the_arn_alone() {
     let world = World::start().await;
     let created = world.create(desired()).await;
-    let (event, made) = world.invoke_counting(&request("READ", json!({"AssociationArn": created["AssociationArn"]}))).await;
+    let (event, made) = world
+        .invoke_counting(&request("READ", json!({"AssociationArn": created["AssociationArn"]})))
+        .await;
     assert_eq!(made, calls(&[("DescribePodIdentityAssociation", 1)]));
     assert_eq!(event["resourceModel"], created);
 }
@@ -213,8 +254,14 @@ async fn read_makes_one_call_from_the_arn_alone() {
 #[tokio::test]
 async fn read_of_a_malformed_arn_is_invalid_request() {
     let world = World::start().await;
-    for arn in ["", "arn:aws:eks:us-east-1:111122223333:cluster/demo", "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-1"] {
-        let (event, made) = world.invoke_counting(&request("READ", json!({"AssociationArn": arn}))).await;
+    for arn in [
+        "",
+        "arn:aws:eks:us-east-1:111122223333:cluster/demo",
+        "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-1",
+    ] {
+        let (event, made) = world
+            .invoke_counting(&request("READ", json!({"AssociationArn": arn})))
+            .await;
         assert_eq!(event["errorCode"], "InvalidRequest", "{arn}: {event}");
         assert!(made.is_empty());
     }
@@ -238,7 +285,12 @@ async fn read_update_and_delete_of_a_missing_association_are_not_found() {
         let event = world.invoke(&req).await;
         assert_eq!(event["status"], "FAILED", "{action}: {event}");
         assert_eq!(event["errorCode"], "NotFound", "{action}: {event}");
-        assert!(event["message"].as_str().unwrap().contains(created["AssociationId"].as_str().unwrap()));
+        assert!(
+            event["message"]
+                .as_str()
+                .unwrap()
+                .contains(created["AssociationId"].as_str().unwrap())
+        );
     }
     // A missing cluster on Read is NotFound as well: the association is gone either way.
     let arn = "arn:aws:eks:us-east-1:111122223333:podidentityassociation/gone/a-0123456789abcdefg";
@@ -248,7 +300,11 @@ async fn read_update_and_delete_of_a_missing_association_are_not_found() {
 
 #[tokio::test]
 async fn aws_tags_are_not_reported_by_read() {
-    let world = World::with_config(EmulatorConfig { allow_system_tags: true, ..EmulatorConfig::default() }).await;
+    let world = World::with_config(EmulatorConfig {
+        allow_system_tags: true,
+        ..EmulatorConfig::default()
+    })
+    .await;
     let created = world.create(desired()).await;
     let client = sdk_client(&world).await;
     client
@@ -259,7 +315,10 @@ async fn aws_tags_are_not_reported_by_read() {
         .await
         .unwrap();
     let read = world.invoke(&request("READ", created.clone())).await;
-    assert_eq!(tag_pairs(&read["resourceModel"]), vec![("team".into(), "payments".into())]);
+    assert_eq!(
+        tag_pairs(&read["resourceModel"]),
+        vec![("team".into(), "payments".into())]
+    );
 }
 
 // ---- Update ------------------------------------------------------------------------------------------------
@@ -272,9 +331,18 @@ async fn a_role_change_is_describe_then_update_sending_only_the_role() {
     wanted["RoleArn"] = json!(ROLE_2);
     let (event, made) = world.invoke_counting(&update_request(wanted, created.clone())).await;
     assert_eq!(event["status"], "SUCCESS", "{event}");
-    assert_eq!(made, calls(&[("DescribePodIdentityAssociation", 1), ("UpdatePodIdentityAssociation", 1)]));
+    assert_eq!(
+        made,
+        calls(&[
+            ("DescribePodIdentityAssociation", 1),
+            ("UpdatePodIdentityAssociation", 1)
+        ])
+    );
     assert_eq!(event["resourceModel"]["RoleArn"], ROLE_2);
-    assert_eq!(event["resourceModel"]["AssociationArn"], created["AssociationArn"], "the identifier never changes");
+    assert_eq!(
+        event["resourceModel"]["AssociationArn"], created["AssociationArn"],
+        "the identifier never changes"
+    );
     let read = world.invoke(&request("READ", created)).await;
     assert_eq!(read["resourceModel"]["RoleArn"], ROLE_2);
 }
@@ -283,15 +351,23 @@ async fn a_role_change_is_describe_then_update_sending_only_the_role() {
 async fn a_tags_only_update_never_calls_update_association() {
     let world = World::start().await;
     let mut input = desired();
-    input["Tags"] = json!([{"Key": "keep", "Value": "1"}, {"Key": "change", "Value": "old"}, {"Key": "drop", "Value": "x"}]);
+    input["Tags"] =
+        json!([{"Key": "keep", "Value": "1"}, {"Key": "change", "Value": "old"}, {"Key": "drop", "Value": "x"}]);
     let created = world.create(input).await;
     let mut wanted = created.clone();
-    wanted["Tags"] = json!([{"Key": "keep", "Value": "1"}, {"Key": "change", "Value": "new"}, {"Key": "add", "Value": "y"}]);
-    let (event, made) = world.invoke_counting(&update_request(wanted.clone(), created.clone())).await;
+    wanted["Tags"] =
+        json!([{"Key": "keep", "Value": "1"}, {"Key": "change", "Value": "new"}, {"Key": "add", "Value": "y"}]);
+    let (event, made) = world
+        .invoke_counting(&update_request(wanted.clone(), created.clone()))
+        .await;
     assert_eq!(event["status"], "SUCCESS", "{event}");
     assert_eq!(
         made,
-        calls(&[("DescribePodIdentityAssociation", 1), ("TagResource", 1), ("UntagResource", 1)])
+        calls(&[
+            ("DescribePodIdentityAssociation", 1),
+            ("TagResource", 1),
+            ("UntagResource", 1)
+        ])
     );
     assert_eq!(tag_pairs(&event["resourceModel"]), tag_pairs(&wanted));
     let read = world.invoke(&request("READ", created)).await;
@@ -321,7 +397,9 @@ async fn stack_tag_changes_are_applied_on_update() {
 async fn an_update_that_changes_nothing_only_describes() {
     let world = World::start().await;
     let created = world.create(desired()).await;
-    let (event, made) = world.invoke_counting(&update_request(created.clone(), created.clone())).await;
+    let (event, made) = world
+        .invoke_counting(&update_request(created.clone(), created.clone()))
+        .await;
     assert_eq!(event["status"], "SUCCESS", "{event}");
     assert_eq!(made, calls(&[("DescribePodIdentityAssociation", 1)]));
     assert_eq!(event["resourceModel"], created);
@@ -343,7 +421,10 @@ async fn removing_target_role_and_policy_clears_them() {
     let event = world.invoke(&update_request(wanted, created.clone())).await;
     assert_eq!(event["status"], "SUCCESS", "{event}");
     let read = world.invoke(&request("READ", created)).await["resourceModel"].clone();
-    assert!(read.get("TargetRoleArn").is_none() && read.get("Policy").is_none(), "{read}");
+    assert!(
+        read.get("TargetRoleArn").is_none() && read.get("Policy").is_none(),
+        "{read}"
+    );
     assert_eq!(read["DisableSessionTags"], json!(false));
 }
 
@@ -351,7 +432,11 @@ async fn removing_target_role_and_policy_clears_them() {
 async fn changing_a_create_only_property_is_not_updatable_without_calls() {
     let world = World::start().await;
     let created = world.create(desired()).await;
-    for (key, value) in [("Namespace", "other"), ("ServiceAccount", "other"), ("ClusterName", "other")] {
+    for (key, value) in [
+        ("Namespace", "other"),
+        ("ServiceAccount", "other"),
+        ("ClusterName", "other"),
+    ] {
         let mut wanted = created.clone();
         wanted[key] = json!(value);
         let (event, made) = world.invoke_counting(&update_request(wanted, created.clone())).await;
@@ -419,7 +504,10 @@ async fn list_requires_the_cluster_name() {
         let (event, made) = world.invoke_counting(&request("LIST", properties.clone())).await;
         assert_eq!(event["errorCode"], "InvalidRequest", "{properties}: {event}");
         assert!(event["message"].as_str().unwrap().contains("ClusterName"));
-        assert!(event.get("resourceModels").is_none(), "FAILED carries no resourceModels");
+        assert!(
+            event.get("resourceModels").is_none(),
+            "FAILED carries no resourceModels"
+        );
         assert!(made.is_empty());
     }
 }
@@ -429,8 +517,16 @@ async fn deleted_associations_leave_the_list() {
     let world = World::start().await;
     let created = world.create(desired()).await;
     let listed = world.invoke(&request("LIST", json!({"ClusterName": "demo"}))).await;
-    assert!(listed["resourceModels"].as_array().unwrap().iter().any(|m| m["AssociationArn"] == created["AssociationArn"]));
-    let (deleted, made) = world.invoke_counting(&request("DELETE", json!({"AssociationArn": created["AssociationArn"]}))).await;
+    assert!(
+        listed["resourceModels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["AssociationArn"] == created["AssociationArn"])
+    );
+    let (deleted, made) = world
+        .invoke_counting(&request("DELETE", json!({"AssociationArn": created["AssociationArn"]})))
+        .await;
     assert_eq!(deleted, json!({"status": "SUCCESS"}));
     assert_eq!(made, calls(&[("DeletePodIdentityAssociation", 1)]));
     let listed = world.invoke(&request("LIST", json!({"ClusterName": "demo"}))).await;
@@ -443,37 +539,54 @@ async fn deleted_associations_leave_the_list() {
 async fn throttling_is_retried_a_bounded_number_of_times() {
     let world = World::start().await;
     let created = world.create(desired()).await;
-    world.emulator.inject("DescribePodIdentityAssociation", Fault::Throttle, 2);
+    world
+        .emulator
+        .inject("DescribePodIdentityAssociation", Fault::Throttle, 2);
     let (event, made) = world.invoke_counting(&request("READ", created.clone())).await;
     assert_eq!(event["status"], "SUCCESS", "{event}");
     assert_eq!(made, calls(&[("DescribePodIdentityAssociation", 3)]));
 
-    world.emulator.inject("DescribePodIdentityAssociation", Fault::Throttle, 100);
+    world
+        .emulator
+        .inject("DescribePodIdentityAssociation", Fault::Throttle, 100);
     let (event, made) = world.invoke_counting(&request("READ", created)).await;
     assert_eq!(event["errorCode"], "Throttling", "{event}");
-    assert_eq!(made, calls(&[("DescribePodIdentityAssociation", 4)]), "bounded attempts");
+    assert_eq!(
+        made,
+        calls(&[("DescribePodIdentityAssociation", 4)]),
+        "bounded attempts"
+    );
 }
 
 #[tokio::test]
 async fn persistent_server_errors_are_service_internal_error_and_503_is_throttling() {
     let world = World::start().await;
     let created = world.create(desired()).await;
-    world.emulator.inject("DeletePodIdentityAssociation", Fault::ServerError, 100);
+    world
+        .emulator
+        .inject("DeletePodIdentityAssociation", Fault::ServerError, 100);
     let event = world.invoke(&request("DELETE", created.clone())).await;
     assert_eq!(event["errorCode"], "ServiceInternalError", "{event}");
     world.emulator.clear_faults();
-    world.emulator.inject("DeletePodIdentityAssociation", Fault::Unavailable, 100);
+    world
+        .emulator
+        .inject("DeletePodIdentityAssociation", Fault::Unavailable, 100);
     let event = world.invoke(&request("DELETE", created.clone())).await;
     assert_eq!(event["errorCode"], "Throttling", "{event}");
     world.emulator.clear_faults();
     let event = world.invoke(&request("DELETE", created)).await;
-    assert_eq!(event["status"], "SUCCESS", "nothing was deleted by the failed attempts: {event}");
+    assert_eq!(
+        event["status"], "SUCCESS",
+        "nothing was deleted by the failed attempts: {event}"
+    );
 }
 
 #[tokio::test]
 async fn a_create_whose_response_is_lost_is_retried_without_a_duplicate() {
     let world = World::start().await;
-    world.emulator.inject("CreatePodIdentityAssociation", Fault::DropAfterApply, 1);
+    world
+        .emulator
+        .inject("CreatePodIdentityAssociation", Fault::DropAfterApply, 1);
     let event = world.invoke(&request("CREATE", desired())).await;
     assert_eq!(event["status"], "SUCCESS", "{event}");
     assert_eq!(world.emulator.association_count("demo"), 1);
@@ -486,21 +599,30 @@ async fn an_unreachable_endpoint_is_network_failure() {
     drop(listener);
     let provider = pia_provider::Provider::new(pia_provider::eks_client::base_config_for(Some(closed)).await);
     let arn = "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg";
-    let event = serde_json::to_value(provider.invoke(request("READ", json!({"AssociationArn": arn})).to_string().as_bytes()).await).unwrap();
+    let event = serde_json::to_value(
+        provider
+            .invoke(request("READ", json!({"AssociationArn": arn})).to_string().as_bytes())
+            .await,
+    )
+    .unwrap();
     assert_eq!(event["errorCode"], "NetworkFailure", "{event}");
 }
 
 #[tokio::test]
 async fn access_denied_is_access_denied_and_denied_tagging_is_unauthorized_tagging() {
     let world = World::start().await;
-    world.emulator.inject("CreatePodIdentityAssociation", Fault::Error(ErrorKind::AccessDenied), 1);
+    world
+        .emulator
+        .inject("CreatePodIdentityAssociation", Fault::Error(ErrorKind::AccessDenied), 1);
     let event = world.invoke(&request("CREATE", desired())).await;
     assert_eq!(event["errorCode"], "AccessDenied", "{event}");
 
     let created = world.create(desired()).await;
     let mut wanted = created.clone();
     wanted["Tags"] = json!([{"Key": "team", "Value": "other"}]);
-    world.emulator.inject("TagResource", Fault::Error(ErrorKind::AccessDenied), 1);
+    world
+        .emulator
+        .inject("TagResource", Fault::Error(ErrorKind::AccessDenied), 1);
     let event = world.invoke(&update_request(wanted, created)).await;
     assert_eq!(event["errorCode"], "UnauthorizedTaggingOperation", "{event}");
 }
@@ -511,7 +633,11 @@ async fn a_conflict_on_update_is_resource_conflict() {
     let created = world.create(desired()).await;
     let mut wanted = created.clone();
     wanted["RoleArn"] = json!(ROLE_2);
-    world.emulator.inject("UpdatePodIdentityAssociation", Fault::Error(ErrorKind::ResourceInUse), 1);
+    world.emulator.inject(
+        "UpdatePodIdentityAssociation",
+        Fault::Error(ErrorKind::ResourceInUse),
+        1,
+    );
     let event = world.invoke(&update_request(wanted, created)).await;
     assert_eq!(event["errorCode"], "ResourceConflict", "{event}");
 }
@@ -543,7 +669,10 @@ async fn wrong_or_unknown_caller_credentials_are_invalid_credentials() {
         json!({"accessKeyId": "AKIAUNKNOWNKEY000000", "secretAccessKey": "whatever"}),
         json!({"accessKeyId": pia_emulator::DEFAULT_ACCESS_KEY_ID, "secretAccessKey": pia_emulator::DEFAULT_SECRET_ACCESS_KEY, "sessionToken": "forged"}),
     ] {
-        let mut read = request("READ", json!({"AssociationArn": "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg"}));
+        let mut read = request(
+            "READ",
+            json!({"AssociationArn": "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg"}),
+        );
         read["requestData"]["callerCredentials"] = credentials.clone();
         let (event, made) = world.invoke_counting(&read).await;
         assert_eq!(event["errorCode"], "InvalidCredentials", "{credentials}: {event}");
@@ -580,7 +709,9 @@ async fn malformed_requests_fail_with_invalid_request_and_never_panic() {
         b"{\"action\":\"NUKE\",\"requestData\":{}}".to_vec(),
         vec![0xff, 0xfe, 0x00],
         format!("{}{}", "[".repeat(10_000), "]".repeat(10_000)).into_bytes(),
-        request("CREATE", json!({"ClusterName": "x".repeat(1_000_000)})).to_string().into_bytes(),
+        request("CREATE", json!({"ClusterName": "x".repeat(1_000_000)}))
+            .to_string()
+            .into_bytes(),
     ];
     for payload in payloads {
         let event = serde_json::to_value(world.provider.invoke(&payload).await).unwrap();

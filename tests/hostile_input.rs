@@ -8,14 +8,14 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 /// Inputs tried per property (each property test below), and the properties.
 const CASES: u32 = 256;
@@ -47,7 +47,11 @@ struct Fixture {
 fn fixture() -> &'static Fixture {
     static FIXTURE: OnceLock<Fixture> = OnceLock::new();
     FIXTURE.get_or_init(|| {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
         let world = runtime.block_on(World::start());
         Fixture { runtime, world }
     })
@@ -88,14 +92,30 @@ fn check_contract(event: &Value, payload: &[u8]) -> Option<String> {
     match status {
         "SUCCESS" => assert!(event.get("errorCode").is_none(), "{event} for {}", context()),
         "FAILED" => {
-            assert!(event["errorCode"].is_string() && event["message"].is_string(), "{event} for {}", context());
+            assert!(
+                event["errorCode"].is_string() && event["message"].is_string(),
+                "{event} for {}",
+                context()
+            );
             assert!(event.get("resourceModels").is_none(), "{event}");
             let message = event["message"].as_str().unwrap();
-            assert!(!message.contains("failed unexpectedly"), "a handler panicked: {event} for {}", context());
-            assert!(message.chars().count() <= 2000, "a {}-byte message for {}", message.len(), context());
+            assert!(
+                !message.contains("failed unexpectedly"),
+                "a handler panicked: {event} for {}",
+                context()
+            );
+            assert!(
+                message.chars().count() <= 2000,
+                "a {}-byte message for {}",
+                message.len(),
+                context()
+            );
         }
         "IN_PROGRESS" => {
-            assert!(event.get("errorCode").is_none() && event["callbackContext"].is_object(), "{event}");
+            assert!(
+                event.get("errorCode").is_none() && event["callbackContext"].is_object(),
+                "{event}"
+            );
         }
         other => panic!("status {other:?}: {event} for {}", context()),
     }
@@ -106,7 +126,12 @@ fn check_contract(event: &Value, payload: &[u8]) -> Option<String> {
 fn assert_invalid_request(payload: &[u8]) {
     let event = invoke(payload);
     let code = check_contract(&event, payload);
-    assert_eq!(code.as_deref(), Some("InvalidRequest"), "{event} for {}", preview(payload));
+    assert_eq!(
+        code.as_deref(),
+        Some("InvalidRequest"),
+        "{event} for {}",
+        preview(payload)
+    );
 }
 
 /// A request that may be valid by chance: a contract-shaped answer with a code that fits.
@@ -121,7 +146,11 @@ fn assert_fitting_answer(action: &str, payload: &[u8]) {
         Some("InvalidRequest" | "NotFound" | "NotUpdatable" | "AlreadyExists" | "InvalidCredentials") => {}
         // The one InternalFailure a caller can cause: a callback context this provider did not write.
         Some("InternalFailure") => {
-            assert!(event["message"].as_str().unwrap().contains("callback context"), "{event} for {}", preview(payload))
+            assert!(
+                event["message"].as_str().unwrap().contains("callback context"),
+                "{event} for {}",
+                preview(payload)
+            )
         }
         Some(other) => panic!("{other} for {action}: {event} for {}", preview(payload)),
     }
@@ -134,14 +163,17 @@ fn any_json() -> impl Strategy<Value = Value> {
         Just(Value::Null),
         any::<bool>().prop_map(Value::Bool),
         any::<i64>().prop_map(|n| json!(n)),
-        any::<f64>().prop_filter("JSON has no NaN", |f| f.is_finite()).prop_map(|f| json!(f)),
+        any::<f64>()
+            .prop_filter("JSON has no NaN", |f| f.is_finite())
+            .prop_map(|f| json!(f)),
         any::<String>().prop_map(Value::String),
         "[a-zA-Z:/\\-_.0-9]{0,40}".prop_map(Value::String),
     ];
     leaf.prop_recursive(4, 48, 8, |inner| {
         prop_oneof![
             prop::collection::vec(inner.clone(), 0..8).prop_map(Value::Array),
-            prop::collection::btree_map(any::<String>(), inner, 0..8).prop_map(|m| Value::Object(m.into_iter().collect())),
+            prop::collection::btree_map(any::<String>(), inner, 0..8)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
         ]
     })
 }
@@ -167,10 +199,22 @@ fn any_text() -> impl Strategy<Value = String> {
 fn any_property_value(name: &'static str) -> BoxedStrategy<Value> {
     let text = any_text().prop_map(Value::String);
     match name {
-        "DisableSessionTags" => prop_oneof![any::<bool>().prop_map(Value::Bool), Just(json!("true")), Just(json!("FALSE")), text, any_json()].boxed(),
+        "DisableSessionTags" => prop_oneof![
+            any::<bool>().prop_map(Value::Bool),
+            Just(json!("true")),
+            Just(json!("FALSE")),
+            text,
+            any_json()
+        ]
+        .boxed(),
         "Tags" => prop_oneof![
-            prop::collection::vec((any_text(), any_text()).prop_map(|(k, v)| json!({"Key": k, "Value": v})), 0..60).prop_map(Value::Array),
-            (0usize..5000).prop_map(|n| Value::Array((0..n).map(|i| json!({"Key": format!("k{i}"), "Value": "v"})).collect())),
+            prop::collection::vec(
+                (any_text(), any_text()).prop_map(|(k, v)| json!({"Key": k, "Value": v})),
+                0..60
+            )
+            .prop_map(Value::Array),
+            (0usize..5000)
+                .prop_map(|n| Value::Array((0..n).map(|i| json!({"Key": format!("k{i}"), "Value": "v"})).collect())),
             prop::collection::vec(any_json(), 0..5).prop_map(Value::Array),
             any_json(),
         ]
@@ -182,7 +226,9 @@ fn any_property_value(name: &'static str) -> BoxedStrategy<Value> {
 fn any_model() -> impl Strategy<Value = Value> {
     let fields: Vec<BoxedStrategy<Option<(String, Value)>>> = PROPERTIES
         .iter()
-        .map(|name| prop::option::weighted(0.6, any_property_value(name).prop_map(move |v| (name.to_string(), v))).boxed())
+        .map(|name| {
+            prop::option::weighted(0.6, any_property_value(name).prop_map(move |v| (name.to_string(), v))).boxed()
+        })
         .collect();
     (fields, prop::option::weighted(0.1, ("[A-Za-z]{1,12}", any_json()))).prop_map(|(fields, extra)| {
         let mut model: Map<String, Value> = fields.into_iter().flatten().collect();
@@ -243,7 +289,11 @@ fn field_paths() -> Vec<String> {
     .iter()
     .map(|p| p.to_string())
     .collect();
-    paths.extend(PROPERTIES.iter().map(|p| format!("/requestData/resourceProperties/{p}")));
+    paths.extend(
+        PROPERTIES
+            .iter()
+            .map(|p| format!("/requestData/resourceProperties/{p}")),
+    );
     paths.push("/requestData/resourceProperties/Tags/0".into());
     paths.push("/requestData/resourceProperties/Tags/0/Key".into());
     paths.push("/requestData/resourceProperties/Tags/0/Value".into());
@@ -257,7 +307,8 @@ fn full_request(action: &str) -> Value {
     model["DisableSessionTags"] = json!(true);
     model["Policy"] = json!(r#"{"Version":"2012-10-17","Statement":[]}"#);
     if action != "CREATE" {
-        model["AssociationArn"] = json!("arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg");
+        model["AssociationArn"] =
+            json!("arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg");
     }
     let mut request = request(action, model.clone());
     request["callbackContext"] = json!({"roleWaitAttempts": 1});
@@ -361,7 +412,12 @@ fn nesting_deeper_than_the_parser_allows_is_invalid_request_in_every_position() 
     for depth in [129, 10_000, 200_000] {
         let deep = nested(depth);
         assert_invalid_request(deep.as_bytes());
-        for path in ["/callbackContext", "/requestData/resourceProperties", "/requestData/resourceProperties/Tags", "/requestData/stackTags"] {
+        for path in [
+            "/callbackContext",
+            "/requestData/resourceProperties",
+            "/requestData/resourceProperties/Tags",
+            "/requestData/stackTags",
+        ] {
             let mut request = full_request("CREATE");
             replace_at(&mut request, path, json!("__DEEP__"));
             let payload = request.to_string().replace("\"__DEEP__\"", &deep);
@@ -373,14 +429,39 @@ fn nesting_deeper_than_the_parser_allows_is_invalid_request_in_every_position() 
 #[test]
 fn huge_strings_arrays_and_objects_are_refused_with_short_messages() {
     let cases: Vec<(&str, Value)> = vec![
-        ("/requestData/resourceProperties/ClusterName", json!("c".repeat(5_000_000))),
-        ("/requestData/resourceProperties/RoleArn", json!(format!("arn:aws:iam::111122223333:role/{}", "r".repeat(1_000_000)))),
-        ("/requestData/resourceProperties/Namespace", json!("n".repeat(2_000_000))),
-        ("/requestData/resourceProperties/Tags", Value::Array((0..100_000).map(|i| json!({"Key": format!("k{i}"), "Value": "v"})).collect())),
-        ("/requestData/resourceProperties/Unknown", Value::Object((0..100_000).map(|i| (format!("k{i}"), json!(i))).collect())),
-        ("/requestData/stackTags", Value::Object((0..100_000).map(|i| (format!("k{i}"), json!("v"))).collect())),
+        (
+            "/requestData/resourceProperties/ClusterName",
+            json!("c".repeat(5_000_000)),
+        ),
+        (
+            "/requestData/resourceProperties/RoleArn",
+            json!(format!("arn:aws:iam::111122223333:role/{}", "r".repeat(1_000_000))),
+        ),
+        (
+            "/requestData/resourceProperties/Namespace",
+            json!("n".repeat(2_000_000)),
+        ),
+        (
+            "/requestData/resourceProperties/Tags",
+            Value::Array(
+                (0..100_000)
+                    .map(|i| json!({"Key": format!("k{i}"), "Value": "v"}))
+                    .collect(),
+            ),
+        ),
+        (
+            "/requestData/resourceProperties/Unknown",
+            Value::Object((0..100_000).map(|i| (format!("k{i}"), json!(i))).collect()),
+        ),
+        (
+            "/requestData/stackTags",
+            Value::Object((0..100_000).map(|i| (format!("k{i}"), json!("v"))).collect()),
+        ),
         ("/action", json!("C".repeat(1_000_000))),
-        ("/requestData/resourceProperties/Policy", json!(format!("{{\"Statement\":[{}]}}", "{},".repeat(500_000)))),
+        (
+            "/requestData/resourceProperties/Policy",
+            json!(format!("{{\"Statement\":[{}]}}", "{},".repeat(500_000))),
+        ),
     ];
     for (path, value) in cases {
         for action in ACTIONS {
@@ -399,7 +480,19 @@ fn huge_strings_arrays_and_objects_are_refused_with_short_messages() {
 
 #[test]
 fn unicode_everywhere_is_answered_within_the_contract() {
-    let strange = ["\u{0}", "é", "🦀", "\u{202e}evil", "\u{feff}", "ｄｅｍｏ", "demo\n", "demo\u{0}", "\u{10ffff}", "\\u0000", "𝔡𝔢𝔪𝔬"];
+    let strange = [
+        "\u{0}",
+        "é",
+        "🦀",
+        "\u{202e}evil",
+        "\u{feff}",
+        "ｄｅｍｏ",
+        "demo\n",
+        "demo\u{0}",
+        "\u{10ffff}",
+        "\\u0000",
+        "𝔡𝔢𝔪𝔬",
+    ];
     for text in strange {
         for path in field_paths() {
             for action in ACTIONS {
@@ -414,7 +507,10 @@ fn unicode_everywhere_is_answered_within_the_contract() {
 #[test]
 fn a_valid_request_still_works_after_the_fuzzing() {
     // The same provider and emulator keep answering correctly.
-    let payload = request("CREATE", json!({"ClusterName": "demo", "Namespace": "after-fuzz", "ServiceAccount": "sa", "RoleArn": ROLE}));
+    let payload = request(
+        "CREATE",
+        json!({"ClusterName": "demo", "Namespace": "after-fuzz", "ServiceAccount": "sa", "RoleArn": ROLE}),
+    );
     let event = invoke(payload.to_string().as_bytes());
     assert_eq!(event["status"], "SUCCESS", "{event}");
     let deleted = invoke(request("DELETE", event["resourceModel"].clone()).to_string().as_bytes());
@@ -444,22 +540,49 @@ async fn bootstrap_answers_hostile_payloads_with_failed_events_not_lambda_errors
     let mut payloads: Vec<(String, Vec<u8>)> = vec![
         ("nested 129 deep".into(), nested(129).into_bytes()),
         ("nested 100,000 deep".into(), nested(100_000).into_bytes()),
-        ("an object nested 10,000 deep".into(), format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000)).into_bytes()),
+        (
+            "an object nested 10,000 deep".into(),
+            format!("{}1{}", "{\"a\":".repeat(10_000), "}".repeat(10_000)).into_bytes(),
+        ),
         ("a number".into(), b"42".to_vec()),
         ("a string".into(), b"\"CREATE\"".to_vec()),
         ("null".into(), b"null".to_vec()),
         ("an empty object".into(), b"{}".to_vec()),
-        ("unicode escapes".into(), br#"{"action":"\u0000\ud83e\udd80","requestData":{}}"#.to_vec()),
-        ("a lone surrogate escape".into(), br#"{"action":"\ud800","requestData":{}}"#.to_vec()),
-        ("a 4 MB string".into(), json!({"action": "CREATE", "requestData": {"resourceProperties": {"ClusterName": "c".repeat(4_000_000)}}}).to_string().into_bytes()),
+        (
+            "unicode escapes".into(),
+            br#"{"action":"\u0000\ud83e\udd80","requestData":{}}"#.to_vec(),
+        ),
+        (
+            "a lone surrogate escape".into(),
+            br#"{"action":"\ud800","requestData":{}}"#.to_vec(),
+        ),
+        (
+            "a 4 MB string".into(),
+            json!({"action": "CREATE", "requestData": {"resourceProperties": {"ClusterName": "c".repeat(4_000_000)}}})
+                .to_string()
+                .into_bytes(),
+        ),
     ];
-    for path in ["/callbackContext", "/requestData/resourceProperties", "/requestData/stackTags"] {
+    for path in [
+        "/callbackContext",
+        "/requestData/resourceProperties",
+        "/requestData/stackTags",
+    ] {
         let mut request = full_request("CREATE");
         replace_at(&mut request, path, json!("__DEEP__"));
-        payloads.push((format!("{path} nested 50,000 deep"), request.to_string().replace("\"__DEEP__\"", &nested(50_000)).into_bytes()));
+        payloads.push((
+            format!("{path} nested 50,000 deep"),
+            request
+                .to_string()
+                .replace("\"__DEEP__\"", &nested(50_000))
+                .into_bytes(),
+        ));
     }
     for (what, payload) in payloads {
-        let outcome = tokio::time::timeout(NO_HANG, runtime.invoke(payload)).await.expect("no hang").expect("an answer");
+        let outcome = tokio::time::timeout(NO_HANG, runtime.invoke(payload))
+            .await
+            .expect("no hang")
+            .expect("an answer");
         match outcome {
             InvocationOutcome::Response(body) => {
                 let event: Value = serde_json::from_slice(&body).expect("a JSON ProgressEvent");

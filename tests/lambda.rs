@@ -6,7 +6,7 @@ use std::process::Stdio;
 
 use common::*;
 use pia_emulator::lambda_runtime_api::{InvocationOutcome, LambdaRuntimeApi};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
 async fn invoke(runtime: &LambdaRuntimeApi, credentials: &Value, request: &Value) -> Value {
@@ -16,7 +16,9 @@ async fn invoke(runtime: &LambdaRuntimeApi, credentials: &Value, request: &Value
     }
     match runtime.invoke(request.to_string()).await.expect("the function answers") {
         InvocationOutcome::Response(body) => serde_json::from_slice(&body).expect("a JSON ProgressEvent"),
-        InvocationOutcome::Error(body) => panic!("a Lambda error reached the caller: {}", String::from_utf8_lossy(&body)),
+        InvocationOutcome::Error(body) => {
+            panic!("a Lambda error reached the caller: {}", String::from_utf8_lossy(&body))
+        }
     }
 }
 
@@ -52,7 +54,12 @@ async fn bootstrap_serves_handler_requests_and_logs_no_secret() {
     let created = invoke(&runtime, &credentials, &request("CREATE", desired())).await;
     assert_eq!(created["status"], "SUCCESS", "{created}");
     let model = created["resourceModel"].clone();
-    let read = invoke(&runtime, &credentials, &request("READ", json!({"AssociationArn": model["AssociationArn"]}))).await;
+    let read = invoke(
+        &runtime,
+        &credentials,
+        &request("READ", json!({"AssociationArn": model["AssociationArn"]})),
+    )
+    .await;
     assert_eq!(read["resourceModel"], model);
     let garbage = invoke(&runtime, &credentials, &json!({"what": "ever"})).await;
     assert_eq!(garbage["errorCode"], "InvalidRequest", "{garbage}");
@@ -62,20 +69,45 @@ async fn bootstrap_serves_handler_requests_and_logs_no_secret() {
 
     bootstrap.start_kill().unwrap();
     let mut logs = String::new();
-    bootstrap.stdout.take().unwrap().read_to_string(&mut logs).await.unwrap();
-    bootstrap.stderr.take().unwrap().read_to_string(&mut logs).await.unwrap();
-    assert!(logs.contains("\"action\":\"CREATE\""), "structured logs expected: {logs}");
+    bootstrap
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    bootstrap
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut logs)
+        .await
+        .unwrap();
+    assert!(
+        logs.contains("\"action\":\"CREATE\""),
+        "structured logs expected: {logs}"
+    );
     for secret in ["accessKeyId", "secretAccessKey", "sessionToken"] {
         let value = credentials[secret].as_str().unwrap();
-        assert!(!logs.contains(value), "{secret} leaked into the logs: {}", logs.lines().filter(|l| l.contains(value)).collect::<Vec<_>>().join("\n"));
+        assert!(
+            !logs.contains(value),
+            "{secret} leaked into the logs: {}",
+            logs.lines()
+                .filter(|l| l.contains(value))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
     }
 }
 
 #[tokio::test]
 async fn bootstrap_outside_lambda_says_what_is_missing_instead_of_panicking() {
     let runtime = LambdaRuntimeApi::start().await.unwrap();
-    let environment: Vec<_> =
-        runtime.function_environment().into_iter().filter(|(name, _)| *name != "AWS_LAMBDA_FUNCTION_NAME").collect();
+    let environment: Vec<_> = runtime
+        .function_environment()
+        .into_iter()
+        .filter(|(name, _)| *name != "AWS_LAMBDA_FUNCTION_NAME")
+        .collect();
     let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_bootstrap"))
         .env_clear()
         .envs(environment)

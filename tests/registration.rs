@@ -9,7 +9,7 @@ use std::time::Duration;
 use common::World;
 use pia_provider::lambda_binary::{self, GlibcVersion, LambdaBinaryError};
 use pia_provider::package;
-use pia_provider::registration::{register, Polling, Registration, RegistrationError};
+use pia_provider::registration::{Polling, Registration, RegistrationError, register};
 
 async fn cloudformation(world: &World) -> aws_sdk_cloudformation::Client {
     let config = aws_sdk_cloudformation::Config::builder()
@@ -38,14 +38,19 @@ fn registration(type_name: &str) -> Registration {
     }
 }
 
-const QUICK: Polling = Polling { interval: Duration::from_millis(10), timeout: Duration::from_secs(30) };
+const QUICK: Polling = Polling {
+    interval: Duration::from_millis(10),
+    timeout: Duration::from_secs(30),
+};
 
 #[tokio::test]
 async fn registers_waits_for_completion_and_sets_the_default_version() {
     let world = World::start().await;
     let client = cloudformation(&world).await;
     world.emulator.reset_calls();
-    let registered = register(&client, &registration("Acme::EKS::PodIdentityAssociation"), QUICK).await.unwrap();
+    let registered = register(&client, &registration("Acme::EKS::PodIdentityAssociation"), QUICK)
+        .await
+        .unwrap();
     assert_eq!(
         registered.type_arn,
         "arn:aws:cloudformation:us-east-1:111122223333:type/resource/Acme-EKS-PodIdentityAssociation"
@@ -54,10 +59,17 @@ async fn registers_waits_for_completion_and_sets_the_default_version() {
     assert!(registered.is_default);
     assert_eq!(
         world.emulator.call_log(),
-        ["RegisterType", "DescribeTypeRegistration", "DescribeTypeRegistration", "SetTypeDefaultVersion"],
+        [
+            "RegisterType",
+            "DescribeTypeRegistration",
+            "DescribeTypeRegistration",
+            "SetTypeDefaultVersion"
+        ],
         "waits while the registration is in progress"
     );
-    let again = register(&client, &registration("Acme::EKS::PodIdentityAssociation"), QUICK).await.unwrap();
+    let again = register(&client, &registration("Acme::EKS::PodIdentityAssociation"), QUICK)
+        .await
+        .unwrap();
     assert_eq!(again.type_version_arn, format!("{}/00000002", registered.type_arn));
 }
 
@@ -65,14 +77,25 @@ async fn registers_waits_for_completion_and_sets_the_default_version() {
 async fn the_registry_refuses_reserved_names_and_non_s3_packages() {
     let world = World::start().await;
     let client = cloudformation(&world).await;
-    let error = register(&client, &registration("AWS::EKS::PodIdentityAssociation"), QUICK).await.unwrap_err();
-    assert!(matches!(&error, RegistrationError::Call { operation: "RegisterType", message } if message.contains("reserved")), "{error}");
+    let error = register(&client, &registration("AWS::EKS::PodIdentityAssociation"), QUICK)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, RegistrationError::Call { operation: "RegisterType", message } if message.contains("reserved")),
+        "{error}"
+    );
     let mut local = registration("Acme::EKS::PodIdentityAssociation");
     local.package_url = "./package.zip".to_owned();
-    assert!(matches!(register(&client, &local, QUICK).await, Err(RegistrationError::NotAnS3Url(_))));
+    assert!(matches!(
+        register(&client, &local, QUICK).await,
+        Err(RegistrationError::NotAnS3Url(_))
+    ));
     let mut half = registration("Acme::EKS::PodIdentityAssociation");
     half.log_group_name = Some("group".to_owned());
-    assert!(matches!(register(&client, &half, QUICK).await, Err(RegistrationError::HalfLoggingConfig)));
+    assert!(matches!(
+        register(&client, &half, QUICK).await,
+        Err(RegistrationError::HalfLoggingConfig)
+    ));
 }
 
 #[test]
@@ -86,21 +109,34 @@ fn the_package_is_renamed_consistently_and_carries_an_executable_bootstrap() {
     let mut archive = zip::ZipArchive::new(std::io::Cursor::new(package.zip)).unwrap();
     let mut names: Vec<String> = archive.file_names().map(|name| name.unwrap().into_owned()).collect();
     names.sort();
-    assert!(names.contains(&"schema.json".to_owned()) && names.contains(&".rpdk-config".to_owned()), "{names:?}");
+    assert!(
+        names.contains(&"schema.json".to_owned()) && names.contains(&".rpdk-config".to_owned()),
+        "{names:?}"
+    );
     assert!(names.contains(&"inputs/inputs_1_create.json".to_owned()), "{names:?}");
     let read = |archive: &mut zip::ZipArchive<_>, name: &str| {
         let mut text = String::new();
         archive.by_name(name).unwrap().read_to_string(&mut text).unwrap();
         serde_json::from_str::<serde_json::Value>(&text).unwrap()
     };
-    assert_eq!(read(&mut archive, "schema.json")["typeName"], "Acme::EKS::PodIdentityAssociation");
-    assert_eq!(read(&mut archive, ".rpdk-config")["typeName"], "Acme::EKS::PodIdentityAssociation");
+    assert_eq!(
+        read(&mut archive, "schema.json")["typeName"],
+        "Acme::EKS::PodIdentityAssociation"
+    );
+    assert_eq!(
+        read(&mut archive, ".rpdk-config")["typeName"],
+        "Acme::EKS::PodIdentityAssociation"
+    );
     let schema = read(&mut archive, "schema.json");
     let ours: serde_json::Value = serde_json::from_str(pia_provider::schema::RESOURCE_SCHEMA).unwrap();
     assert_eq!(schema["handlers"], ours["handlers"], "permissions unchanged");
 
     let mut handler = Vec::new();
-    archive.by_name("handler.zip").unwrap().read_to_end(&mut handler).unwrap();
+    archive
+        .by_name("handler.zip")
+        .unwrap()
+        .read_to_end(&mut handler)
+        .unwrap();
     let mut handler = zip::ZipArchive::new(std::io::Cursor::new(handler)).unwrap();
     let entry = handler.by_name("bootstrap").unwrap();
     assert_eq!(entry.unix_mode().map(|mode| mode & 0o777), Some(0o755));
@@ -130,7 +166,9 @@ fn dynamic_strings(elf: &[u8]) -> std::ops::Range<usize> {
     let header = object::elf::FileHeader64::<object::Endianness>::parse(elf).unwrap();
     let endian = header.endian().unwrap();
     let sections = header.sections(endian, elf).unwrap();
-    let (_, dynstr) = sections.section_by_name(endian, b".dynstr").expect("a dynamically linked bootstrap");
+    let (_, dynstr) = sections
+        .section_by_name(endian, b".dynstr")
+        .expect("a dynamically linked bootstrap");
     let start = dynstr.sh_offset(endian) as usize;
     start..start + dynstr.sh_size(endian) as usize - 11
 }
@@ -150,14 +188,19 @@ fn a_bootstrap_needing_a_newer_glibc_than_lambda_has_is_refused() {
         matches!(&error, package::PackageError::Bootstrap { source: LambdaBinaryError::NewerGlibc { required, .. }, .. } if required == "GLIBC_2.39"),
         "{message}"
     );
-    assert!(message.contains("provided.al2023 has glibc 2.34") && message.contains("unknown-linux-gnu.2.34"), "{message}");
+    assert!(
+        message.contains("provided.al2023 has glibc 2.34") && message.contains("unknown-linux-gnu.2.34"),
+        "{message}"
+    );
 }
 
 #[test]
 fn a_bootstrap_loading_a_library_lambda_lacks_is_refused() {
     let path = bootstrap_needing_glibc("17", "library");
     let mut bytes = std::fs::read(&path).unwrap();
-    let at = dynamic_strings(&bytes).find(|&at| &bytes[at..at + 10] == b"libc.so.6\0").expect("the test bootstrap loads libc");
+    let at = dynamic_strings(&bytes)
+        .find(|&at| &bytes[at..at + 10] == b"libc.so.6\0")
+        .expect("the test bootstrap loads libc");
     bytes[at..at + 10].copy_from_slice(b"libq.so.6\0");
     std::fs::write(&path, bytes).unwrap();
     let error = package_error(&path);
@@ -171,7 +214,13 @@ fn a_bootstrap_loading_a_library_lambda_lacks_is_refused() {
 fn what_is_not_an_executable_is_refused() {
     let path = std::env::temp_dir().join(format!("pia-test-bootstrap-script-{}", std::process::id()));
     std::fs::write(&path, b"#!/bin/sh\nexec true\n").unwrap();
-    assert!(matches!(package_error(&path), package::PackageError::Bootstrap { source: LambdaBinaryError::NotElf(_), .. }));
+    assert!(matches!(
+        package_error(&path),
+        package::PackageError::Bootstrap {
+            source: LambdaBinaryError::NotElf(_),
+            ..
+        }
+    ));
 }
 
 #[test]
@@ -179,7 +228,11 @@ fn this_build_bootstrap_is_read_as_lambda_reads_it() {
     let path = bootstrap_needing_glibc("17", "read");
     let binary = lambda_binary::check(&std::fs::read(&path).unwrap()).unwrap();
     std::fs::remove_file(&path).unwrap();
-    let expected = if cfg!(target_arch = "aarch64") { "arm64" } else { "x86_64" };
+    let expected = if cfg!(target_arch = "aarch64") {
+        "arm64"
+    } else {
+        "x86_64"
+    };
     assert_eq!(binary.architecture, expected);
     assert_eq!(binary.glibc, Some(GlibcVersion(2, 17)));
 }

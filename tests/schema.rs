@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use jsonschema::{Retrieve, Uri};
 use pia_handlers::{ResourceModel, Tag};
 use pia_provider::schema::RESOURCE_SCHEMA;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 fn resource_schema() -> Value {
     serde_json::from_str(RESOURCE_SCHEMA).unwrap()
@@ -36,13 +36,19 @@ impl Retrieve for MetaSchemaFiles {
 fn meta_schema_validator() -> jsonschema::Validator {
     let meta: Value =
         serde_json::from_str(include_str!("../schema/meta-schema/provider.definition.schema.v1.json")).unwrap();
-    jsonschema::draft7::options().with_retriever(MetaSchemaFiles).build(&meta).unwrap()
+    jsonschema::draft7::options()
+        .with_retriever(MetaSchemaFiles)
+        .build(&meta)
+        .unwrap()
 }
 
 #[test]
 fn the_schema_is_valid_for_the_cloudformation_meta_schema() {
     let validator = meta_schema_validator();
-    let errors: Vec<String> = validator.iter_errors(&resource_schema()).map(|e| format!("{} at {}", e, e.instance_path())).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(&resource_schema())
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
@@ -76,7 +82,14 @@ fn identifiers_lists_tagging_and_permissions_are_the_published_ones() {
     }
     assert!(ours.get("writeOnlyProperties").is_none());
     assert!(ours.get("additionalIdentifiers").is_none());
-    let names = |schema: &Value| schema["properties"].as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>();
+    let names = |schema: &Value| {
+        schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+    };
     assert_eq!(names(&ours), names(&published));
     for (name, property) in published["properties"].as_object().unwrap() {
         assert_eq!(ours["properties"][name]["type"], property["type"], "type of {name}");
@@ -92,7 +105,10 @@ fn the_weak_spots_of_the_published_schema_are_fixed() {
     assert_eq!(ours["properties"]["Tags"]["maxItems"], 50);
     for (name, property) in ours["properties"].as_object().unwrap() {
         let description = property["description"].as_str().unwrap();
-        assert!(!description.starts_with("The Disable") && !description.starts_with("The Target Role Arn"), "{name}");
+        assert!(
+            !description.starts_with("The Disable") && !description.starts_with("The Target Role Arn"),
+            "{name}"
+        );
     }
 }
 
@@ -111,17 +127,40 @@ fn the_rust_model_matches_the_schema() {
     );
     for (name, property) in properties {
         let derived_type = json_type(&derived_properties[name]);
-        assert_eq!(property["type"].as_str(), Some(derived_type.as_str()), "JSON type of {name}");
+        assert_eq!(
+            property["type"].as_str(),
+            Some(derived_type.as_str()),
+            "JSON type of {name}"
+        );
     }
-    assert_eq!(derived["additionalProperties"], json!(false), "the model rejects unknown properties, as the schema does");
+    assert_eq!(
+        derived["additionalProperties"],
+        json!(false),
+        "the model rejects unknown properties, as the schema does"
+    );
 
     let tag_schema = &schema["definitions"]["Tag"];
     let derived_tag = serde_json::to_value(schemars::schema_for!(Tag)).unwrap();
     assert_eq!(
-        tag_schema["properties"].as_object().unwrap().keys().collect::<BTreeSet<_>>(),
-        derived_tag["properties"].as_object().unwrap().keys().collect::<BTreeSet<_>>()
+        tag_schema["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<BTreeSet<_>>(),
+        derived_tag["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect::<BTreeSet<_>>()
     );
-    let required = |s: &Value| s["required"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_owned()).collect::<BTreeSet<_>>();
+    let required = |s: &Value| {
+        s["required"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_owned())
+            .collect::<BTreeSet<_>>()
+    };
     assert_eq!(required(tag_schema), required(&derived_tag), "required Tag fields");
     assert_eq!(derived_tag["additionalProperties"], json!(false));
 }
@@ -130,7 +169,12 @@ fn the_rust_model_matches_the_schema() {
 fn json_type(property: &Value) -> String {
     match &property["type"] {
         Value::String(single) => single.clone(),
-        Value::Array(types) => types.iter().filter_map(Value::as_str).find(|t| *t != "null").unwrap().to_owned(),
+        Value::Array(types) => types
+            .iter()
+            .filter_map(Value::as_str)
+            .find(|t| *t != "null")
+            .unwrap()
+            .to_owned(),
         _ => panic!("untyped property {property}"),
     }
 }
@@ -146,6 +190,14 @@ fn a_full_model_round_trips() {
     });
     let model: ResourceModel = serde_json::from_value(full.clone()).unwrap();
     assert_eq!(serde_json::to_value(model).unwrap(), full);
-    let schema_names: BTreeSet<String> = resource_schema()["properties"].as_object().unwrap().keys().cloned().collect();
-    assert_eq!(full.as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>(), schema_names);
+    let schema_names: BTreeSet<String> = resource_schema()["properties"]
+        .as_object()
+        .unwrap()
+        .keys()
+        .cloned()
+        .collect();
+    assert_eq!(
+        full.as_object().unwrap().keys().cloned().collect::<BTreeSet<_>>(),
+        schema_names
+    );
 }

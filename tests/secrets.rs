@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::*;
 use pia_emulator::lambda_runtime_api::{InvocationOutcome, LambdaRuntimeApi};
 use pia_emulator::{Emulator, EmulatorConfig, Fault, IssuedCredentials};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::process::{Child, Command};
 
@@ -85,12 +85,17 @@ async fn every_action(
     assert_eq!(bad["errorCode"], "InvalidRequest", "{bad}");
     // Credentials in the wrong shape: the error must not quote them.
     let mut malformed = request("READ", model.clone());
-    malformed["requestData"]["callerCredentials"] =
-        json!(format!("{}:{}:{}", session.access_key_id, session.secret_access_key, session.session_token));
+    malformed["requestData"]["callerCredentials"] = json!(format!(
+        "{}:{}:{}",
+        session.access_key_id, session.secret_access_key, session.session_token
+    ));
     let malformed = call!(raw malformed);
     assert_eq!(malformed["errorCode"], "InvalidRequest", "{malformed}");
     let text = malformed.to_string();
-    assert!(!text.contains(&session.secret_access_key) && !text.contains(&session.session_token), "{text}");
+    assert!(
+        !text.contains(&session.secret_access_key) && !text.contains(&session.session_token),
+        "{text}"
+    );
     emulator.inject("CreatePodIdentityAssociation", Fault::Throttle, 4);
     let throttled = call!(request("CREATE", properties));
     assert_eq!(throttled["status"], "IN_PROGRESS", "{throttled}");
@@ -120,7 +125,11 @@ fn assert_no_secret(what: &str, logs: &str, secrets: &[(String, String)]) {
     for (name, value) in secrets {
         assert!(value.len() >= 8, "{name} too short to search for");
         let leaks: Vec<&str> = logs.lines().filter(|line| line.contains(value.as_str())).collect();
-        assert!(leaks.is_empty(), "{what}: {name} leaked into the output:\n{}", leaks.join("\n"));
+        assert!(
+            leaks.is_empty(),
+            "{what}: {name} leaked into the output:\n{}",
+            leaks.join("\n")
+        );
     }
 }
 
@@ -163,16 +172,21 @@ async fn the_lambda_bootstrap_logs_no_secret_at_trace() {
     .spawn()
     .expect("bootstrap starts");
     let session = session(&emulator);
-    let sent = every_action(&emulator, &session, "via-lambda", async |request: Value| {
-        match runtime.invoke(request.to_string()).await.expect("an answer") {
-            InvocationOutcome::Response(body) => serde_json::from_slice(&body).unwrap(),
-            InvocationOutcome::Error(body) => panic!("a Lambda error: {}", String::from_utf8_lossy(&body)),
-        }
+    let sent = every_action(&emulator, &session, "via-lambda", async |request: Value| match runtime
+        .invoke(request.to_string())
+        .await
+        .expect("an answer")
+    {
+        InvocationOutcome::Response(body) => serde_json::from_slice(&body).unwrap(),
+        InvocationOutcome::Error(body) => panic!("a Lambda error: {}", String::from_utf8_lossy(&body)),
     })
     .await;
     let logs = output_of(bootstrap).await;
     assert!(logs.contains("\"action\":\"UPDATE\""), "trace logs expected: {logs}");
-    assert!(logs.contains("create failed transiently"), "the warning is logged: {logs}");
+    assert!(
+        logs.contains("create failed transiently"),
+        "the warning is logged: {logs}"
+    );
     assert_no_secret("bootstrap", &logs, &request_secrets(&sent));
 }
 
@@ -206,7 +220,10 @@ async fn pia_serve_and_pia_invoke_log_no_secret_at_trace() {
     .spawn()
     .expect("pia serve starts");
     let mut first = String::new();
-    BufReader::new(serve.stdout.as_mut().unwrap()).read_line(&mut first).await.unwrap();
+    BufReader::new(serve.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .await
+        .unwrap();
     let address = first
         .split("http://")
         .nth(1)
@@ -214,7 +231,12 @@ async fn pia_serve_and_pia_invoke_log_no_secret_at_trace() {
         .unwrap_or_else(|| panic!("first line: {first:?}"))
         .to_owned();
     let sent = every_action(&emulator, &session, "via-serve", async |request: Value| {
-        let body = post(&address, "/2015-03-31/functions/TypeFunction/invocations", &request.to_string()).await;
+        let body = post(
+            &address,
+            "/2015-03-31/functions/TypeFunction/invocations",
+            &request.to_string(),
+        )
+        .await;
         serde_json::from_str(&body).unwrap()
     })
     .await;
@@ -234,7 +256,11 @@ async fn pia_serve_and_pia_invoke_log_no_secret_at_trace() {
         let output = invoke.wait_with_output().await.unwrap();
         let stdout = String::from_utf8(output.stdout).unwrap();
         let stderr = String::from_utf8(output.stderr).unwrap();
-        assert_no_secret("pia invoke", &format!("{stdout}\n{stderr}"), &request_secrets(std::slice::from_ref(&request)));
+        assert_no_secret(
+            "pia invoke",
+            &format!("{stdout}\n{stderr}"),
+            &request_secrets(std::slice::from_ref(&request)),
+        );
         serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
     })
     .await;
@@ -246,7 +272,16 @@ async fn pia_emulator_and_its_agent_log_no_token_and_no_issued_credential() {
     let token_file = std::env::temp_dir().join(format!("pia-secrets-token-{}", std::process::id()));
     let mut emulator = verbose(
         Command::new(env!("CARGO_BIN_EXE_pia"))
-            .args(["emulator", "--port", "0", "--agent-port", "0", "--pod", "shop/cart/cart-0", "--token-file"])
+            .args([
+                "emulator",
+                "--port",
+                "0",
+                "--agent-port",
+                "0",
+                "--pod",
+                "shop/cart/cart-0",
+                "--token-file",
+            ])
             .arg(&token_file),
     )
     .spawn()
@@ -256,7 +291,10 @@ async fn pia_emulator_and_its_agent_log_no_token_and_no_issued_credential() {
     let mut printed = String::new();
     while agent.is_empty() || endpoint.is_empty() {
         let mut line = String::new();
-        assert!(stdout.read_line(&mut line).await.unwrap() > 0, "output ended early: {printed}");
+        assert!(
+            stdout.read_line(&mut line).await.unwrap() > 0,
+            "output ended early: {printed}"
+        );
         printed.push_str(&line);
         if let Some(rest) = line.strip_prefix("EKS association API on ") {
             endpoint = rest.trim().to_owned();
@@ -292,7 +330,12 @@ async fn pia_emulator_and_its_agent_log_no_token_and_no_issued_credential() {
         .expect("association created");
 
     // The pod asks for credentials (twice: the second from the agent's cache), and two bad requests are refused.
-    let address = agent.trim_start_matches("http://").split('/').next().unwrap().to_owned();
+    let address = agent
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
     let mut issued = Vec::new();
     for _ in 0..2 {
         let (status, body) = get(&address, "/v1/credentials", Some(token.trim())).await;
@@ -314,8 +357,14 @@ async fn pia_emulator_and_its_agent_log_no_token_and_no_issued_credential() {
     let mut secrets = issued;
     secrets.push(("service-account token".into(), token.trim().to_owned()));
     // The token's signature alone, in case a log cut the token into parts.
-    secrets.push(("token signature".into(), token.trim().rsplit('.').next().unwrap().to_owned()));
-    secrets.push(("node secret".into(), pia_emulator::config::NODE_SECRET_ACCESS_KEY.to_owned()));
+    secrets.push((
+        "token signature".into(),
+        token.trim().rsplit('.').next().unwrap().to_owned(),
+    ));
+    secrets.push((
+        "node secret".into(),
+        pia_emulator::config::NODE_SECRET_ACCESS_KEY.to_owned(),
+    ));
     assert_no_secret("pia emulator", &logs, &secrets);
     let _ = std::fs::remove_file(&token_file);
 }

@@ -10,8 +10,8 @@ use std::time::Duration;
 use common::*;
 use pia_emulator::{Emulator, EmulatorConfig, Fault};
 use pia_handlers::create::TRANSIENT_MAX_RETRIES;
-use pia_provider::{eks_client, Provider};
-use serde_json::{json, Value};
+use pia_provider::{Provider, eks_client};
+use serde_json::{Value, json};
 
 /// CloudFormation's Lambda timeouts: 60 s for Read and List, twice that for the others.
 const LAMBDA_TIMEOUT_READ_LIST: Duration = Duration::from_secs(60);
@@ -26,8 +26,14 @@ fn every_deadline_fits_inside_the_lambda_timeouts() {
     use eks_client::{ATTEMPT_TIMEOUT, CALL_TIMEOUT, CONNECT_TIMEOUT};
     assert!(CONNECT_TIMEOUT < ATTEMPT_TIMEOUT && ATTEMPT_TIMEOUT < CALL_TIMEOUT);
     // Read and List make one call, Delete one, Create one, Update up to four.
-    assert!(CALL_TIMEOUT * 2 < LAMBDA_TIMEOUT_READ_LIST, "one call, with room to answer");
-    assert!(CALL_TIMEOUT * 5 < LAMBDA_TIMEOUT_OTHERS, "an update's four calls, with room to answer");
+    assert!(
+        CALL_TIMEOUT * 2 < LAMBDA_TIMEOUT_READ_LIST,
+        "one call, with room to answer"
+    );
+    assert!(
+        CALL_TIMEOUT * 5 < LAMBDA_TIMEOUT_OTHERS,
+        "an update's four calls, with room to answer"
+    );
 }
 
 /// One of each action, as CloudFormation sends them; a create on its last allowed callback gives up at once.
@@ -63,7 +69,11 @@ async fn every_action_fails_with_network_failure(provider: &std::sync::Arc<Provi
         if what == "CREATE" {
             // A timed-out create may have been applied: CloudFormation is asked to call again, same token.
             assert_eq!(event["status"], "IN_PROGRESS", "{what}: {event}");
-            assert_eq!(event["callbackContext"], json!({"transientRetries": 1}), "{what}: {event}");
+            assert_eq!(
+                event["callbackContext"],
+                json!({"transientRetries": 1}),
+                "{what}: {event}"
+            );
         } else {
             assert_eq!(event["status"], "FAILED", "{what}: {event}");
             assert_eq!(event["errorCode"], "NetworkFailure", "{what}: {event}");
@@ -106,6 +116,10 @@ async fn an_emulator_that_hangs_is_network_failure_for_every_action() {
     emulator.inject("*", Fault::Hang, u32::MAX);
     let provider = Provider::new(eks_client::base_config_for(Some(emulator.endpoint())).await);
     every_action_fails_with_network_failure(&provider).await;
-    assert!(emulator.faults_injected()["Hang"] >= 6, "{:?}", emulator.faults_injected());
+    assert!(
+        emulator.faults_injected()["Hang"] >= 6,
+        "{:?}",
+        emulator.faults_injected()
+    );
     assert_eq!(emulator.association_count("demo"), 0, "a hung request is never applied");
 }

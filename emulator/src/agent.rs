@@ -157,10 +157,7 @@ impl Agent {
             })?;
             (cluster.name.clone(), cluster.region.clone())
         };
-        let endpoint = config
-            .eks_auth_endpoint
-            .clone()
-            .unwrap_or_else(|| emulator.endpoint());
+        let endpoint = config.eks_auth_endpoint.clone().unwrap_or_else(|| emulator.endpoint());
         let sdk_config = aws_sdk_eksauth::Config::builder()
             .behavior_version(BehaviorVersion::latest())
             .region(Region::new(region))
@@ -265,9 +262,7 @@ impl Emulator {
 
 impl AgentService {
     fn lock_cache(&self) -> std::sync::MutexGuard<'_, HashMap<Vec<u8>, Cached>> {
-        self.cache
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.cache.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn cached(&self, key: &[u8], now: SystemTime) -> Option<Bytes> {
@@ -445,12 +440,7 @@ async fn webhook(State(service): State<Arc<AgentService>>, body: Bytes) -> Respo
             );
         }
     };
-    axum::Json(crate::webhook::review(
-        &service.shared,
-        &service.cluster,
-        &review,
-    ))
-    .into_response()
+    axum::Json(crate::webhook::review(&service.shared, &service.cluster, &review)).into_response()
 }
 
 #[cfg(test)]

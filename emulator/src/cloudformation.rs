@@ -47,19 +47,33 @@ pub(crate) fn handle(
         "RegisterType" => register_type(registry, params, context),
         "DescribeTypeRegistration" => describe_type_registration(registry, params),
         "SetTypeDefaultVersion" => set_type_default_version(registry, params),
-        _ => Err(QueryError::new(400, "InvalidAction", format!("Could not find operation {action} for version 2010-05-15"))),
+        _ => Err(QueryError::new(
+            400,
+            "InvalidAction",
+            format!("Could not find operation {action} for version 2010-05-15"),
+        )),
     }
 }
 
-fn register_type(registry: &mut Registry, params: &Params, context: &RequestContext) -> Result<Option<String>, QueryError> {
+fn register_type(
+    registry: &mut Registry,
+    params: &Params,
+    context: &RequestContext,
+) -> Result<Option<String>, QueryError> {
     let kind = params.get("Type").unwrap_or("RESOURCE");
     if kind != "RESOURCE" {
-        return Err(QueryError::validation(Some(kind), "type", "this emulator registers RESOURCE types only"));
+        return Err(QueryError::validation(
+            Some(kind),
+            "type",
+            "this emulator registers RESOURCE types only",
+        ));
     }
     let type_name = required(params, "TypeName")?;
     let segments: Vec<&str> = type_name.split("::").collect();
     let well_formed = segments.len() == 3
-        && segments.iter().all(|s| (2..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
+        && segments
+            .iter()
+            .all(|s| (2..=64).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric()));
     if !well_formed {
         return Err(QueryError::validation(
             Some(type_name),
@@ -67,12 +81,23 @@ fn register_type(registry: &mut Registry, params: &Params, context: &RequestCont
             "Member must satisfy regular expression pattern: [A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}::[A-Za-z0-9]{2,64}",
         ));
     }
-    if RESERVED_NAMESPACES.iter().any(|ns| segments[0].eq_ignore_ascii_case(ns)) {
-        return Err(QueryError::new(400, "CFNRegistryException", format!("Type name {type_name} uses a reserved namespace")));
+    if RESERVED_NAMESPACES
+        .iter()
+        .any(|ns| segments[0].eq_ignore_ascii_case(ns))
+    {
+        return Err(QueryError::new(
+            400,
+            "CFNRegistryException",
+            format!("Type name {type_name} uses a reserved namespace"),
+        ));
     }
     let package = required(params, "SchemaHandlerPackage")?;
     if !package.starts_with("s3://") && !package.starts_with("https://") {
-        return Err(QueryError::new(400, "CFNRegistryException", format!("SchemaHandlerPackage {package} is not an S3 URL")));
+        return Err(QueryError::new(
+            400,
+            "CFNRegistryException",
+            format!("SchemaHandlerPackage {package} is not an S3 URL"),
+        ));
     }
     let region = context.region.as_deref().unwrap_or("us-east-1");
     let type_arn = format!(
@@ -88,7 +113,14 @@ fn register_type(registry: &mut Registry, params: &Params, context: &RequestCont
         record.default_version = Some(type_version_arn.clone());
     }
     let token = new_uuid();
-    registry.registrations.insert(token.clone(), Registration { type_arn, type_version_arn, pending_polls: 1 });
+    registry.registrations.insert(
+        token.clone(),
+        Registration {
+            type_arn,
+            type_version_arn,
+            pending_polls: 1,
+        },
+    );
     let mut xml = Xml::new();
     xml.leaf("RegistrationToken", &token);
     Ok(Some(xml.finish()))
@@ -96,10 +128,13 @@ fn register_type(registry: &mut Registry, params: &Params, context: &RequestCont
 
 fn describe_type_registration(registry: &mut Registry, params: &Params) -> Result<Option<String>, QueryError> {
     let token = required(params, "RegistrationToken")?;
-    let registration = registry
-        .registrations
-        .get_mut(token)
-        .ok_or_else(|| QueryError::new(404, "CFNRegistryException", format!("Registration token {token} not found")))?;
+    let registration = registry.registrations.get_mut(token).ok_or_else(|| {
+        QueryError::new(
+            404,
+            "CFNRegistryException",
+            format!("Registration token {token} not found"),
+        )
+    })?;
     let status = if registration.pending_polls > 0 {
         registration.pending_polls -= 1;
         "IN_PROGRESS"
@@ -107,11 +142,14 @@ fn describe_type_registration(registry: &mut Registry, params: &Params) -> Resul
         "COMPLETE"
     };
     let mut xml = Xml::new();
-    xml.leaf("ProgressStatus", status).leaf("Description", if status == "COMPLETE" {
-        "Deployment is currently in DEPLOY_STAGE of status COMPLETED"
-    } else {
-        "Deployment is currently in DEPLOY_STAGE of status IN_PROGRESS"
-    });
+    xml.leaf("ProgressStatus", status).leaf(
+        "Description",
+        if status == "COMPLETE" {
+            "Deployment is currently in DEPLOY_STAGE of status COMPLETED"
+        } else {
+            "Deployment is currently in DEPLOY_STAGE of status IN_PROGRESS"
+        },
+    );
     xml.leaf("TypeArn", &registration.type_arn);
     if status == "COMPLETE" {
         xml.leaf("TypeVersionArn", &registration.type_version_arn);
@@ -134,14 +172,17 @@ fn set_type_default_version(registry: &mut Registry, params: &Params) -> Result<
 }
 
 fn required<'p>(params: &'p Params, name: &str) -> Result<&'p str, QueryError> {
-    params.get(name).filter(|value| !value.is_empty()).ok_or_else(|| {
-        QueryError::validation(None, name, "Member must not be null")
-    })
+    params
+        .get(name)
+        .filter(|value| !value.is_empty())
+        .ok_or_else(|| QueryError::validation(None, name, "Member must not be null"))
 }
 
 impl Registry {
     /// The default version of a type, for tests.
     pub fn default_version(&self, type_arn: &str) -> Option<&str> {
-        self.types.get(type_arn).and_then(|record| record.default_version.as_deref())
+        self.types
+            .get(type_arn)
+            .and_then(|record| record.default_version.as_deref())
     }
 }

@@ -64,20 +64,12 @@ impl Default for EmulatorConfig {
             check_roles: true,
             max_associations_per_cluster: DEFAULT_MAX_ASSOCIATIONS_PER_CLUSTER,
             roles: vec![
-                RoleConfig::pod_identity(format!(
-                    "arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/demo-pod-role"
-                )),
-                RoleConfig::pod_identity(format!(
-                    "arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/demo-pod-role-2"
-                )),
+                RoleConfig::pod_identity(format!("arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/demo-pod-role")),
+                RoleConfig::pod_identity(format!("arn:aws:iam::{DEFAULT_ACCOUNT_ID}:role/demo-pod-role-2")),
             ],
             allow_system_tags: false,
             access_keys: vec![
-                AccessKeyConfig::new(
-                    DEFAULT_ACCESS_KEY_ID,
-                    DEFAULT_SECRET_ACCESS_KEY,
-                    DEFAULT_USER_NAME,
-                ),
+                AccessKeyConfig::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, DEFAULT_USER_NAME),
                 AccessKeyConfig::new(NODE_ACCESS_KEY_ID, NODE_SECRET_ACCESS_KEY, NODE_USER_NAME),
             ],
             verify_signatures: true,
@@ -225,10 +217,7 @@ mod tests {
             vec![AccessKeyConfig::new("AKIAOTHER", "s", "admin")]
         );
         assert!(!config.verify_signatures);
-        assert_eq!(
-            config.state_file.as_deref(),
-            Some(std::path::Path::new("/tmp/x.json"))
-        );
+        assert_eq!(config.state_file.as_deref(), Some(std::path::Path::new("/tmp/x.json")));
     }
 
     #[test]

@@ -103,28 +103,15 @@ impl Api {
     }
 
     /// An error in the API's protocol: rest-json (`x-amzn-errortype` and `{"message"}`) or query XML.
-    pub fn error_response(
-        self,
-        status: u16,
-        code: &'static str,
-        message: &str,
-        request_id: &str,
-    ) -> Response {
+    pub fn error_response(self, status: u16, code: &'static str, message: &str, request_id: &str) -> Response {
         if self.is_query() {
-            return query::error_response(
-                self,
-                &QueryError::new(status, code, message),
-                request_id,
-            );
+            return query::error_response(self, &QueryError::new(status, code, message), request_id);
         }
         let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
         let mut response = (status, axum::Json(json!({ "message": message }))).into_response();
         let headers = response.headers_mut();
         headers.insert("x-amzn-errortype", HeaderValue::from_static(code));
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         response
     }
 
@@ -137,27 +124,17 @@ impl Api {
             }
             (Api::Eks, Fault::ServerError) => {
                 return Some(
-                    ApiError::new(
-                        ErrorKind::Server,
-                        "An internal error occurred (injected fault).",
-                    )
-                    .into_response(),
+                    ApiError::new(ErrorKind::Server, "An internal error occurred (injected fault).").into_response(),
                 );
             }
             (Api::Eks, Fault::Unavailable) => {
                 return Some(
-                    ApiError::new(
-                        ErrorKind::ServiceUnavailable,
-                        "Service unavailable (injected fault).",
-                    )
-                    .into_response(),
+                    ApiError::new(ErrorKind::ServiceUnavailable, "Service unavailable (injected fault).")
+                        .into_response(),
                 );
             }
             (Api::Eks, Fault::Error(kind)) => {
-                return Some(
-                    ApiError::new(kind, format!("{} (injected fault).", kind.name()))
-                        .into_response(),
-                );
+                return Some(ApiError::new(kind, format!("{} (injected fault).", kind.name())).into_response());
             }
             (Api::EksAuth, Fault::Throttle) => (429, "ThrottlingException", "Rate exceeded".into()),
             (Api::EksAuth, Fault::ServerError) => (
@@ -172,11 +149,7 @@ impl Api {
             ),
             (Api::EksAuth, Fault::Error(kind)) => {
                 let kind = crate::eks_auth::AuthErrorKind::from_eks(kind);
-                (
-                    kind.status(),
-                    kind.name(),
-                    format!("{} (injected fault).", kind.name()),
-                )
+                (kind.status(), kind.name(), format!("{} (injected fault).", kind.name()))
             }
             (_, Fault::Throttle) => (400, "Throttling", "Rate exceeded".into()),
             (Api::Iam, Fault::ServerError) => (
@@ -214,9 +187,7 @@ fn query_code(api: Api, kind: ErrorKind) -> (u16, &'static str) {
         ErrorKind::ResourceNotFound | ErrorKind::NotFound => (404, "NoSuchEntity"),
         ErrorKind::ResourceInUse => (409, "EntityAlreadyExists"),
         ErrorKind::ResourceLimitExceeded => (409, "LimitExceeded"),
-        ErrorKind::InvalidParameter | ErrorKind::InvalidRequest | ErrorKind::BadRequest => {
-            (400, "ValidationError")
-        }
+        ErrorKind::InvalidParameter | ErrorKind::InvalidRequest | ErrorKind::BadRequest => (400, "ValidationError"),
     }
 }
 
@@ -263,26 +234,17 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
 /// The operation a routed request is.
 fn rest_operation(method: &Method, route: &str) -> Option<Operation> {
     if let Some(name) = eks::operation_name(method, route) {
-        return Some(Operation {
-            api: Api::Eks,
-            name,
-        });
+        return Some(Operation { api: Api::Eks, name });
     }
-    (*method == Method::POST && route.ends_with("/assume-role-for-pod-identity")).then_some(
-        Operation {
-            api: Api::EksAuth,
-            name: "AssumeRoleForPodIdentity",
-        },
-    )
+    (*method == Method::POST && route.ends_with("/assume-role-for-pod-identity")).then_some(Operation {
+        api: Api::EksAuth,
+        name: "AssumeRoleForPodIdentity",
+    })
 }
 
 /// The query operation of a request on `/`: the API from the credential scope (or, unsigned, from
 /// the action), the action from the parameters. `Err` is the answer to an unknown action.
-fn query_operation(
-    headers: &HeaderMap,
-    params: &Params,
-    request_id: &str,
-) -> Result<Operation, Box<Response>> {
+fn query_operation(headers: &HeaderMap, params: &Params, request_id: &str) -> Result<Operation, Box<Response>> {
     let action = params.get("Action").unwrap_or("");
     let api = match sigv4::scope(headers).map(|scope| scope.service) {
         Some("iam") => Api::Iam,
@@ -350,9 +312,7 @@ async fn instrument(State(shared): State<Arc<Shared>>, request: Request, next: N
     let mut response = match operation {
         None => next.run(Request::from_parts(parts, Body::from(body))).await,
         Some(Err(response)) => *response,
-        Some(Ok(operation)) => {
-            run_operation(&shared, operation, parts, body, next, &request_id).await
-        }
+        Some(Ok(operation)) => run_operation(&shared, operation, parts, body, next, &request_id).await,
     };
     debug!(request_id, status = response.status().as_u16(), "response");
     if let Ok(value) = HeaderValue::from_str(&request_id) {
@@ -380,16 +340,8 @@ async fn run_operation(
                 headers: &parts.headers,
                 body: &body,
             };
-            match sigv4::verify(
-                &state.identities,
-                &received,
-                api.signing_name(),
-                SystemTime::now(),
-            ) {
-                Ok(caller) => (
-                    caller,
-                    sigv4::scope(&parts.headers).map(|s| s.access_key_id.to_owned()),
-                ),
+            match sigv4::verify(&state.identities, &received, api.signing_name(), SystemTime::now()) {
+                Ok(caller) => (caller, sigv4::scope(&parts.headers).map(|s| s.access_key_id.to_owned())),
                 Err(failure) => {
                     drop(state);
                     debug!(operation = operation.name, ?failure, "request refused");
@@ -446,19 +398,12 @@ async fn run_operation(
 
 fn auth_failure_response(api: Api, failure: &AuthFailure, request_id: &str) -> Response {
     let (status, rest_code, query_code, message) = failure.describe();
-    let code = if api.is_query() {
-        query_code
-    } else {
-        rest_code
-    };
+    let code = if api.is_query() { query_code } else { rest_code };
     api.error_response(status, code, &message, request_id)
 }
 
 /// With verification off: the owner of the signing key if it is known, else the default user.
-fn unverified_caller(
-    identities: &Identities,
-    headers: &HeaderMap,
-) -> (CallerIdentity, Option<String>) {
+fn unverified_caller(identities: &Identities, headers: &HeaderMap) -> (CallerIdentity, Option<String>) {
     if let Some(scope) = sigv4::scope(headers)
         && let Some(key) = identities.get(scope.access_key_id)
     {
@@ -486,16 +431,10 @@ async fn query_endpoint(
         Api::Iam => crate::iam::handle(&shared, operation.name, &params, &context),
         Api::Sts => crate::sts::handle(&shared, operation.name, &params, &context),
         Api::CloudFormation => crate::cloudformation::handle(&shared, operation.name, &params, &context),
-        _ => Err(QueryError::new(
-            400,
-            "InvalidAction",
-            "Not a query operation.",
-        )),
+        _ => Err(QueryError::new(400, "InvalidAction", "Not a query operation.")),
     };
     match result {
-        Ok(result) => {
-            query::ok_response(operation.api, operation.name, result, &context.request_id)
-        }
+        Ok(result) => query::ok_response(operation.api, operation.name, result, &context.request_id),
         Err(error) => query::error_response(operation.api, &error, &context.request_id),
     }
 }

@@ -175,9 +175,7 @@ impl FaultInjector {
             return Some(fault);
         }
         let chaos = self.chaos.as_mut()?;
-        if !chaos.config.operations.is_empty()
-            && !chaos.config.operations.iter().any(|op| op == operation)
-        {
+        if !chaos.config.operations.is_empty() && !chaos.config.operations.iter().any(|op| op == operation) {
             return None;
         }
         let config = &chaos.config;
@@ -277,10 +275,7 @@ mod tests {
         let mut faults = FaultInjector::default();
         faults.inject("Op", Fault::Latency(Duration::from_millis(5)), u32::MAX);
         for _ in 0..1000 {
-            assert_eq!(
-                faults.next_fault("Op"),
-                Some(Fault::Latency(Duration::from_millis(5)))
-            );
+            assert_eq!(faults.next_fault("Op"), Some(Fault::Latency(Duration::from_millis(5))));
         }
         faults.clear();
         assert_eq!(faults.next_fault("Op"), None);
@@ -295,25 +290,20 @@ mod tests {
             config.drop_after_apply = 0.1;
             config.operations = vec!["Op".into()];
             faults.set_chaos(Some(config));
-            (0..2000)
-                .map(|_| faults.next_fault("Op"))
-                .collect::<Vec<_>>()
+            (0..2000).map(|_| faults.next_fault("Op")).collect::<Vec<_>>()
         };
         let a = run(7);
         assert_eq!(a, run(7));
         assert_ne!(a, run(8));
         let throttles = a.iter().filter(|f| **f == Some(Fault::Throttle)).count();
-        let drops = a
-            .iter()
-            .filter(|f| **f == Some(Fault::DropAfterApply))
-            .count();
+        let drops = a.iter().filter(|f| **f == Some(Fault::DropAfterApply)).count();
         assert!((500..700).contains(&throttles), "{throttles}");
         // 0.7 * 0.1 of the requests
         assert!((100..190).contains(&drops), "{drops}");
-        assert!(a.iter().all(|f| matches!(
-            f,
-            None | Some(Fault::Throttle) | Some(Fault::DropAfterApply)
-        )));
+        assert!(
+            a.iter()
+                .all(|f| matches!(f, None | Some(Fault::Throttle) | Some(Fault::DropAfterApply)))
+        );
 
         let mut faults = FaultInjector::default();
         let mut config = ChaosConfig::new(1);

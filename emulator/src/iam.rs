@@ -42,12 +42,7 @@ const NAME_CHARS: &str = "+=,.@_-";
 
 type IamResult = Result<Option<String>, QueryError>;
 
-pub(crate) fn handle(
-    shared: &Shared,
-    action: &str,
-    params: &Params,
-    context: &RequestContext,
-) -> IamResult {
+pub(crate) fn handle(shared: &Shared, action: &str, params: &Params, context: &RequestContext) -> IamResult {
     let account = context.caller.account_id.as_str();
     let partition = context.caller.arn.split(':').nth(1).unwrap_or("aws");
     match action {
@@ -143,10 +138,7 @@ fn check_trust_policy(document: &str) -> Result<(), QueryError> {
         let Some(statement) = statement.as_object() else {
             return Err(malformed("Syntax errors in policy."));
         };
-        if !matches!(
-            statement.get("Effect").and_then(Value::as_str),
-            Some("Allow" | "Deny")
-        ) {
+        if !matches!(statement.get("Effect").and_then(Value::as_str), Some("Allow" | "Deny")) {
             return Err(malformed("Syntax errors in policy."));
         }
         if statement.contains_key("Resource") || statement.contains_key("NotResource") {
@@ -162,14 +154,8 @@ fn check_trust_policy(document: &str) -> Result<(), QueryError> {
     Ok(())
 }
 
-fn policy_document<'a>(
-    params: &'a Params,
-    name: &str,
-    member: &str,
-) -> Result<&'a str, QueryError> {
-    let document = params
-        .get(name)
-        .ok_or_else(|| QueryError::missing(member))?;
+fn policy_document<'a>(params: &'a Params, name: &str, member: &str) -> Result<&'a str, QueryError> {
+    let document = params.get(name).ok_or_else(|| QueryError::missing(member))?;
     check_trust_policy(document)?;
     Ok(document)
 }
@@ -263,20 +249,14 @@ fn write_role(xml: &mut Xml, role: &Role, full: bool) {
         .leaf("RoleId", &role.role_id)
         .leaf("Arn", &role.arn)
         .leaf("CreateDate", &date(role.created_at))
-        .leaf(
-            "AssumeRolePolicyDocument",
-            &url_encode(&role.trust_policy_document),
-        )
+        .leaf("AssumeRolePolicyDocument", &url_encode(&role.trust_policy_document))
         .leaf_opt("Description", role.description.as_deref())
         .leaf("MaxSessionDuration", &role.max_session_duration.to_string());
     if full {
         if !role.tags.is_empty() {
             xml.open("Tags");
             for (key, value) in &role.tags {
-                xml.open("member")
-                    .leaf("Key", key)
-                    .leaf("Value", value)
-                    .close("member");
+                xml.open("member").leaf("Key", key).leaf("Value", value).close("member");
             }
             xml.close("Tags");
         }
@@ -295,11 +275,7 @@ fn role_result(role: &Role) -> String {
 fn create_role(shared: &Shared, params: &Params, partition: &str, account: &str) -> IamResult {
     let name = role_name(params)?;
     let path = path_param(params, "Path", "path")?;
-    let document = policy_document(
-        params,
-        "AssumeRolePolicyDocument",
-        "assumeRolePolicyDocument",
-    )?;
+    let document = policy_document(params, "AssumeRolePolicyDocument", "assumeRolePolicyDocument")?;
     let description = params.get("Description");
     if let Some(description) = description
         && description.chars().count() > 1000
@@ -353,10 +329,7 @@ fn create_role(shared: &Shared, params: &Params, partition: &str, account: &str)
 fn get_role(shared: &Shared, params: &Params, account: &str) -> IamResult {
     let name = role_name(params)?;
     let state = shared.state();
-    let role = state
-        .roles
-        .by_name(account, name)
-        .ok_or_else(|| no_such_role(name))?;
+    let role = state.roles.by_name(account, name).ok_or_else(|| no_such_role(name))?;
     Ok(Some(role_result(role)))
 }
 
@@ -378,10 +351,7 @@ fn update_assume_role_policy(shared: &Shared, params: &Params, account: &str) ->
 fn delete_role(shared: &Shared, params: &Params, account: &str) -> IamResult {
     let name = role_name(params)?;
     let mut state = shared.state();
-    let role = state
-        .roles
-        .by_name(account, name)
-        .ok_or_else(|| no_such_role(name))?;
+    let role = state.roles.by_name(account, name).ok_or_else(|| no_such_role(name))?;
     if !role.attached_policies.is_empty() {
         return Err(QueryError::new(
             409,
@@ -447,21 +417,12 @@ fn policy_arn(params: &Params) -> Result<&str, QueryError> {
         .get("PolicyArn")
         .ok_or_else(|| QueryError::missing("policyArn"))?;
     if parse_policy_arn(arn).is_none() {
-        return Err(QueryError::new(
-            400,
-            "InvalidInput",
-            format!("ARN {arn} is not valid."),
-        ));
+        return Err(QueryError::new(400, "InvalidInput", format!("ARN {arn} is not valid.")));
     }
     Ok(arn)
 }
 
-fn attach_role_policy(
-    shared: &Shared,
-    params: &Params,
-    partition: &str,
-    account: &str,
-) -> IamResult {
+fn attach_role_policy(shared: &Shared, params: &Params, partition: &str, account: &str) -> IamResult {
     let name = role_name(params)?;
     let arn = policy_arn(params)?;
     let mut state = shared.state();
@@ -469,8 +430,8 @@ fn attach_role_policy(
         .roles
         .by_name_mut(account, name)
         .ok_or_else(|| no_such_role(name))?;
-    let aws_managed = parse_policy_arn(arn).is_some_and(|(owner, _)| owner == "aws")
-        && arn.starts_with(&format!("arn:{partition}:"));
+    let aws_managed =
+        parse_policy_arn(arn).is_some_and(|(owner, _)| owner == "aws") && arn.starts_with(&format!("arn:{partition}:"));
     if !aws_managed {
         return Err(QueryError::new(
             404,
@@ -523,10 +484,7 @@ fn list_attached_role_policies(shared: &Shared, params: &Params, account: &str) 
             .map_err(|_| QueryError::new(400, "InvalidInput", "Invalid Marker."))?,
     };
     let state = shared.state();
-    let role = state
-        .roles
-        .by_name(account, name)
-        .ok_or_else(|| no_such_role(name))?;
+    let role = state.roles.by_name(account, name).ok_or_else(|| no_such_role(name))?;
     let matching: Vec<(usize, &String, &str)> = role
         .attached_policies
         .iter()
@@ -574,9 +532,7 @@ mod tests {
             "Missing required field Principal"
         );
         assert_eq!(
-            code(
-                r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}"#
-            ),
+            code(r#"{"Statement":{"Effect":"Allow","Principal":"*","Action":"s3:*","Resource":"*"}}"#),
             "Has prohibited field Resource"
         );
         assert_eq!(
@@ -602,11 +558,7 @@ mod tests {
         ] {
             assert_eq!(parse_policy_arn(bad), None, "{bad}");
         }
-        assert!(
-            WELL_KNOWN_POLICIES
-                .iter()
-                .all(|arn| parse_policy_arn(arn).is_some())
-        );
+        assert!(WELL_KNOWN_POLICIES.iter().all(|arn| parse_policy_arn(arn).is_some()));
     }
 
     #[test]

@@ -148,13 +148,7 @@ const FORGET_EXPIRED_AFTER: Duration = Duration::from_secs(24 * 3600);
 
 impl Identities {
     /// Adds (or replaces) a user's long-term key.
-    pub fn add_user_key(
-        &mut self,
-        access_key_id: &str,
-        secret_access_key: &str,
-        account_id: &str,
-        user_name: &str,
-    ) {
+    pub fn add_user_key(&mut self, access_key_id: &str, secret_access_key: &str, account_id: &str, user_name: &str) {
         self.users.insert(
             access_key_id.to_owned(),
             UserKey {
@@ -198,8 +192,7 @@ impl Identities {
     pub fn issue_session(&mut self, request: SessionRequest<'_>) -> IssuedCredentials {
         let now = SystemTime::now();
         let forget_before = epoch_seconds(now).saturating_sub(FORGET_EXPIRED_AFTER.as_secs());
-        self.sessions
-            .retain(|_, session| session.expiration > forget_before);
+        self.sessions.retain(|_, session| session.expiration > forget_before);
 
         let (account_id, role_name) = role_account_and_name(request.role_arn);
         let partition = request.role_arn.split(':').nth(1).unwrap_or("aws");
@@ -241,11 +234,7 @@ impl Identities {
 
 impl Identities {
     /// Temporary credentials that act as the user `user` (STS GetSessionToken).
-    pub fn issue_user_session(
-        &mut self,
-        user: &CallerIdentity,
-        duration: Duration,
-    ) -> IssuedCredentials {
+    pub fn issue_user_session(&mut self, user: &CallerIdentity, duration: Duration) -> IssuedCredentials {
         let mut access_key_id = format!("ASIA{}", random_key_chars(16));
         while self.get(&access_key_id).is_some() {
             access_key_id = format!("ASIA{}", random_key_chars(16));
@@ -286,10 +275,7 @@ pub fn role_account_and_name(role_arn: &str) -> (&str, &str) {
 
 /// `AIDA…`: the unique id of a user, the same on every run.
 pub fn user_id(account_id: &str, user_name: &str) -> String {
-    format!(
-        "AIDA{}",
-        stable_key_chars(&format!("{account_id}/{user_name}"), 17)
-    )
+    format!("AIDA{}", stable_key_chars(&format!("{account_id}/{user_name}"), 17))
 }
 
 /// `AROA…`: a new unique role id.
@@ -358,10 +344,7 @@ mod tests {
             role_arn: "arn:aws:iam::111122223333:role/team/app-role",
             role_id: "AROAEXAMPLEEXAMPLE12",
             session_name: "s1",
-            session_tags: tags
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect(),
+            session_tags: tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             transitive_tag_keys: BTreeSet::new(),
             duration: Duration::from_secs(900),
         }

@@ -7,12 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::Router;
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -70,7 +70,13 @@ impl LambdaRuntimeApi {
                 })
                 .await;
         });
-        Ok(Self { addr, state, sender, next_id: AtomicU64::new(1), shutdown })
+        Ok(Self {
+            addr,
+            state,
+            sender,
+            next_id: AtomicU64::new(1),
+            shutdown,
+        })
     }
 
     /// `host:port`, the form `AWS_LAMBDA_RUNTIME_API` takes.
@@ -92,10 +98,17 @@ impl LambdaRuntimeApi {
 
     /// Queues one invocation and waits for the function's answer.
     pub async fn invoke(&self, payload: impl Into<Bytes>) -> Option<InvocationOutcome> {
-        let request_id = format!("00000000-0000-4000-8000-{:012}", self.next_id.fetch_add(1, Ordering::Relaxed));
+        let request_id = format!(
+            "00000000-0000-4000-8000-{:012}",
+            self.next_id.fetch_add(1, Ordering::Relaxed)
+        );
         let (answer, outcome) = oneshot::channel();
         lock(&self.state.waiting).insert(request_id.clone(), answer);
-        let pending = Pending { request_id, payload: payload.into(), deadline: Duration::from_secs(120) };
+        let pending = Pending {
+            request_id,
+            payload: payload.into(),
+            deadline: Duration::from_secs(120),
+        };
         self.sender.send(pending).ok()?;
         outcome.await.ok()
     }
@@ -138,8 +151,14 @@ async fn next(State(state): State<Arc<RuntimeState>>) -> Response {
     };
     header("lambda-runtime-aws-request-id", pending.request_id);
     header("lambda-runtime-deadline-ms", deadline_ms.to_string());
-    header("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:111122223333:function:TypeFunction".into());
-    header("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000;Sampled=0".into());
+    header(
+        "lambda-runtime-invoked-function-arn",
+        "arn:aws:lambda:us-east-1:111122223333:function:TypeFunction".into(),
+    );
+    header(
+        "lambda-runtime-trace-id",
+        "Root=1-00000000-000000000000000000000000;Sampled=0".into(),
+    );
     header("content-type", "application/json".into());
     (StatusCode::OK, headers, pending.payload).into_response()
 }

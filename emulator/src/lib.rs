@@ -48,8 +48,8 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 pub use config::{
-    AccessKeyConfig, ClusterConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY,
-    EmulatorConfig, RoleConfig, pod_identity_trust_policy,
+    AccessKeyConfig, ClusterConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, EmulatorConfig, RoleConfig,
+    pod_identity_trust_policy,
 };
 pub use eks::ErrorKind;
 pub use eks::{CROSS_ACCOUNT_PASS_ROLE, ROLE_DOES_NOT_EXIST, TRUST_POLICY_INVALID};
@@ -85,9 +85,7 @@ pub(crate) struct Shared {
 /// Locks, ignoring poisoning: a panicking handler leaves data that is still consistent enough for an
 /// emulator.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Shared {
@@ -115,10 +113,10 @@ impl Shared {
     ) -> IssuedCredentials {
         let issued = {
             let mut state = self.state();
-            let role_id = state.roles.get(role_arn).map_or_else(
-                || identity::stable_role_id(role_arn),
-                |role| role.role_id.clone(),
-            );
+            let role_id = state
+                .roles
+                .get(role_arn)
+                .map_or_else(|| identity::stable_role_id(role_arn), |role| role.role_id.clone());
             let transitive_tag_keys: BTreeSet<String> = session_tags.keys().cloned().collect();
             state.identities.issue_session(identity::SessionRequest {
                 role_arn,
@@ -136,10 +134,7 @@ impl Shared {
     /// The secret, the session token (session keys only) and the owner of an access key; `None` for
     /// an unknown key or expired session credentials.
     #[allow(dead_code)] // For the Pod Identity side (agent, EKS Auth); SigV4 checks use the registry.
-    pub(crate) fn authenticate(
-        &self,
-        access_key_id: &str,
-    ) -> Option<(String, Option<String>, CallerIdentity)> {
+    pub(crate) fn authenticate(&self, access_key_id: &str) -> Option<(String, Option<String>, CallerIdentity)> {
         let state = self.state();
         let key = state.identities.get(access_key_id)?;
         if let identity::Key::Session(session) = key
@@ -210,11 +205,9 @@ impl Emulator {
         let mut world = state::State::new(&config);
         if let Some(path) = &config.state_file {
             match std::fs::read(path) {
-                Ok(bytes) => persist::load(&mut world, &bytes).map_err(|message| {
-                    EmulatorError::StateFile {
-                        path: path.clone(),
-                        message,
-                    }
+                Ok(bytes) => persist::load(&mut world, &bytes).map_err(|message| EmulatorError::StateFile {
+                    path: path.clone(),
+                    message,
                 })?,
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
                 Err(error) => {
@@ -240,18 +233,10 @@ impl Emulator {
             })?;
         }
         let (shutdown, stop) = watch::channel(false);
-        tokio::spawn(server::serve(
-            listener,
-            dispatch::router(shared.clone()),
-            stop,
-        ));
+        tokio::spawn(server::serve(listener, dispatch::router(shared.clone()), stop));
         tracing::debug!(%addr, "emulator listening");
         Ok(Emulator {
-            inner: Arc::new(Inner {
-                shared,
-                addr,
-                shutdown,
-            }),
+            inner: Arc::new(Inner { shared, addr, shutdown }),
         })
     }
 
@@ -296,12 +281,7 @@ impl Emulator {
     /// Makes a new long-term access key for an IAM user: (access key id `AKIA…`, secret). Requests
     /// signed with it act as `arn:aws:iam::ACCOUNT:user/USER_NAME`.
     pub fn issue_access_key(&self, account_id: &str, user_name: &str) -> (String, String) {
-        let key = self
-            .inner
-            .shared
-            .state()
-            .identities
-            .new_user_key(account_id, user_name);
+        let key = self.inner.shared.state().identities.new_user_key(account_id, user_name);
         self.inner.shared.persist();
         key
     }
@@ -348,11 +328,7 @@ impl Emulator {
     }
 
     pub fn set_max_associations_per_cluster(&self, max: usize) {
-        self.inner
-            .shared
-            .state()
-            .settings
-            .max_associations_per_cluster = max;
+        self.inner.shared.state().settings.max_associations_per_cluster = max;
     }
 
     /// Makes the next `times` requests of operation `op` (an operation name of any API served, such as
@@ -407,7 +383,14 @@ impl Emulator {
     /// Adds `count` associations to a cluster directly (service accounts `{prefix}-{n}` in namespace
     /// `namespace`), as a world with a long history would hold; for scale tests and benchmarks. Returns how many
     /// the cluster holds afterwards, or `None` for an unknown cluster.
-    pub fn seed_associations(&self, cluster: &str, namespace: &str, prefix: &str, count: usize, role_arn: &str) -> Option<usize> {
+    pub fn seed_associations(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        prefix: &str,
+        count: usize,
+        role_arn: &str,
+    ) -> Option<usize> {
         let mut state = self.inner.shared.state();
         let cluster = state.clusters.get_mut(cluster)?;
         for n in 0..count {
@@ -463,17 +446,15 @@ fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
                 cluster.name
             )));
         }
-        if cluster.account_id.len() != 12 || !cluster.account_id.chars().all(|c| c.is_ascii_digit())
-        {
+        if cluster.account_id.len() != 12 || !cluster.account_id.chars().all(|c| c.is_ascii_digit()) {
             return Err(EmulatorError::InvalidConfig(format!(
                 "cluster {}: account id {:?} is not 12 digits",
                 cluster.name, cluster.account_id
             )));
         }
         if let Some(pem) = &cluster.signing_key_pem {
-            tokens::check_pem(pem).map_err(|e| {
-                EmulatorError::InvalidConfig(format!("cluster {}: {e}", cluster.name))
-            })?;
+            tokens::check_pem(pem)
+                .map_err(|e| EmulatorError::InvalidConfig(format!("cluster {}: {e}", cluster.name)))?;
         }
     }
     for key in &config.access_keys {

@@ -46,13 +46,9 @@ impl Params {
 
     /// Tags `PREFIX.member.N.Key` / `.Value` in order of N; a missing value reads as "".
     pub fn tags(&self, prefix: &str) -> Vec<(Option<String>, String)> {
-        let mut tags: std::collections::BTreeMap<u32, (Option<String>, String)> =
-            Default::default();
+        let mut tags: std::collections::BTreeMap<u32, (Option<String>, String)> = Default::default();
         for (key, value) in &self.0 {
-            let Some(rest) = key
-                .strip_prefix(prefix)
-                .and_then(|rest| rest.strip_prefix(".member."))
-            else {
+            let Some(rest) = key.strip_prefix(prefix).and_then(|rest| rest.strip_prefix(".member.")) else {
                 continue;
             };
             let Some((index, field)) = rest.split_once('.') else {
@@ -168,11 +164,7 @@ impl Xml {
 }
 
 /// Characters that IAM leaves as they are when it URL-encodes a policy document (RFC 3986 unreserved).
-const POLICY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
+const POLICY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// A policy document URL-encoded, as IAM returns documents.
 pub fn url_encode(text: &str) -> String {
@@ -204,11 +196,7 @@ pub fn ok_response(api: Api, action: &str, result: Option<String>, request_id: &
 }
 
 pub fn error_response(api: Api, error: &QueryError, request_id: &str) -> Response {
-    let kind = if error.status >= 500 {
-        "Receiver"
-    } else {
-        "Sender"
-    };
+    let kind = if error.status >= 500 { "Receiver" } else { "Sender" };
     let body = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"{}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
         api.xml_namespace(),
@@ -236,10 +224,7 @@ mod tests {
         assert_eq!(params.get("Version"), Some("2011-06-15"));
         assert_eq!(
             params.tags("Tags"),
-            vec![
-                (Some("a".into()), "x y".into()),
-                (Some("b".into()), "2".into())
-            ]
+            vec![(Some("a".into()), "x y".into()), (Some("b".into()), "2".into())]
         );
         assert_eq!(params.list("TransitiveTagKeys"), ["b", "z"]);
     }

@@ -27,11 +27,7 @@ impl ConnectionKill {
 }
 
 /// Serves `router` on `listener` until `shutdown` turns true or its sender is dropped.
-pub(crate) async fn serve(
-    listener: TcpListener,
-    router: Router,
-    mut shutdown: watch::Receiver<bool>,
-) {
+pub(crate) async fn serve(listener: TcpListener, router: Router, mut shutdown: watch::Receiver<bool>) {
     loop {
         let accepted = tokio::select! {
             accepted = listener.accept() => accepted,

@@ -11,9 +11,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_credential_types::Credentials;
-use aws_sigv4::http_request::{
-    SessionTokenMode, SignableBody, SignableRequest, SigningSettings, sign,
-};
+use aws_sigv4::http_request::{SessionTokenMode, SignableBody, SignableRequest, SigningSettings, sign};
 use aws_sigv4::sign::v4;
 use aws_smithy_runtime_api::client::identity::Identity;
 use axum::http::{HeaderMap, Method, Uri};
@@ -68,12 +66,7 @@ impl AuthFailure {
                 "InvalidClientTokenId",
                 INVALID_TOKEN.to_owned(),
             ),
-            AuthFailure::Expired => (
-                403,
-                "ExpiredTokenException",
-                "ExpiredToken",
-                EXPIRED_TOKEN.to_owned(),
-            ),
+            AuthFailure::Expired => (403, "ExpiredTokenException", "ExpiredToken", EXPIRED_TOKEN.to_owned()),
             AuthFailure::Signature(message) => (
                 403,
                 "InvalidSignatureException",
@@ -111,9 +104,7 @@ pub fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthFailure
     };
     let (algorithm, rest) = value.trim().split_once(' ').unwrap_or((value.trim(), ""));
     if algorithm != ALGORITHM {
-        return Err(incomplete(&format!(
-            "Unsupported AWS 'algorithm': '{algorithm}'."
-        )));
+        return Err(incomplete(&format!("Unsupported AWS 'algorithm': '{algorithm}'.")));
     }
     let (mut credential, mut signed_headers, mut signature) = (None, None, None);
     for part in rest.split(',') {
@@ -134,14 +125,10 @@ pub fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthFailure
         ("SignedHeaders", signed_headers.is_some()),
     ] {
         if !present {
-            missing.push_str(&format!(
-                "Authorization header requires '{name}' parameter. "
-            ));
+            missing.push_str(&format!("Authorization header requires '{name}' parameter. "));
         }
     }
-    let (Some(credential), Some(signed_headers), Some(signature)) =
-        (credential, signed_headers, signature)
-    else {
+    let (Some(credential), Some(signed_headers), Some(signature)) = (credential, signed_headers, signature) else {
         return Err(incomplete(missing.trim_end()));
     };
     let parts: Vec<&str> = credential.split('/').collect();
@@ -188,14 +175,9 @@ pub fn verify(
         .to_str()
         .map_err(|_| AuthFailure::Incomplete("The Authorization header is not ASCII.".into()))?;
     let auth = parse_authorization(header)?;
-    let Some(amz_date) = request
-        .headers
-        .get("x-amz-date")
-        .and_then(|v| v.to_str().ok())
-    else {
+    let Some(amz_date) = request.headers.get("x-amz-date").and_then(|v| v.to_str().ok()) else {
         return Err(AuthFailure::Incomplete(
-            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header."
-                .into(),
+            "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header.".into(),
         ));
     };
     let Some(time) = parse_amz_date(amz_date) else {
@@ -216,9 +198,7 @@ pub fn verify(
         )));
     }
 
-    let key = identities
-        .get(auth.access_key_id)
-        .ok_or(AuthFailure::InvalidToken)?;
+    let key = identities.get(auth.access_key_id).ok_or(AuthFailure::InvalidToken)?;
     let sent_token = request
         .headers
         .get(SECURITY_TOKEN)
@@ -325,18 +305,11 @@ pub fn parse_amz_date(text: &str) -> Option<SystemTime> {
     }
     let number = |range: std::ops::Range<usize>| -> Option<i64> {
         let part = text.get(range)?;
-        part.bytes()
-            .all(|b| b.is_ascii_digit())
-            .then(|| part.parse().ok())?
+        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok())?
     };
     let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
     let (hour, minute, second) = (number(9..11)?, number(11..13)?, number(13..15)?);
-    if !(1..=12).contains(&month)
-        || !(1..=31).contains(&day)
-        || hour > 23
-        || minute > 59
-        || second > 60
-    {
+    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
         return None;
     }
     let days = days_from_civil(year, month, day);
@@ -357,9 +330,7 @@ pub fn format_iso8601(time: SystemTime) -> String {
 }
 
 fn civil(time: SystemTime) -> (i64, i64, i64, i64, i64, i64) {
-    let secs = time
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs() as i64);
+    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, mo, d) = civil_from_days(days);
     (y, mo, d, rem / 3600, rem % 3600 / 60, rem % 60)
@@ -403,16 +374,8 @@ mod tests {
     }
 
     /// Signs like a client would, with the SDK's signer: the headers to send.
-    fn signed(
-        method: &str,
-        path: &str,
-        body: &[u8],
-        secret: &str,
-        token: Option<&str>,
-        time: SystemTime,
-    ) -> HeaderMap {
-        let identity: Identity =
-            Credentials::new(AKID, secret, token.map(str::to_owned), None, "t").into();
+    fn signed(method: &str, path: &str, body: &[u8], secret: &str, token: Option<&str>, time: SystemTime) -> HeaderMap {
+        let identity: Identity = Credentials::new(AKID, secret, token.map(str::to_owned), None, "t").into();
         let params = v4::SigningParams::builder()
             .identity(&identity)
             .region("us-east-1")
@@ -425,11 +388,7 @@ mod tests {
         let request = SignableRequest::new(
             method,
             format!("http://127.0.0.1:4566{path}"),
-            [
-                ("content-type", "application/json"),
-                ("host", "127.0.0.1:4566"),
-            ]
-            .into_iter(),
+            [("content-type", "application/json"), ("host", "127.0.0.1:4566")].into_iter(),
             SignableBody::Bytes(body),
         )
         .unwrap();
@@ -503,8 +462,7 @@ mod tests {
         let now = SystemTime::now();
         let old = now - Duration::from_secs(16 * 60);
         let headers = signed("GET", "/x", b"", SECRET, None, old);
-        let Err(AuthFailure::Signature(message)) = check(&ids, "GET", "/x", &headers, b"", now)
-        else {
+        let Err(AuthFailure::Signature(message)) = check(&ids, "GET", "/x", &headers, b"", now) else {
             panic!("skew")
         };
         assert!(message.starts_with("Signature expired: "), "{message}");
@@ -533,9 +491,7 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(
             "authorization",
-            HeaderValue::from_static(
-                "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/eks/aws4_request",
-            ),
+            HeaderValue::from_static("AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20240101/us-east-1/eks/aws4_request"),
         );
         assert!(matches!(
             check(&ids, "GET", "/x", &headers, b"", now),
@@ -621,16 +577,8 @@ mod tests {
         let time = parse_amz_date("20240229T235959Z").unwrap();
         assert_eq!(format_amz_date(time), "20240229T235959Z");
         assert_eq!(format_iso8601(time), "2024-02-29T23:59:59Z");
-        assert_eq!(
-            time.duration_since(UNIX_EPOCH).unwrap().as_secs(),
-            1_709_251_199
-        );
-        for bad in [
-            "",
-            "20240229T235959",
-            "2024-02-29T23:59:59Z",
-            "20241329T000000Z",
-        ] {
+        assert_eq!(time.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_709_251_199);
+        for bad in ["", "20240229T235959", "2024-02-29T23:59:59Z", "20241329T000000Z"] {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }
     }

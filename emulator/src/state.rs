@@ -184,8 +184,7 @@ impl RoleRegistry {
 
     /// Adds a role; one of the same name in the account is replaced.
     pub fn insert(&mut self, role: Role) {
-        self.roles
-            .insert(role_key(&role.account_id, &role.name), role);
+        self.roles.insert(role_key(&role.account_id, &role.name), role);
     }
 
     pub fn delete(&mut self, arn: &str) -> Option<Role> {
@@ -218,11 +217,7 @@ impl RoleRegistry {
     }
 
     /// The roles of an account in name order, starting after the (lower-cased) name `after`.
-    pub fn in_account<'a>(
-        &'a self,
-        account_id: &str,
-        after: Option<&str>,
-    ) -> impl Iterator<Item = &'a Role> + 'a {
+    pub fn in_account<'a>(&'a self, account_id: &str, after: Option<&str>) -> impl Iterator<Item = &'a Role> + 'a {
         let start = match after {
             Some(name) => Bound::Excluded(role_key(account_id, name)),
             None => Bound::Included(role_key(account_id, "")),
@@ -284,9 +279,7 @@ pub fn trust_policy_allows_pod_identity(policy: &Value) -> bool {
                 .and_then(|principal| principal.get("Service"))
                 .is_some_and(|service| match service {
                     Value::String(s) => s == POD_IDENTITY_PRINCIPAL,
-                    Value::Array(items) => items
-                        .iter()
-                        .any(|s| s.as_str() == Some(POD_IDENTITY_PRINCIPAL)),
+                    Value::Array(items) => items.iter().any(|s| s.as_str() == Some(POD_IDENTITY_PRINCIPAL)),
                     _ => false,
                 })
     })
@@ -396,12 +389,11 @@ impl Cluster {
                 config.partition, config.region, config.account_id, config.name
             ),
             endpoint: format!("https://{id}.gr7.{}.eks.amazonaws.com", config.region),
-            oidc_issuer: config.oidc_issuer.clone().unwrap_or_else(|| {
-                format!("https://oidc.eks.{}.amazonaws.com/id/{id}", config.region)
-            }),
-            signing_key: std::sync::Arc::new(crate::tokens::SigningKey::lazy(
-                config.signing_key_pem.clone(),
-            )),
+            oidc_issuer: config
+                .oidc_issuer
+                .clone()
+                .unwrap_or_else(|| format!("https://oidc.eks.{}.amazonaws.com/id/{id}", config.region)),
+            signing_key: std::sync::Arc::new(crate::tokens::SigningKey::lazy(config.signing_key_pem.clone())),
             name: config.name.clone(),
             account_id: config.account_id.clone(),
             region: config.region.clone(),
@@ -465,32 +457,22 @@ impl Cluster {
         self.by_service_account
             .insert((association.service_account.clone(), seq), id.clone());
         self.by_identity.insert(
-            (
-                association.namespace.clone(),
-                association.service_account.clone(),
-            ),
+            (association.namespace.clone(), association.service_account.clone()),
             id.clone(),
         );
-        self.associations
-            .entry(id)
-            .insert_entry(association)
-            .into_mut()
+        self.associations.entry(id).insert_entry(association).into_mut()
     }
 
     pub fn remove(&mut self, id: &str) -> Option<Association> {
         let association = self.associations.remove(id)?;
         let seq = association.seq;
         self.by_seq.remove(&seq);
-        self.by_namespace
-            .remove(&(association.namespace.clone(), seq));
+        self.by_namespace.remove(&(association.namespace.clone(), seq));
         self.by_service_account
             .remove(&(association.service_account.clone(), seq));
-        self.by_identity.remove(&(
-            association.namespace.clone(),
-            association.service_account.clone(),
-        ));
-        self.update_tokens
-            .retain(|(association_id, _), _| association_id != id);
+        self.by_identity
+            .remove(&(association.namespace.clone(), association.service_account.clone()));
+        self.update_tokens.retain(|(association_id, _), _| association_id != id);
         Some(association)
     }
 
@@ -515,20 +497,13 @@ impl Cluster {
 
     /// All associations in list (creation) order.
     pub fn associations(&self) -> impl Iterator<Item = &Association> {
-        self.by_seq
-            .values()
-            .filter_map(|id| self.associations.get(id))
+        self.by_seq.values().filter_map(|id| self.associations.get(id))
     }
 
     /// One page of the associations that match `filter`, in creation order, starting after position
     /// `after`. Returns the page and, if more match, the position to continue after. Costs
     /// O(limit · log n), whatever the filter.
-    pub fn page(
-        &self,
-        filter: &ListFilter,
-        after: Option<u64>,
-        limit: usize,
-    ) -> (Vec<&Association>, Option<u64>) {
+    pub fn page(&self, filter: &ListFilter, after: Option<u64>, limit: usize) -> (Vec<&Association>, Option<u64>) {
         let (page, next, _) = self.page_visiting(filter, after, limit);
         (page, next)
     }
@@ -558,10 +533,7 @@ impl Cluster {
                 .collect(),
         };
         let visited = ids.len();
-        let mut page: Vec<&Association> = ids
-            .into_iter()
-            .filter_map(|id| self.associations.get(id))
-            .collect();
+        let mut page: Vec<&Association> = ids.into_iter().filter_map(|id| self.associations.get(id)).collect();
         let next = if page.len() > limit {
             page.truncate(limit);
             page.last().map(|a| a.seq)
@@ -663,10 +635,7 @@ mod tests {
         loop {
             let (page, next) = cluster.page(filter, after, limit);
             assert!(page.len() <= limit);
-            out.extend(
-                page.iter()
-                    .map(|a| format!("{}/{}", a.namespace, a.service_account)),
-            );
+            out.extend(page.iter().map(|a| format!("{}/{}", a.namespace, a.service_account)));
             match next {
                 Some(next) => after = Some(next),
                 None => return out,
@@ -681,9 +650,7 @@ mod tests {
             assert_eq!(id.len(), 19);
             assert!(id.starts_with("a-"));
             assert!(
-                id[2..]
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
+                id[2..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
                 "{id}"
             );
         }
@@ -696,9 +663,7 @@ mod tests {
 
     #[test]
     fn trust_check_needs_an_allow_statement_for_the_pod_principal() {
-        assert!(trust_policy_allows_pod_identity(
-            &pod_identity_trust_policy()
-        ));
+        assert!(trust_policy_allows_pod_identity(&pod_identity_trust_policy()));
         assert!(trust_policy_allows_pod_identity(&Value::String(
             pod_identity_trust_policy().to_string()
         )));
@@ -709,9 +674,7 @@ mod tests {
         let other = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
         assert!(!trust_policy_allows_pod_identity(&other));
         assert!(!trust_policy_allows_pod_identity(&json!({})));
-        assert!(!trust_policy_allows_pod_identity(&Value::String(
-            "not json".into()
-        )));
+        assert!(!trust_policy_allows_pod_identity(&Value::String("not json".into())));
     }
 
     #[test]
@@ -770,9 +733,7 @@ mod tests {
         let a = association(&cluster, "ns", "sa");
         let id = cluster.insert(a).association_id.clone();
         assert_eq!(cluster.id_for("ns", "sa"), Some(id.as_str()));
-        cluster
-            .update_tokens
-            .insert((id.clone(), "t".into()), "f".into());
+        cluster.update_tokens.insert((id.clone(), "t".into()), "f".into());
         assert!(cluster.remove(&id).is_some());
         assert!(cluster.remove(&id).is_none());
         assert_eq!(cluster.id_for("ns", "sa"), None);
@@ -821,8 +782,7 @@ mod tests {
         assert_eq!(page[0].service_account, "sa99100");
         assert!(visited <= 101 && next.is_some());
 
-        let (page, next, visited) =
-            cluster.page_visiting(&ListFilter::default(), Some(99_950), 100);
+        let (page, next, visited) = cluster.page_visiting(&ListFilter::default(), Some(99_950), 100);
         assert_eq!(page.len(), 49);
         assert_eq!(next, None);
         assert_eq!(visited, 49);

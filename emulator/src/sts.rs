@@ -51,11 +51,7 @@ fn get_caller_identity(context: &RequestContext) -> String {
 }
 
 /// Temporary credentials for the calling user (12 hours unless DurationSeconds says otherwise).
-fn get_session_token(
-    shared: &Shared,
-    params: &Params,
-    context: &RequestContext,
-) -> Result<Option<String>, QueryError> {
+fn get_session_token(shared: &Shared, params: &Params, context: &RequestContext) -> Result<Option<String>, QueryError> {
     let duration = match params.get("DurationSeconds") {
         None => 43_200,
         Some(text) => match text.parse::<u64>() {
@@ -100,14 +96,8 @@ fn name_like(value: &str, extra: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) || extra.contains(c))
 }
 
-fn assume_role(
-    shared: &Shared,
-    params: &Params,
-    context: &RequestContext,
-) -> Result<Option<String>, QueryError> {
-    let role_arn = params
-        .get("RoleArn")
-        .ok_or_else(|| QueryError::missing("roleArn"))?;
+fn assume_role(shared: &Shared, params: &Params, context: &RequestContext) -> Result<Option<String>, QueryError> {
+    let role_arn = params.get("RoleArn").ok_or_else(|| QueryError::missing("roleArn"))?;
     if !(20..=2048).contains(&role_arn.len()) {
         return Err(QueryError::validation(
             Some(role_arn),
@@ -173,10 +163,7 @@ fn assume_role(
                 "Member must have length less than or equal to 128 and greater than or equal to 1",
             ));
         }
-        if request_tags
-            .keys()
-            .any(|existing| existing.eq_ignore_ascii_case(&key))
-        {
+        if request_tags.keys().any(|existing| existing.eq_ignore_ascii_case(&key)) {
             return Err(QueryError::new(
                 400,
                 "InvalidParameterValue",
@@ -209,14 +196,13 @@ fn assume_role(
             ),
         )
     };
-    let caller_session =
-        context
-            .access_key_id
-            .as_deref()
-            .and_then(|akid| match state.identities.get(akid) {
-                Some(Key::Session(session)) if !session.user_session => Some(session.clone()),
-                _ => None,
-            });
+    let caller_session = context
+        .access_key_id
+        .as_deref()
+        .and_then(|akid| match state.identities.get(akid) {
+            Some(Key::Session(session)) if !session.user_session => Some(session.clone()),
+            _ => None,
+        });
 
     // Tags that the caller's session passes on.
     let mut session_tags = BTreeMap::new();
@@ -276,10 +262,7 @@ fn assume_role(
         set("aws:TagKeys", session_tags.keys().cloned().collect());
     }
     if !transitive_keys.is_empty() {
-        set(
-            "sts:TransitiveTagKeys",
-            transitive_keys.iter().cloned().collect(),
-        );
+        set("sts:TransitiveTagKeys", transitive_keys.iter().cloned().collect());
     }
     let mut actions = vec!["sts:AssumeRole"];
     if !session_tags.is_empty() {

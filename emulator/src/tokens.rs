@@ -79,9 +79,7 @@ impl std::fmt::Debug for SigningKey {
             Some(Err(_)) => "<invalid>",
             None => "<not yet generated>",
         };
-        f.debug_struct("SigningKey")
-            .field("kid", &kid)
-            .finish_non_exhaustive()
+        f.debug_struct("SigningKey").field("kid", &kid).finish_non_exhaustive()
     }
 }
 
@@ -158,8 +156,7 @@ impl SigningKey {
         let material = self.material()?;
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some(material.kid.clone());
-        jsonwebtoken::encode(&header, claims, &material.encoding)
-            .map_err(|e| TokenError::Sign(e.to_string()))
+        jsonwebtoken::encode(&header, claims, &material.encoding).map_err(|e| TokenError::Sign(e.to_string()))
     }
 
     pub(crate) fn decoding_key(&self) -> Result<&DecodingKey, TokenError> {
@@ -169,8 +166,7 @@ impl SigningKey {
 
 impl KeyMaterial {
     fn generate() -> Result<Self, String> {
-        let pair = KeyPair::generate(KeySize::Rsa2048)
-            .map_err(|_| "RSA key generation failed".to_owned())?;
+        let pair = KeyPair::generate(KeySize::Rsa2048).map_err(|_| "RSA key generation failed".to_owned())?;
         let pkcs8 = pair
             .as_der()
             .map_err(|_| "cannot encode the generated key".to_owned())?;
@@ -200,9 +196,7 @@ impl KeyMaterial {
         let encoding = EncodingKey::from_rsa_pem(private_pem.as_bytes())
             .map_err(|e| format!("jsonwebtoken rejects the key: {e}"))?;
         let public = pair.public_key();
-        let spki = public
-            .as_der()
-            .map_err(|_| "cannot encode the public key".to_owned())?;
+        let spki = public.as_der().map_err(|_| "cannot encode the public key".to_owned())?;
         let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, spki.as_ref());
         Ok(Self {
             private_pem,
@@ -253,9 +247,7 @@ impl TokenRequest {
         let cluster = cluster.into();
         let namespace = namespace.into();
         let service_account = service_account.into();
-        let service_account_uid = stable_uuid(&format!(
-            "{cluster}/{namespace}/serviceaccount/{service_account}"
-        ));
+        let service_account_uid = stable_uuid(&format!("{cluster}/{namespace}/serviceaccount/{service_account}"));
         Self {
             cluster,
             namespace,
@@ -280,8 +272,7 @@ impl TokenRequest {
             "serviceaccount": {"name": self.service_account, "uid": self.service_account_uid},
         });
         if let Some(node) = &self.node_name {
-            kubernetes["node"] =
-                json!({"name": node, "uid": stable_uuid(&format!("{}/node/{node}", self.cluster))});
+            kubernetes["node"] = json!({"name": node, "uid": stable_uuid(&format!("{}/node/{node}", self.cluster))});
         }
         json!({
             "aud": self.audiences,
@@ -299,10 +290,7 @@ impl TokenRequest {
 /// A UUID-shaped id derived from `seed`.
 fn stable_uuid(seed: &str) -> String {
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, seed.as_bytes());
-    let hex: String = digest.as_ref()[..16]
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    let hex: String = digest.as_ref()[..16].iter().map(|b| format!("{b:02x}")).collect();
     format!(
         "{}-{}-4{}-a{}-{}",
         &hex[0..8],
@@ -361,11 +349,7 @@ impl Emulator {
 
     /// Mints a token and writes it to `path` (the file that `AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE`
     /// names), without a trailing newline, as the kubelet does. Returns the token.
-    pub fn write_token_file(
-        &self,
-        request: &TokenRequest,
-        path: &Path,
-    ) -> Result<String, TokenError> {
+    pub fn write_token_file(&self, request: &TokenRequest, path: &Path) -> Result<String, TokenError> {
         let token = self.mint_token(request)?;
         write_token_file(path, &token)?;
         Ok(token)
@@ -387,16 +371,13 @@ mod tests {
     #[test]
     fn generated_keys_sign_tokens_that_verify() {
         let key = SigningKey::generate().unwrap();
-        let token = key
-            .sign(&json!({"sub": "x", "exp": 4_000_000_000u64}))
-            .unwrap();
+        let token = key.sign(&json!({"sub": "x", "exp": 4_000_000_000u64})).unwrap();
         let header = jsonwebtoken::decode_header(&token).unwrap();
         assert_eq!(header.alg, Algorithm::RS256);
         assert_eq!(header.kid.as_deref(), Some(key.kid().unwrap().as_str()));
         let mut validation = jsonwebtoken::Validation::new(Algorithm::RS256);
         validation.required_spec_claims.clear();
-        let data = jsonwebtoken::decode::<Value>(&token, key.decoding_key().unwrap(), &validation)
-            .unwrap();
+        let data = jsonwebtoken::decode::<Value>(&token, key.decoding_key().unwrap(), &validation).unwrap();
         assert_eq!(data.claims["sub"], "x");
 
         // The PEM round-trips to the same key.
@@ -405,27 +386,15 @@ mod tests {
         assert_eq!(again.public_jwk().unwrap(), key.public_jwk().unwrap());
         let jwk = key.public_jwk().unwrap();
         assert_eq!(jwk["e"], "AQAB");
-        assert_eq!(
-            URL_SAFE_NO_PAD
-                .decode(jwk["n"].as_str().unwrap())
-                .unwrap()
-                .len(),
-            256
-        );
+        assert_eq!(URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap().len(), 256);
         assert!(!format!("{key:?}").contains("PRIVATE"));
         assert_eq!(SigningKey::lazy(None).existing_private_key_pem(), None);
-        assert_eq!(
-            key.existing_private_key_pem(),
-            Some(key.private_key_pem().unwrap())
-        );
+        assert_eq!(key.existing_private_key_pem(), Some(key.private_key_pem().unwrap()));
     }
 
     #[test]
     fn bad_pem_is_refused() {
-        assert!(matches!(
-            SigningKey::from_pem("nope"),
-            Err(TokenError::InvalidKey(_))
-        ));
+        assert!(matches!(SigningKey::from_pem("nope"), Err(TokenError::InvalidKey(_))));
         let other = pem::encode(&pem::Pem::new("CERTIFICATE", vec![1, 2, 3]));
         assert!(SigningKey::from_pem(&other).is_err());
         let lazy = SigningKey::lazy(Some("nope".into()));
@@ -443,10 +412,7 @@ mod tests {
         assert_eq!(claims["iat"], 1000);
         assert_eq!(claims["nbf"], 1000);
         assert_eq!(claims["exp"], 87_400);
-        assert_eq!(
-            claims["kubernetes.io"]["pod"],
-            json!({"name": "pod-1", "uid": "uid-1"})
-        );
+        assert_eq!(claims["kubernetes.io"]["pod"], json!({"name": "pod-1", "uid": "uid-1"}));
         assert_eq!(claims["kubernetes.io"]["serviceaccount"]["name"], "sa");
         assert_eq!(
             claims["kubernetes.io"]["serviceaccount"]["uid"],

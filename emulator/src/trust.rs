@@ -27,12 +27,7 @@ pub type TrustContext = BTreeMap<String, Vec<String>>;
 /// Whether `policy` (a JSON value, or a string holding one) lets `principal` perform every one of
 /// `actions` (such as `sts:AssumeRole`, `sts:TagSession`) with the condition keys of `context`. A policy
 /// that does not parse, or a principal that is not a valid ARN, allows nothing.
-pub fn trust_allows(
-    policy: &Value,
-    principal: &TrustPrincipal<'_>,
-    actions: &[&str],
-    context: &TrustContext,
-) -> bool {
+pub fn trust_allows(policy: &Value, principal: &TrustPrincipal<'_>, actions: &[&str], context: &TrustContext) -> bool {
     let document = match policy {
         Value::String(text) => PolicyDocument::parse(text),
         other => PolicyDocument::from_value(other),
@@ -41,11 +36,10 @@ pub fn trust_allows(
         return false;
     };
     actions.iter().all(|action| {
-        let request = context
-            .iter()
-            .fold(RequestContext::new(principal.clone(), *action), |request, (key, values)| {
-                request.with_values(key, values.iter().cloned())
-            });
+        let request = context.iter().fold(
+            RequestContext::new(principal.clone(), *action),
+            |request, (key, values)| request.with_values(key, values.iter().cloned()),
+        );
         evaluate(&document, &request).is_allowed()
     })
 }
@@ -53,7 +47,11 @@ pub fn trust_allows(
 fn request_principal(principal: &TrustPrincipal<'_>) -> Option<RequestPrincipal> {
     match principal {
         TrustPrincipal::Service(service) => Some(RequestPrincipal::Service((*service).to_owned())),
-        TrustPrincipal::Aws { arn, role_arn: Some(role_arn), .. } => {
+        TrustPrincipal::Aws {
+            arn,
+            role_arn: Some(role_arn),
+            ..
+        } => {
             // A role session: trust policies name the role (with its path), and the session by its ARN.
             let role: RoleArn = role_arn.parse().ok()?;
             let session = arn.rsplit('/').next().unwrap_or_default();
@@ -77,10 +75,7 @@ mod tests {
     fn ctx(pairs: &[(&str, &str)]) -> TrustContext {
         let mut context = TrustContext::new();
         for (k, v) in pairs {
-            context
-                .entry((*k).to_owned())
-                .or_default()
-                .push((*v).to_owned());
+            context.entry((*k).to_owned()).or_default().push((*v).to_owned());
         }
         context
     }
@@ -105,12 +100,7 @@ mod tests {
             &["sts:AssumeRole"],
             &ctx(&[("sts:ExternalId", "other")])
         ));
-        assert!(!trust_allows(
-            &policy,
-            &USER,
-            &["sts:AssumeRole"],
-            &ctx(&[])
-        ));
+        assert!(!trust_allows(&policy, &USER, &["sts:AssumeRole"], &ctx(&[])));
         assert!(!trust_allows(
             &policy,
             &USER,
@@ -154,12 +144,7 @@ mod tests {
             &["sts:AssumeRole", "sts:TagSession"],
             &ctx(&[("aws:requesttag/team", "blocked")])
         ));
-        assert!(!trust_allows(
-            &policy,
-            &USER,
-            &["sts:AssumeRole"],
-            &ctx(&[])
-        ));
+        assert!(!trust_allows(&policy, &USER, &["sts:AssumeRole"], &ctx(&[])));
     }
 
     #[test]
@@ -177,10 +162,7 @@ mod tests {
         }]});
         let good = ctx(&[
             ("aws:SourceAccount", "111122223333"),
-            (
-                "aws:SourceArn",
-                "arn:aws:eks:us-east-1:111122223333:cluster/demo",
-            ),
+            ("aws:SourceArn", "arn:aws:eks:us-east-1:111122223333:cluster/demo"),
         ]);
         assert!(trust_allows(
             &policy,
@@ -189,10 +171,7 @@ mod tests {
             &good
         ));
         let mut tagged = good.clone();
-        tagged.insert(
-            "aws:RequestTag/kubernetes-namespace".into(),
-            vec!["other".into()],
-        );
+        tagged.insert("aws:RequestTag/kubernetes-namespace".into(), vec!["other".into()]);
         assert!(!trust_allows(&policy, &pods, &["sts:AssumeRole"], &tagged));
         assert!(!trust_allows(&policy, &USER, &["sts:AssumeRole"], &good));
         assert!(!trust_allows(
@@ -230,12 +209,7 @@ mod tests {
             &["sts:AssumeRole"],
             &ctx(&[("aws:PrincipalTag/team", "x")])
         ));
-        assert!(!trust_allows(
-            &json!("not json"),
-            &USER,
-            &["sts:AssumeRole"],
-            &ctx(&[])
-        ));
+        assert!(!trust_allows(&json!("not json"), &USER, &["sts:AssumeRole"], &ctx(&[])));
         assert!(trust_allows(
             &Value::String(sets.to_string()),
             &USER,

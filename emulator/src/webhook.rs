@@ -40,8 +40,7 @@ pub const TOKEN_VOLUME: &str = "eks-pod-identity-token";
 /// The file name inside the volume.
 pub const TOKEN_PATH: &str = "eks-pod-identity-token";
 pub const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount";
-pub const TOKEN_FILE: &str =
-    "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token";
+pub const TOKEN_FILE: &str = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token";
 pub const TOKEN_EXPIRATION_SECONDS: u64 = 86_400;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -135,15 +134,10 @@ pub fn pod_identity_patch(pod: &Value) -> Vec<Value> {
         None if volumes.and_then(Value::as_array).is_some() => {
             patch.push(json!({"op": "add", "path": "/spec/volumes/-", "value": token_volume()}));
         }
-        None => {
-            patch.push(json!({"op": "add", "path": "/spec/volumes", "value": [token_volume()]}))
-        }
+        None => patch.push(json!({"op": "add", "path": "/spec/volumes", "value": [token_volume()]})),
     }
     for list in ["initContainers", "containers"] {
-        let Some(containers) = pod
-            .pointer(&format!("/spec/{list}"))
-            .and_then(Value::as_array)
-        else {
+        let Some(containers) = pod.pointer(&format!("/spec/{list}")).and_then(Value::as_array) else {
             continue;
         };
         for (index, container) in containers.iter().enumerate() {
@@ -214,9 +208,7 @@ pub fn apply_patch(document: &Value, patch: &[Value]) -> Result<Value, WebhookEr
                 items.insert(index, value);
             }
             _ => {
-                return Err(WebhookError::Patch(format!(
-                    "{parent:?} is not a container"
-                )));
+                return Err(WebhookError::Patch(format!("{parent:?} is not a container")));
             }
         }
     }
@@ -259,14 +251,10 @@ pub(crate) fn review(shared: &Shared, cluster: &str, review: &Value) -> Value {
         .get("apiVersion")
         .and_then(Value::as_str)
         .unwrap_or("admission.k8s.io/v1");
-    let uid = review
-        .pointer("/request/uid")
-        .and_then(Value::as_str)
-        .unwrap_or("");
+    let uid = review.pointer("/request/uid").and_then(Value::as_str).unwrap_or("");
     let answer = |response: Value| json!({"apiVersion": api_version, "kind": "AdmissionReview", "response": response});
-    let refuse = |message: String| {
-        answer(json!({"uid": uid, "allowed": false, "status": {"code": 400, "message": message}}))
-    };
+    let refuse =
+        |message: String| answer(json!({"uid": uid, "allowed": false, "status": {"code": 400, "message": message}}));
     let Some(request) = review.get("request").filter(|r| r.is_object()) else {
         return refuse(WebhookError::InvalidReview("no request".into()).to_string());
     };
@@ -295,12 +283,7 @@ impl crate::Emulator {
     /// The webhook's JSONPatch for a pod (JSON value; see [`parse_pod`] for YAML) created in `namespace`
     /// (`None`: the pod's `metadata.namespace`, else `default`) of `cluster`; empty when its service account
     /// has no association.
-    pub fn mutate_pod(
-        &self,
-        cluster: &str,
-        namespace: Option<&str>,
-        pod: &Value,
-    ) -> Result<Vec<Value>, WebhookError> {
+    pub fn mutate_pod(&self, cluster: &str, namespace: Option<&str>, pod: &Value) -> Result<Vec<Value>, WebhookError> {
         mutate(&self.inner.shared, cluster, namespace, pod)
     }
 
@@ -316,19 +299,16 @@ mod tests {
 
     #[test]
     fn a_bare_pod_gets_everything_and_the_patch_applies() {
-        let pod = parse_pod("apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: x\n").unwrap();
+        let pod = parse_pod(
+            "apiVersion: v1\nkind: Pod\nmetadata: {name: p}\nspec:\n  containers:\n  - name: app\n    image: x\n",
+        )
+        .unwrap();
         let patch = pod_identity_patch(&pod);
         assert_eq!(patch.len(), 3);
         let mutated = apply_patch(&pod, &patch).unwrap();
         assert_eq!(mutated["spec"]["volumes"][0], token_volume());
-        assert_eq!(
-            mutated["spec"]["containers"][0]["env"][1]["value"],
-            TOKEN_FILE
-        );
-        assert_eq!(
-            mutated["spec"]["containers"][0]["volumeMounts"][0],
-            token_mount()
-        );
+        assert_eq!(mutated["spec"]["containers"][0]["env"][1]["value"], TOKEN_FILE);
+        assert_eq!(mutated["spec"]["containers"][0]["volumeMounts"][0], token_mount());
         // Idempotent: a mutated pod needs nothing more.
         assert!(pod_identity_patch(&mutated).is_empty());
     }
@@ -342,14 +322,9 @@ mod tests {
     #[test]
     fn service_account_defaults() {
         assert_eq!(pod_service_account(&json!({"spec": {}})), "default");
+        assert_eq!(pod_service_account(&json!({"spec": {"serviceAccount": "old"}})), "old");
         assert_eq!(
-            pod_service_account(&json!({"spec": {"serviceAccount": "old"}})),
-            "old"
-        );
-        assert_eq!(
-            pod_service_account(
-                &json!({"spec": {"serviceAccount": "old", "serviceAccountName": "new"}})
-            ),
+            pod_service_account(&json!({"spec": {"serviceAccount": "old", "serviceAccountName": "new"}})),
             "new"
         );
         assert!(parse_pod("kind: Service\nspec: {}").is_err());

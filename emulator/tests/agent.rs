@@ -39,10 +39,7 @@ async fn pod_credentials_provider(
     let missing = missing.to_str().unwrap();
     let env = Env::from_slice(&[
         ("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri.as_str()),
-        (
-            "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE",
-            token_file.to_str().unwrap(),
-        ),
+        ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file.to_str().unwrap()),
         ("AWS_CONFIG_FILE", missing),
         ("AWS_SHARED_CREDENTIALS_FILE", missing),
     ]);
@@ -57,10 +54,7 @@ async fn pod_credentials_provider(
 async fn get_credentials(agent: &Agent, token: Option<&str>) -> (u16, Value) {
     let headers: Vec<(&str, &str)> = token.map(|t| ("Authorization", t)).into_iter().collect();
     let (status, _, body) = http(agent.local_addr(), "GET", "/v1/credentials", &headers, "").await;
-    (
-        status,
-        serde_json::from_str(&body).unwrap_or(Value::String(body)),
-    )
+    (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
 }
 
 #[tokio::test]
@@ -69,10 +63,7 @@ async fn the_sdk_container_provider_gets_role_credentials_through_the_agent() {
     associate(&emulator, "shop", "cart", ROLE, None, false).await;
     let token_file = temp_path("token");
     emulator
-        .write_token_file(
-            &TokenRequest::new(CLUSTER, "shop", "cart", "cart-0"),
-            &token_file,
-        )
+        .write_token_file(&TokenRequest::new(CLUSTER, "shop", "cart", "cart-0"), &token_file)
         .unwrap();
 
     let provider = pod_credentials_provider(&agent, &token_file).await;
@@ -111,13 +102,7 @@ async fn the_answer_has_the_container_credentials_shape() {
     keys.sort();
     assert_eq!(
         keys,
-        [
-            "AccessKeyId",
-            "AccountId",
-            "Expiration",
-            "SecretAccessKey",
-            "Token"
-        ]
+        ["AccessKeyId", "AccountId", "Expiration", "SecretAccessKey", "Token"]
     );
     assert_eq!(body["AccountId"], ACCOUNT);
     let expiration = body["Expiration"].as_str().unwrap();
@@ -140,10 +125,7 @@ async fn credentials_are_cached_per_token() {
     associate(&emulator, "ns", "sa", ROLE, None, false).await;
     let token_file = temp_path("cached-token");
     emulator
-        .write_token_file(
-            &TokenRequest::new(CLUSTER, "ns", "sa", "pod-a"),
-            &token_file,
-        )
+        .write_token_file(&TokenRequest::new(CLUSTER, "ns", "sa", "pod-a"), &token_file)
         .unwrap();
     emulator.reset_calls();
 
@@ -220,8 +202,7 @@ async fn eks_auth_refusals_are_4xx_with_the_reason() {
     // An expired one.
     let mut expired = TokenRequest::new(CLUSTER, "ns", "sa", "p");
     expired.issued_at = Some(std::time::SystemTime::now() - Duration::from_secs(3 * 86_400));
-    let (status, body) =
-        get_credentials(&agent, Some(&emulator.mint_token(&expired).unwrap())).await;
+    let (status, body) = get_credentials(&agent, Some(&emulator.mint_token(&expired).unwrap())).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (400, Some("ExpiredTokenException")),
@@ -229,8 +210,7 @@ async fn eks_auth_refusals_are_4xx_with_the_reason() {
     );
 
     // No association: 404.
-    let (status, body) =
-        get_credentials(&agent, Some(&token(&emulator, "ns", "nobody", "p"))).await;
+    let (status, body) = get_credentials(&agent, Some(&token(&emulator, "ns", "nobody", "p"))).await;
     assert_eq!(
         (status, body["code"].as_str()),
         (404, Some("ResourceNotFoundException")),
@@ -245,14 +225,8 @@ async fn eks_auth_refusals_are_4xx_with_the_reason() {
         .provide_credentials()
         .await
         .expect_err("no credentials for a forged token");
-    let text = format!(
-        "{}",
-        aws_smithy_types::error::display::DisplayErrorContext(&error)
-    );
-    assert!(
-        text.contains("400") || text.contains("InvalidToken"),
-        "{text}"
-    );
+    let text = format!("{}", aws_smithy_types::error::display::DisplayErrorContext(&error));
+    assert!(text.contains("400") || text.contains("InvalidToken"), "{text}");
     std::fs::remove_file(&token_file).ok();
 }
 
@@ -321,9 +295,7 @@ async fn the_sdk_retries_through_a_transient_fault() {
 #[tokio::test]
 async fn the_agent_serves_the_configured_cluster() {
     let mut config = EmulatorConfig::default();
-    config
-        .clusters
-        .push(pia_emulator::ClusterConfig::new("blue"));
+    config.clusters.push(pia_emulator::ClusterConfig::new("blue"));
     let emulator = Emulator::start(config).await.unwrap();
     let default = emulator.start_agent(AgentConfig::default()).await.unwrap();
     assert_eq!(default.cluster(), "blue");

@@ -11,13 +11,11 @@ use pia_emulator::{ClusterConfig, ErrorKind, Fault, ROLE_DOES_NOT_EXIST, TRUST_P
 use serde_json::json;
 
 fn now() -> f64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs_f64()
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs_f64()
 }
 
-const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
+const POLICY: &str =
+    r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#;
 const TARGET: &str = "arn:aws:iam::444455556666:role/target";
 
 #[tokio::test]
@@ -43,22 +41,14 @@ async fn create_describe_update_list_delete_round_trip() {
         .unwrap();
     let id = created.association_id().unwrap().to_owned();
     assert_eq!(id.len(), 19);
-    assert!(
-        id.starts_with("a-")
-            && id[2..]
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-    );
+    assert!(id.starts_with("a-") && id[2..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()));
     assert_eq!(created.cluster_name(), Some(CLUSTER));
     assert_eq!(created.namespace(), Some("payments"));
     assert_eq!(created.service_account(), Some("api"));
     assert_eq!(created.role_arn(), Some(ROLE));
     assert_eq!(
         created.association_arn(),
-        Some(
-            format!("arn:aws:eks:us-east-1:{ACCOUNT}:podidentityassociation/{CLUSTER}/{id}")
-                .as_str()
-        )
+        Some(format!("arn:aws:eks:us-east-1:{ACCOUNT}:podidentityassociation/{CLUSTER}/{id}").as_str())
     );
     let expected_tags: HashMap<String, String> = [
         ("team".to_owned(), "blue".to_owned()),
@@ -185,13 +175,7 @@ async fn duplicate_service_account_is_resource_in_use_naming_the_existing_id() {
     assert_eq!(error.code(), Some("ResourceInUseException"));
     assert_eq!(
         error.message(),
-        Some(
-            format!(
-                "Association already exists: {}",
-                first.association_id().unwrap()
-            )
-            .as_str()
-        )
+        Some(format!("Association already exists: {}", first.association_id().unwrap()).as_str())
     );
     // Another namespace or service account is fine.
     create(&eks, "ns", "sa2").await;
@@ -421,19 +405,10 @@ async fn update_must_change_something_and_empty_strings_clear() {
     ] {
         let e = request.send().await.unwrap_err().into_service_error();
         assert!(e.is_invalid_parameter_exception(), "{e:?}");
-        assert!(
-            e.message().unwrap().contains("must change at least one"),
-            "{e:?}"
-        );
+        assert!(e.message().unwrap().contains("must change at least one"), "{e:?}");
     }
 
-    let cleared = update()
-        .target_role_arn("")
-        .send()
-        .await
-        .unwrap()
-        .association
-        .unwrap();
+    let cleared = update().target_role_arn("").send().await.unwrap().association.unwrap();
     assert_eq!(cleared.target_role_arn(), None);
     assert_eq!(cleared.role_arn(), Some(ROLE));
     // Clearing what is already clear changes nothing.
@@ -500,12 +475,7 @@ async fn policy_requires_disabled_session_tags() {
             .cluster_name(CLUSTER)
             .association_id(&id)
     };
-    let e = update()
-        .policy(POLICY)
-        .send()
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let e = update().policy(POLICY).send().await.unwrap_err().into_service_error();
     assert!(e.is_invalid_parameter_exception(), "{e:?}");
     let e = update()
         .policy("not json")
@@ -564,24 +534,12 @@ async fn tag_limits_on_create() {
             .set_tags(Some(tags))
             .send()
     };
-    let e = with_tags("sa", tags(51))
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let e = with_tags("sa", tags(51)).await.unwrap_err().into_service_error();
     assert!(e.is_invalid_parameter_exception(), "{e:?}");
-    let ok = with_tags("sa", tags(50))
-        .await
-        .unwrap()
-        .association
-        .unwrap();
+    let ok = with_tags("sa", tags(50)).await.unwrap().association.unwrap();
     assert_eq!(ok.tags().unwrap().len(), 50);
 
-    for (key, value) in [
-        ("aws:owner", "x"),
-        ("AWS:Owner", "x"),
-        ("owner", "aws:x"),
-        ("", "x"),
-    ] {
+    for (key, value) in [("aws:owner", "x"), ("AWS:Owner", "x"), ("owner", "aws:x"), ("", "x")] {
         let e = with_tags("sa2", [(key.to_owned(), value.to_owned())].into())
             .await
             .unwrap_err()
@@ -630,16 +588,10 @@ async fn roles_must_exist_and_trust_pod_identity() {
     assert!(e.is_invalid_parameter_exception(), "{e:?}");
     assert_eq!(e.code(), Some("InvalidParameterException"));
     assert!(e.message().unwrap().contains(ROLE_DOES_NOT_EXIST));
-    assert_eq!(
-        ROLE_DOES_NOT_EXIST,
-        "Role provided in the request does not exist"
-    );
+    assert_eq!(ROLE_DOES_NOT_EXIST, "Role provided in the request does not exist");
 
     emu.put_role(new_role, json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}));
-    let e = create_with(new_role)
-        .await
-        .unwrap_err()
-        .into_service_error();
+    let e = create_with(new_role).await.unwrap_err().into_service_error();
     assert!(e.is_invalid_parameter_exception());
     assert!(e.message().unwrap().contains(TRUST_POLICY_INVALID));
 
@@ -730,10 +682,7 @@ async fn list_pages_through_250_associations_with_filters() {
         created.push(a.association_id.unwrap());
     }
 
-    let page = |namespace: Option<&str>,
-                service_account: Option<&str>,
-                max: Option<i32>,
-                token: Option<String>| {
+    let page = |namespace: Option<&str>, service_account: Option<&str>, max: Option<i32>, token: Option<String>| {
         eks.list_pod_identity_associations()
             .cluster_name(CLUSTER)
             .set_namespace(namespace.map(str::to_owned))
@@ -742,29 +691,28 @@ async fn list_pages_through_250_associations_with_filters() {
             .set_next_token(token)
             .send()
     };
-    let collect =
-        async |namespace: Option<&str>, service_account: Option<&str>, max: Option<i32>| {
-            let mut ids = Vec::new();
-            let mut sizes = Vec::new();
-            let mut token = None;
-            loop {
-                let out = page(namespace, service_account, max, token).await.unwrap();
-                sizes.push(out.associations().len());
-                for s in out.associations() {
-                    if let Some(ns) = namespace {
-                        assert_eq!(s.namespace(), Some(ns));
-                    }
-                    if let Some(sa) = service_account {
-                        assert_eq!(s.service_account(), Some(sa));
-                    }
-                    ids.push(s.association_id().unwrap().to_owned());
+    let collect = async |namespace: Option<&str>, service_account: Option<&str>, max: Option<i32>| {
+        let mut ids = Vec::new();
+        let mut sizes = Vec::new();
+        let mut token = None;
+        loop {
+            let out = page(namespace, service_account, max, token).await.unwrap();
+            sizes.push(out.associations().len());
+            for s in out.associations() {
+                if let Some(ns) = namespace {
+                    assert_eq!(s.namespace(), Some(ns));
                 }
-                match out.next_token() {
-                    Some(next) => token = Some(next.to_owned()),
-                    None => return (ids, sizes),
+                if let Some(sa) = service_account {
+                    assert_eq!(s.service_account(), Some(sa));
                 }
+                ids.push(s.association_id().unwrap().to_owned());
             }
-        };
+            match out.next_token() {
+                Some(next) => token = Some(next.to_owned()),
+                None => return (ids, sizes),
+            }
+        }
+    };
 
     let (all, sizes) = collect(None, None, None).await;
     assert_eq!(sizes, vec![100, 100, 50]);
@@ -812,10 +760,7 @@ async fn list_pages_through_250_associations_with_filters() {
             .await
             .unwrap_err()
             .into_service_error();
-        assert!(
-            e.is_invalid_parameter_exception(),
-            "maxResults {bad}: {e:?}"
-        );
+        assert!(e.is_invalid_parameter_exception(), "maxResults {bad}: {e:?}");
     }
     for bad in ["garbage", "1.2", "ff.00000000"] {
         let e = page(None, None, None, Some(bad.to_owned()))
@@ -826,11 +771,7 @@ async fn list_pages_through_250_associations_with_filters() {
     }
     // A token is tied to its cluster.
     emu.add_cluster(ClusterConfig::new("other"));
-    let token = page(None, None, Some(1), None)
-        .await
-        .unwrap()
-        .next_token
-        .unwrap();
+    let token = page(None, None, Some(1), None).await.unwrap().next_token.unwrap();
     let e = eks
         .list_pod_identity_associations()
         .cluster_name("other")
@@ -863,13 +804,7 @@ async fn describe_cluster_reports_seeded_clusters() {
     assert!(cluster.version().is_some());
     assert!(cluster.endpoint().unwrap().starts_with("https://"));
     assert!(cluster.created_at().is_some());
-    let issuer = cluster
-        .identity()
-        .unwrap()
-        .oidc()
-        .unwrap()
-        .issuer()
-        .unwrap();
+    let issuer = cluster.identity().unwrap().oidc().unwrap().issuer().unwrap();
     assert!(
         issuer.starts_with("https://oidc.eks.us-east-1.amazonaws.com/id/"),
         "{issuer}"
@@ -930,11 +865,7 @@ async fn every_error_kind_reaches_the_sdk_with_its_code_and_status() {
         assert!(modeled, "{kind:?}: {e:?}");
         assert!(e.message().unwrap().contains("injected"), "{kind:?}");
     }
-    assert_eq!(
-        emu.association_count(CLUSTER),
-        0,
-        "faulted requests are not applied"
-    );
+    assert_eq!(emu.association_count(CLUSTER), 0, "faulted requests are not applied");
 
     for kind in [ErrorKind::BadRequest, ErrorKind::NotFound] {
         emu.inject("ListTagsForResource", Fault::Error(kind), 1);
@@ -964,10 +895,7 @@ async fn errors_on_the_wire_have_the_type_header_and_a_json_body() {
     )
     .await;
     assert_eq!(status, 404);
-    assert_eq!(
-        header(&headers, "x-amzn-errortype"),
-        Some("ResourceNotFoundException")
-    );
+    assert_eq!(header(&headers, "x-amzn-errortype"), Some("ResourceNotFoundException"));
     assert_eq!(header(&headers, "content-type"), Some("application/json"));
     assert!(header(&headers, "x-amzn-requestid").is_some());
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
@@ -984,10 +912,7 @@ async fn errors_on_the_wire_have_the_type_header_and_a_json_body() {
     )
     .await;
     assert_eq!(status, 400);
-    assert_eq!(
-        header(&headers, "x-amzn-errortype"),
-        Some("InvalidParameterException")
-    );
+    assert_eq!(header(&headers, "x-amzn-errortype"), Some("InvalidParameterException"));
     assert!(body.contains("serviceAccount"), "{body}");
 
     let (status, headers, _) = raw_request(
@@ -998,23 +923,11 @@ async fn errors_on_the_wire_have_the_type_header_and_a_json_body() {
     )
     .await;
     assert_eq!(status, 400);
-    assert_eq!(
-        header(&headers, "x-amzn-errortype"),
-        Some("InvalidRequestException")
-    );
+    assert_eq!(header(&headers, "x-amzn-errortype"), Some("InvalidRequestException"));
 
     let (status, headers, _) = raw_request(&emu, "GET", "/no/such/operation", None).await;
     assert_eq!(status, 404);
-    assert_eq!(
-        header(&headers, "x-amzn-errortype"),
-        Some("NotFoundException")
-    );
-    let (status, _, _) = raw_request(
-        &emu,
-        "PUT",
-        "/clusters/demo/pod-identity-associations",
-        None,
-    )
-    .await;
+    assert_eq!(header(&headers, "x-amzn-errortype"), Some("NotFoundException"));
+    let (status, _, _) = raw_request(&emu, "PUT", "/clusters/demo/pod-identity-associations", None).await;
     assert_eq!(status, 404);
 }

@@ -20,9 +20,7 @@ async fn start() -> Emulator {
         .expect("emulator starts")
 }
 
-fn sts_credentials(
-    credentials: &aws_sdk_eksauth::types::Credentials,
-) -> aws_sdk_sts::config::Credentials {
+fn sts_credentials(credentials: &aws_sdk_eksauth::types::Credentials) -> aws_sdk_sts::config::Credentials {
     aws_sdk_sts::config::Credentials::new(
         credentials.access_key_id(),
         credentials.secret_access_key(),
@@ -40,9 +38,7 @@ async fn a_pod_token_buys_role_credentials_with_session_tags() {
     request.pod_uid = "5a6b7c8d-0000-4000-8000-000000000001".into();
     let token = emulator.mint_token(&request).unwrap();
 
-    let output = assume(&emulator, CLUSTER, &token)
-        .await
-        .expect("credentials");
+    let output = assume(&emulator, CLUSTER, &token).await.expect("credentials");
     let subject = output.subject().unwrap();
     assert_eq!(subject.namespace(), "shop");
     assert_eq!(subject.service_account(), "cart");
@@ -150,8 +146,7 @@ async fn a_configured_key_and_issuer_are_used() {
     let emulator = Emulator::start(config).await.unwrap();
     associate(&emulator, "ns", "sa", ROLE, None, false).await;
     // A token made outside the emulator with the same key and issuer is accepted.
-    let claims =
-        TokenRequest::new(CLUSTER, "ns", "sa", "p").claims("https://oidc.example/id/FIXED");
+    let claims = TokenRequest::new(CLUSTER, "ns", "sa", "p").claims("https://oidc.example/id/FIXED");
     let token = key.sign(&claims).unwrap();
     assert!(assume(&emulator, CLUSTER, &token).await.is_ok());
 
@@ -199,10 +194,7 @@ async fn bad_tokens_are_refused_with_the_reason() {
     let mut oversized = claims.clone();
     oversized["padding"] = json!("x".repeat(MAX_TOKEN_BYTES));
     let mut no_pod = claims.clone();
-    no_pod["kubernetes.io"]
-        .as_object_mut()
-        .unwrap()
-        .remove("pod");
+    no_pod["kubernetes.io"].as_object_mut().unwrap().remove("pod");
 
     let cases: Vec<(&str, String, u16, &str, &str)> = vec![
         (
@@ -265,10 +257,7 @@ async fn bad_tokens_are_refused_with_the_reason() {
         ),
         (
             "wrong issuer",
-            sign(&with(
-                "/iss",
-                json!("https://oidc.eks.us-east-1.amazonaws.com/id/0000"),
-            )),
+            sign(&with("/iss", json!("https://oidc.eks.us-east-1.amazonaws.com/id/0000"))),
             400,
             "InvalidTokenException",
             "issuer",
@@ -294,13 +283,7 @@ async fn bad_tokens_are_refused_with_the_reason() {
             "InvalidTokenException",
             "service account",
         ),
-        (
-            "not bound to a pod",
-            sign(&no_pod),
-            400,
-            "InvalidTokenException",
-            "pod",
-        ),
+        ("not bound to a pod", sign(&no_pod), 400, "InvalidTokenException", "pod"),
         (
             "no exp",
             {
@@ -319,25 +302,12 @@ async fn bad_tokens_are_refused_with_the_reason() {
             "InvalidParameterException",
             "bytes long",
         ),
-        (
-            "not a JWT",
-            "garbage".into(),
-            400,
-            "InvalidParameterException",
-            "JWT",
-        ),
+        ("not a JWT", "garbage".into(), 400, "InvalidParameterException", "JWT"),
     ];
     for (case, token, status, code, reason) in cases {
         let (got_status, got_code, message) = refusal(assume(&emulator, CLUSTER, &token).await);
-        assert_eq!(
-            (got_status, got_code.as_str()),
-            (status, code),
-            "{case}: {message}"
-        );
-        assert!(
-            message.contains(reason),
-            "{case}: {message:?} lacks {reason:?}"
-        );
+        assert_eq!((got_status, got_code.as_str()), (status, code), "{case}: {message}");
+        assert!(message.contains(reason), "{case}: {message:?} lacks {reason:?}");
     }
     // The good token still works, and nothing was granted before.
     assert!(emulator.pod_identity_grants().is_empty());
@@ -384,20 +354,15 @@ async fn session_tags_need_sts_tag_session_unless_disabled() {
     associate(&emulator, "ns", "tagged", role, None, false).await;
     associate(&emulator, "ns", "untagged", role, None, true).await;
 
-    let (status, code, message) =
-        refusal(assume(&emulator, CLUSTER, &token(&emulator, "ns", "tagged", "p1")).await);
+    let (status, code, message) = refusal(assume(&emulator, CLUSTER, &token(&emulator, "ns", "tagged", "p1")).await);
     assert_eq!((status, code.as_str()), (400, "AccessDeniedException"));
     assert!(message.starts_with("Unauthorized Exception!"), "{message}");
     assert!(message.contains("sts:TagSession"), "{message}");
     assert!(message.contains(role), "{message}");
 
-    let output = assume(
-        &emulator,
-        CLUSTER,
-        &token(&emulator, "ns", "untagged", "p2"),
-    )
-    .await
-    .expect("accepted without session tags");
+    let output = assume(&emulator, CLUSTER, &token(&emulator, "ns", "untagged", "p2"))
+        .await
+        .expect("accepted without session tags");
     let key = output.credentials().unwrap().access_key_id();
     assert_eq!(emulator.session_tags(key), Some(Default::default()));
     let grant = emulator.pod_identity_grants().pop().unwrap();
@@ -421,11 +386,7 @@ async fn source_account_and_source_arn_conditions_are_evaluated() {
             json!({"StringEquals": {"aws:SourceAccount": "999999999999"}}),
             false,
         ),
-        (
-            "right-arn",
-            json!({"ArnEquals": {"aws:SourceArn": cluster_arn}}),
-            true,
-        ),
+        ("right-arn", json!({"ArnEquals": {"aws:SourceArn": cluster_arn}}), true),
         (
             "wrong-arn",
             json!({"ArnEquals": {"aws:SourceArn": "arn:aws:eks:us-east-1:111122223333:cluster/prod"}}),
@@ -451,11 +412,7 @@ async fn source_account_and_source_arn_conditions_are_evaluated() {
             assert!(result.is_ok(), "{name}: {result:?}");
         } else {
             let (status, code, message) = refusal(result);
-            assert_eq!(
-                (status, code.as_str()),
-                (400, "AccessDeniedException"),
-                "{name}"
-            );
+            assert_eq!((status, code.as_str()), (400, "AccessDeniedException"), "{name}");
             assert!(message.contains(cluster_arn), "{name}: {message}");
         }
     }
@@ -478,8 +435,7 @@ async fn a_target_role_is_assumed_with_the_external_id() {
     };
 
     // Not trusted yet.
-    let (status, code, message) =
-        refusal(assume(&emulator, CLUSTER, &token(&emulator, "ns", "reader", "r1")).await);
+    let (status, code, message) = refusal(assume(&emulator, CLUSTER, &token(&emulator, "ns", "reader", "r1")).await);
     assert_eq!((status, code.as_str()), (400, "AccessDeniedException"));
     assert!(message.contains(target), "{message}");
 
@@ -490,20 +446,15 @@ async fn a_target_role_is_assumed_with_the_external_id() {
         .expect("chained credentials");
     let user = output.assumed_role_user().unwrap();
     assert!(
-        user.arn().starts_with(
-            "arn:aws:sts::444455556666:assumed-role/cross-account-reader/eks-demo-r2-"
-        ),
+        user.arn()
+            .starts_with("arn:aws:sts::444455556666:assumed-role/cross-account-reader/eks-demo-r2-"),
         "{}",
         user.arn()
     );
     let credentials = output.credentials().unwrap();
     let grant = emulator.pod_identity_grants().pop().unwrap();
     assert_eq!(grant.target_role_arn.as_deref(), Some(target));
-    assert!(
-        grant
-            .role_session_arn
-            .contains(":assumed-role/demo-pod-role/")
-    );
+    assert!(grant.role_session_arn.contains(":assumed-role/demo-pod-role/"));
     assert_eq!(grant.assumed_role_arn, user.arn());
     // The transitive tags followed the chain.
     let tags = emulator.session_tags(credentials.access_key_id()).unwrap();
@@ -518,10 +469,7 @@ async fn a_target_role_is_assumed_with_the_external_id() {
     assert_eq!(identity.arn(), Some(user.arn()));
 
     // The account root stands for the role too.
-    emulator.put_role(
-        target,
-        target_trust("arn:aws:iam::111122223333:root", &external_id),
-    );
+    emulator.put_role(target, target_trust("arn:aws:iam::111122223333:root", &external_id));
     assert!(
         assume(&emulator, CLUSTER, &token(&emulator, "ns", "reader", "r3"))
             .await
@@ -530,15 +478,13 @@ async fn a_target_role_is_assumed_with_the_external_id() {
 
     // A wrong external id is refused.
     emulator.put_role(target, target_trust(ROLE, "some-other-external-id"));
-    let (status, code, message) =
-        refusal(assume(&emulator, CLUSTER, &token(&emulator, "ns", "reader", "r4")).await);
+    let (status, code, message) = refusal(assume(&emulator, CLUSTER, &token(&emulator, "ns", "reader", "r4")).await);
     assert_eq!((status, code.as_str()), (400, "AccessDeniedException"));
     assert!(message.contains(&external_id), "{message}");
 
     // A target role that IAM does not know is refused.
     emulator.delete_role(target);
-    let (_, code, message) =
-        refusal(assume(&emulator, CLUSTER, &token(&emulator, "ns", "reader", "r5")).await);
+    let (_, code, message) = refusal(assume(&emulator, CLUSTER, &token(&emulator, "ns", "reader", "r5")).await);
     assert_eq!(code, "AccessDeniedException");
     assert!(message.contains("does not exist"), "{message}");
 }
@@ -550,8 +496,7 @@ async fn a_deleted_role_is_access_denied() {
     emulator.put_role(role, trust(&["sts:AssumeRole", "sts:TagSession"], None));
     associate(&emulator, "ns", "sa", role, None, false).await;
     emulator.delete_role(role);
-    let (status, code, message) =
-        refusal(assume(&emulator, CLUSTER, &token(&emulator, "ns", "sa", "p")).await);
+    let (status, code, message) = refusal(assume(&emulator, CLUSTER, &token(&emulator, "ns", "sa", "p")).await);
     assert_eq!((status, code.as_str()), (400, "AccessDeniedException"));
     assert!(message.contains("does not exist"), "{message}");
 }
@@ -565,16 +510,8 @@ async fn injected_faults_answer_in_eks_auth_terms() {
         (Fault::Throttle, 429, "ThrottlingException"),
         (Fault::ServerError, 500, "InternalServerException"),
         (Fault::Unavailable, 503, "ServiceUnavailableException"),
-        (
-            Fault::Error(ErrorKind::AccessDenied),
-            400,
-            "AccessDeniedException",
-        ),
-        (
-            Fault::Error(ErrorKind::InvalidRequest),
-            400,
-            "InvalidRequestException",
-        ),
+        (Fault::Error(ErrorKind::AccessDenied), 400, "AccessDeniedException"),
+        (Fault::Error(ErrorKind::InvalidRequest), 400, "InvalidRequestException"),
         (
             Fault::Error(ErrorKind::ResourceNotFound),
             404,

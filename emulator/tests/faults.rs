@@ -30,21 +30,13 @@ async fn throttle_server_error_and_unavailable_reach_the_sdk_unapplied() {
             .send()
             .await
             .unwrap_err();
-        assert_eq!(
-            e.raw_response().map(|r| r.status().as_u16()),
-            Some(status),
-            "{fault:?}"
-        );
+        assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(status), "{fault:?}");
         let e = e.into_service_error();
         assert_eq!(e.code(), Some(code), "{fault:?}");
         if fault == Fault::ServerError {
             assert!(e.is_server_exception());
         }
-        assert_eq!(
-            emu.association_count(CLUSTER),
-            0,
-            "{fault:?} must not apply the write"
-        );
+        assert_eq!(emu.association_count(CLUSTER), 0, "{fault:?} must not apply the write");
     }
     assert_eq!(emu.calls(CREATE), 3);
     // The faults are used up: the next create works.
@@ -173,11 +165,7 @@ async fn wildcard_faults_and_clearing() {
     emu.inject("*", Fault::Throttle, 2);
     emu.inject("ListPodIdentityAssociations", Fault::Unavailable, 1);
     // The operation's own fault comes first, then the wildcard ones.
-    let list = || {
-        eks.list_pod_identity_associations()
-            .cluster_name(CLUSTER)
-            .send()
-    };
+    let list = || eks.list_pod_identity_associations().cluster_name(CLUSTER).send();
     assert_eq!(
         list().await.unwrap_err().into_service_error().code(),
         Some("ServiceUnavailableException")
@@ -343,9 +331,7 @@ async fn clones_share_one_server_and_shutdown_stops_it() {
         .unwrap_err();
     assert!(matches!(e, SdkError::DispatchFailure(_)), "{e:?}");
     assert!(
-        tokio::net::TcpStream::connect(emu.local_addr())
-            .await
-            .is_err(),
+        tokio::net::TcpStream::connect(emu.local_addr()).await.is_err(),
         "nothing listens any more"
     );
 }
@@ -359,18 +345,10 @@ async fn fixed_port_and_bind_errors() {
         ..Default::default()
     };
     let e = pia_emulator::Emulator::start(config).await.unwrap_err();
-    assert!(
-        matches!(e, pia_emulator::EmulatorError::Bind { .. }),
-        "{e:?}"
-    );
+    assert!(matches!(e, pia_emulator::EmulatorError::Bind { .. }), "{e:?}");
 
     let mut config = pia_emulator::EmulatorConfig::default();
-    config
-        .clusters
-        .push(pia_emulator::ClusterConfig::new("demo"));
+    config.clusters.push(pia_emulator::ClusterConfig::new("demo"));
     let e = pia_emulator::Emulator::start(config).await.unwrap_err();
-    assert!(
-        matches!(e, pia_emulator::EmulatorError::InvalidConfig(_)),
-        "{e:?}"
-    );
+    assert!(matches!(e, pia_emulator::EmulatorError::InvalidConfig(_)), "{e:?}");
 }

@@ -165,22 +165,10 @@ fn any_json() -> impl Strategy<Value = Value> {
 
 /// The valid claims with some claims replaced by random values (or removed), and maybe extra ones.
 fn mutated_claims() -> impl Strategy<Value = Value> {
-    let keys = vec![
-        "iss",
-        "aud",
-        "sub",
-        "exp",
-        "nbf",
-        "iat",
-        "jti",
-        "kubernetes.io",
-    ];
+    let keys = vec!["iss", "aud", "sub", "exp", "nbf", "iat", "jti", "kubernetes.io"];
     (
         prop::collection::vec(
-            (
-                prop::sample::select(keys),
-                prop::option::weighted(0.8, any_json()),
-            ),
+            (prop::sample::select(keys), prop::option::weighted(0.8, any_json())),
             1..4,
         ),
         prop::option::weighted(0.2, ("[a-z.]{1,10}", any_json())),
@@ -317,9 +305,7 @@ async fn raw_eks_auth(cluster: &str, body: &str) -> (u16, String) {
         "Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     ));
-    let mut stream = tokio::net::TcpStream::connect(emulator.local_addr())
-        .await
-        .unwrap();
+    let mut stream = tokio::net::TcpStream::connect(emulator.local_addr()).await.unwrap();
     stream.write_all(request.as_bytes()).await.unwrap();
     let mut response = Vec::new();
     stream.read_to_end(&mut response).await.unwrap();
@@ -365,12 +351,7 @@ fn hostile_tokens() -> Vec<(String, String)> {
         parts.next().unwrap().to_owned(),
         parts.next().unwrap().to_owned(),
     );
-    let public_jwk = fixture
-        .emulator
-        .signing_key(CLUSTER)
-        .unwrap()
-        .public_jwk()
-        .unwrap();
+    let public_jwk = fixture.emulator.signing_key(CLUSTER).unwrap().public_jwk().unwrap();
     let hs256_with_public_key = jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         claims,
@@ -379,25 +360,52 @@ fn hostile_tokens() -> Vec<(String, String)> {
     .unwrap();
     let deep = |depth: usize| {
         let inner = nested(depth);
-        let text = claims.to_string().replacen('{', &format!("{{\"deep\":{},", inner.as_str().unwrap()), 1);
+        let text = claims
+            .to_string()
+            .replacen('{', &format!("{{\"deep\":{},", inner.as_str().unwrap()), 1);
         format!("{h}.{}.{s}", b64(text))
     };
     let far = 4_000_000_000_000u64;
     let mut cases: Vec<(&str, String)> = vec![
-        ("alg none, no signature", format!("{}.{c}.", header(json!({"alg": "none"})))),
-        ("alg none, a signature", format!("{}.{c}.{s}", header(json!({"alg": "none", "typ": "JWT"})))),
+        (
+            "alg none, no signature",
+            format!("{}.{c}.", header(json!({"alg": "none"}))),
+        ),
+        (
+            "alg none, a signature",
+            format!("{}.{c}.{s}", header(json!({"alg": "none", "typ": "JWT"}))),
+        ),
         ("alg None", format!("{}.{c}.{s}", header(json!({"alg": "None"})))),
         ("alg absent", format!("{}.{c}.{s}", header(json!({"typ": "JWT"})))),
         ("alg a number", format!("{}.{c}.{s}", header(json!({"alg": 256})))),
         ("alg RS512", format!("{}.{c}.{s}", header(json!({"alg": "RS512"})))),
         ("HS256 keyed with the public key", hs256_with_public_key),
-        ("signed with another key", SigningKey::generate().unwrap().sign(claims).unwrap()),
-        ("signature of another token", format!("{h}.{}.{s}", b64(with(claims, "/sub", json!("system:serviceaccount:kube-system:admin")).to_string()))),
+        (
+            "signed with another key",
+            SigningKey::generate().unwrap().sign(claims).unwrap(),
+        ),
+        (
+            "signature of another token",
+            format!(
+                "{h}.{}.{s}",
+                b64(with(claims, "/sub", json!("system:serviceaccount:kube-system:admin")).to_string())
+            ),
+        ),
         ("signature truncated", format!("{h}.{c}.{}", &s[..s.len() / 2])),
         ("signature empty", format!("{h}.{c}.")),
         ("header and claims swapped", format!("{c}.{h}.{s}")),
-        ("claims of another namespace", sign(&with(claims, "/kubernetes.io/namespace", json!("kube-system")))),
-        ("subject and service account swapped", sign(&with(&with(claims, "/sub", json!("system:serviceaccount:cart:shop")), "/kubernetes.io/serviceaccount/name", json!("shop")))),
+        (
+            "claims of another namespace",
+            sign(&with(claims, "/kubernetes.io/namespace", json!("kube-system"))),
+        ),
+        (
+            "subject and service account swapped",
+            sign(&with(
+                &with(claims, "/sub", json!("system:serviceaccount:cart:shop")),
+                "/kubernetes.io/serviceaccount/name",
+                json!("shop"),
+            )),
+        ),
         ("expired long ago", sign(&with(claims, "/exp", json!(1)))),
         ("expired at zero", sign(&with(claims, "/exp", json!(0)))),
         ("exp negative", sign(&with(claims, "/exp", json!(-1)))),
@@ -407,16 +415,41 @@ fn hostile_tokens() -> Vec<(String, String)> {
         ("exp an object", sign(&with(claims, "/exp", json!({"$date": 1})))),
         ("nbf far in the future", sign(&with(claims, "/nbf", json!(far)))),
         ("nbf u64::MAX", sign(&with(claims, "/nbf", json!(u64::MAX)))),
-        ("nbf negative", sign(&with(&with(claims, "/nbf", json!(-5)), "/exp", json!(-1)))),
-        ("iat far in the future, nbf too", sign(&with(&with(claims, "/iat", json!(far)), "/nbf", json!(far)))),
+        (
+            "nbf negative",
+            sign(&with(&with(claims, "/nbf", json!(-5)), "/exp", json!(-1))),
+        ),
+        (
+            "iat far in the future, nbf too",
+            sign(&with(&with(claims, "/iat", json!(far)), "/nbf", json!(far))),
+        ),
         ("aud empty", sign(&with(claims, "/aud", json!([])))),
         ("aud a number", sign(&with(claims, "/aud", json!(7)))),
-        ("iss another cluster's", sign(&with(claims, "/iss", json!("https://oidc.eks.us-east-1.amazonaws.com/id/EVIL")))),
+        (
+            "iss another cluster's",
+            sign(&with(
+                claims,
+                "/iss",
+                json!("https://oidc.eks.us-east-1.amazonaws.com/id/EVIL"),
+            )),
+        ),
         ("sub empty", sign(&with(claims, "/sub", json!("")))),
-        ("sub with colons", sign(&with(claims, "/sub", json!("system:serviceaccount:shop:cart:extra")))),
-        ("sub unicode", sign(&with(claims, "/sub", json!("system:serviceaccount:ѕhop:cart")))),
-        ("kubernetes.io a string", sign(&with(claims, "/kubernetes.io", json!("shop")))),
-        ("kubernetes.io pod null", sign(&with(claims, "/kubernetes.io/pod", Value::Null))),
+        (
+            "sub with colons",
+            sign(&with(claims, "/sub", json!("system:serviceaccount:shop:cart:extra"))),
+        ),
+        (
+            "sub unicode",
+            sign(&with(claims, "/sub", json!("system:serviceaccount:ѕhop:cart"))),
+        ),
+        (
+            "kubernetes.io a string",
+            sign(&with(claims, "/kubernetes.io", json!("shop"))),
+        ),
+        (
+            "kubernetes.io pod null",
+            sign(&with(claims, "/kubernetes.io/pod", Value::Null)),
+        ),
         ("claims an array", format!("{h}.{}.{s}", b64("[1,2,3]"))),
         ("claims a string", format!("{h}.{}.{s}", b64("\"claims\""))),
         ("claims not JSON", format!("{h}.{}.{s}", b64("not json at all"))),
@@ -426,14 +459,26 @@ fn hostile_tokens() -> Vec<(String, String)> {
         ("claims nested 2,000 deep", deep(2_000)),
         ("garbage base64", "!!!!.@@@@.####".to_owned()),
         ("base64 with padding inside", format!("{h}==.{c}.{s}")),
-        ("base64 of invalid UTF-8", format!("{h}.{}.{s}", b64([0xff, 0xfe, 0x7b, 0x7d]))),
-        ("standard base64 alphabet", format!("{}.{c}.{s}", base64::engine::general_purpose::STANDARD.encode(b"{\"alg\":\"RS256\"}>?"))),
+        (
+            "base64 of invalid UTF-8",
+            format!("{h}.{}.{s}", b64([0xff, 0xfe, 0x7b, 0x7d])),
+        ),
+        (
+            "standard base64 alphabet",
+            format!(
+                "{}.{c}.{s}",
+                base64::engine::general_purpose::STANDARD.encode(b"{\"alg\":\"RS256\"}>?")
+            ),
+        ),
         ("two segments", format!("{h}.{c}")),
         ("four segments", format!("{h}.{c}.{s}.{s}")),
         ("only dots", "..".to_owned()),
         ("a Bearer prefix", format!("Bearer {valid}")),
         ("oversized", format!("{h}.{}.{s}", "A".repeat(20_000))),
-        ("oversized claims, validly signed", sign(&with(claims, "/padding", json!("x".repeat(10_000))))),
+        (
+            "oversized claims, validly signed",
+            sign(&with(claims, "/padding", json!("x".repeat(10_000)))),
+        ),
     ];
     let fuzzed_unicode = format!("{h}.{c}.{s}\u{202e}");
     cases.push(("a trailing unicode override", fuzzed_unicode));

@@ -48,39 +48,22 @@ async fn create_get_and_update_a_role() {
         .unwrap();
     assert_eq!(created.role_name(), "app-role");
     assert_eq!(created.path(), "/team/");
-    assert_eq!(
-        created.arn(),
-        "arn:aws:iam::111122223333:role/team/app-role"
-    );
-    assert!(
-        created.role_id().starts_with("AROA"),
-        "{}",
-        created.role_id()
-    );
+    assert_eq!(created.arn(), "arn:aws:iam::111122223333:role/team/app-role");
+    assert!(created.role_id().starts_with("AROA"), "{}", created.role_id());
     assert_eq!(created.max_session_duration(), Some(7200));
     // IAM returns the document URL-encoded, as given.
     let document = created.assume_role_policy_document().unwrap();
     assert!(document.starts_with("%7B%22Version%22"), "{document}");
     assert_eq!(decode(document), EC2_TRUST);
 
-    let got = iam
-        .get_role()
-        .role_name("app-role")
-        .send()
-        .await
-        .unwrap()
-        .role
-        .unwrap();
+    let got = iam.get_role().role_name("app-role").send().await.unwrap().role.unwrap();
     assert_eq!(got.arn(), created.arn());
     assert_eq!(got.role_id(), created.role_id());
     assert_eq!(got.description(), Some("An app's role"));
     assert_eq!(got.tags().len(), 1);
     assert_eq!(got.tags()[0].key(), "team");
     assert_eq!(got.create_date(), created.create_date());
-    assert_eq!(
-        decode(got.assume_role_policy_document().unwrap()),
-        EC2_TRUST
-    );
+    assert_eq!(decode(got.assume_role_policy_document().unwrap()), EC2_TRUST);
     // Names are unique whatever the case.
     let e = iam.get_role().role_name("APP-ROLE").send().await.unwrap();
     assert_eq!(e.role.unwrap().role_name(), "app-role");
@@ -96,9 +79,7 @@ async fn create_get_and_update_a_role() {
         decode(got.role.unwrap().assume_role_policy_document().unwrap()),
         POD_TRUST
     );
-    let role = emu
-        .role("arn:aws:iam::111122223333:role/team/app-role")
-        .unwrap();
+    let role = emu.role("arn:aws:iam::111122223333:role/team/app-role").unwrap();
     assert_eq!(
         role.trust_policy["Statement"][0]["Principal"]["Service"],
         "pods.eks.amazonaws.com"
@@ -200,10 +181,7 @@ async fn create_role_errors() {
     assert_eq!(e.raw_response().unwrap().status().as_u16(), 404);
     let e = e.into_service_error();
     assert!(e.is_no_such_entity_exception());
-    assert_eq!(
-        e.message(),
-        Some("The role with name nope cannot be found.")
-    );
+    assert_eq!(e.message(), Some("The role with name nope cannot be found."));
 }
 
 #[tokio::test]
@@ -262,12 +240,7 @@ async fn managed_policies_attach_detach_and_block_deletion() {
         .unwrap();
     assert_eq!(service_role_only.attached_policies().len(), 1);
 
-    let e = iam
-        .delete_role()
-        .role_name("node")
-        .send()
-        .await
-        .unwrap_err();
+    let e = iam.delete_role().role_name("node").send().await.unwrap_err();
     assert_eq!(e.raw_response().unwrap().status().as_u16(), 409);
     let e = e.into_service_error();
     assert!(e.is_delete_conflict_exception(), "{e:?}");
@@ -401,13 +374,7 @@ async fn list_roles_pages_by_marker_and_filters_by_path() {
     let mut marker = None;
     let mut names = Vec::new();
     loop {
-        let page = iam
-            .list_roles()
-            .max_items(3)
-            .set_marker(marker)
-            .send()
-            .await
-            .unwrap();
+        let page = iam.list_roles().max_items(3).set_marker(marker).send().await.unwrap();
         assert!(page.roles().len() <= 3);
         names.extend(page.roles().iter().map(|r| r.role_name().to_owned()));
         if !page.is_truncated() {
@@ -496,19 +463,9 @@ async fn a_role_created_through_iam_is_usable_by_eks_at_once() {
         pia_emulator::pod_identity_trust_policy(),
     );
     let got = iam.get_role().role_name("shortcut").send().await.unwrap();
-    assert_eq!(
-        got.role.unwrap().arn(),
-        "arn:aws:iam::111122223333:role/shortcut"
-    );
-    iam.delete_role()
-        .role_name("shortcut")
-        .send()
-        .await
-        .unwrap();
-    assert!(
-        emu.role("arn:aws:iam::111122223333:role/shortcut")
-            .is_none()
-    );
+    assert_eq!(got.role.unwrap().arn(), "arn:aws:iam::111122223333:role/shortcut");
+    iam.delete_role().role_name("shortcut").send().await.unwrap();
+    assert!(emu.role("arn:aws:iam::111122223333:role/shortcut").is_none());
 }
 
 #[tokio::test]
@@ -527,10 +484,7 @@ async fn iam_faults_answer_in_iam_terms() {
         .unwrap_err();
     assert_eq!(e.code(), Some("Throttling"));
     assert_eq!(e.raw_response().unwrap().status().as_u16(), 400);
-    assert!(
-        emu.role("arn:aws:iam::111122223333:role/r").is_none(),
-        "not applied"
-    );
+    assert!(emu.role("arn:aws:iam::111122223333:role/r").is_none(), "not applied");
     let e = iam
         .get_role()
         .role_name("demo-pod-role")

@@ -55,19 +55,14 @@ impl Connection {
 
     /// `GET /v1/credentials` with the pod's token: (status, body).
     async fn credentials(&mut self, token: &str) -> (u16, Vec<u8>) {
-        let request = format!(
-            "GET /v1/credentials HTTP/1.1\r\nHost: 169.254.170.23\r\nAuthorization: {token}\r\n\r\n"
-        );
+        let request = format!("GET /v1/credentials HTTP/1.1\r\nHost: 169.254.170.23\r\nAuthorization: {token}\r\n\r\n");
         self.reader
             .get_mut()
             .write_all(request.as_bytes())
             .await
             .expect("write");
         let mut status_line = String::new();
-        self.reader
-            .read_line(&mut status_line)
-            .await
-            .expect("status line");
+        self.reader.read_line(&mut status_line).await.expect("status line");
         let status = status_line
             .split(' ')
             .nth(1)
@@ -99,10 +94,7 @@ struct Pods {
 
 async fn world() -> (Emulator, pia_emulator::agent::Agent, Pods) {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let agent = emulator
-        .start_agent(AgentConfig::default())
-        .await
-        .unwrap();
+    let agent = emulator.start_agent(AgentConfig::default()).await.unwrap();
     for sa in 0..SERVICE_ACCOUNTS {
         associate(&emulator, "load", &format!("sa-{sa}"), ROLE, None, false).await;
     }
@@ -201,7 +193,9 @@ async fn the_agent_serves_many_pods_at_once_loses_nothing_and_stays_flat() {
     figures.insert("EKS Auth calls (cache misses)", emulator.calls(EKS_AUTH));
     figures.insert("RSS after warm-up (KiB)", after_warm_up);
     figures.insert("RSS after long run (KiB)", after_long_run);
-    println!("load: {PODS} pods × {REQUESTS_PER_POD} requests × {rounds} rounds over {CONNECTIONS} connections: {figures:?}");
+    println!(
+        "load: {PODS} pods × {REQUESTS_PER_POD} requests × {rounds} rounds over {CONNECTIONS} connections: {figures:?}"
+    );
     assert!(
         after_long_run <= after_warm_up + RSS_SLACK_KIB,
         "RSS grew from {after_warm_up} KiB to {after_long_run} KiB over {} requests",
@@ -262,8 +256,7 @@ async fn eks_auth_serves_many_sdk_clients_at_once() {
     );
     let grants = emulator.pod_identity_grants();
     assert_eq!(grants.len(), PODS * CALLS_PER_POD);
-    let distinct: std::collections::BTreeSet<&str> =
-        grants.iter().map(|g| g.access_key_id.as_str()).collect();
+    let distinct: std::collections::BTreeSet<&str> = grants.iter().map(|g| g.access_key_id.as_str()).collect();
     assert_eq!(distinct.len(), grants.len(), "every call its own credentials");
     println!("load: EKS Auth answered {answered} AssumeRoleForPodIdentity calls from {CONNECTIONS} clients");
 }

@@ -31,11 +31,7 @@ async fn one_endpoint_serves_eks_iam_and_sts_and_logs_calls_in_order() {
     emu.reset_calls();
 
     let id = create(&eks, "ns", "sa").await.association_id.unwrap();
-    iam.get_role()
-        .role_name("demo-pod-role")
-        .send()
-        .await
-        .unwrap();
+    iam.get_role().role_name("demo-pod-role").send().await.unwrap();
     sts.get_caller_identity().send().await.unwrap();
     eks.describe_pod_identity_association()
         .cluster_name(CLUSTER)
@@ -80,31 +76,16 @@ async fn query_requests_are_told_apart_by_scope_and_action() {
                     "application/x-www-form-urlencoded; charset=utf-8".to_owned(),
                 ));
             }
-            headers.extend(sign(
-                method,
-                &host,
-                &path,
-                &headers,
-                body.as_bytes(),
-                service,
-            ));
+            headers.extend(sign(method, &host, &path, &headers, body.as_bytes(), service));
             raw_exchange(&emu, method, &path, &headers, body).await
         }
     };
 
-    let (status, headers, body) = query(
-        "sts",
-        "GET",
-        "/?Action=GetCallerIdentity&Version=2011-06-15".into(),
-        "",
-    )
-    .await;
+    let (status, headers, body) = query("sts", "GET", "/?Action=GetCallerIdentity&Version=2011-06-15".into(), "").await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(header(&headers, "content-type"), Some("text/xml"));
     assert!(
-        body.contains(
-            "<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"
-        ),
+        body.contains("<GetCallerIdentityResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\">"),
         "{body}"
     );
     assert!(
@@ -112,53 +93,25 @@ async fn query_requests_are_told_apart_by_scope_and_action() {
         "{body}"
     );
     let request_id = header(&headers, "x-amzn-requestid").unwrap();
-    assert!(
-        body.contains(&format!("<RequestId>{request_id}</RequestId>")),
-        "{body}"
-    );
+    assert!(body.contains(&format!("<RequestId>{request_id}</RequestId>")), "{body}");
 
-    let (status, _, body) = query(
-        "iam",
-        "POST",
-        "/".into(),
-        "Action=NoSuchAction&Version=2010-05-08",
-    )
-    .await;
+    let (status, _, body) = query("iam", "POST", "/".into(), "Action=NoSuchAction&Version=2010-05-08").await;
     assert_eq!(status, 400);
     assert!(body.contains("<Code>InvalidAction</Code>"), "{body}");
     assert!(body.contains("<Type>Sender</Type>"), "{body}");
     // GetCallerIdentity is STS's, not IAM's.
-    let (status, _, body) = query(
-        "iam",
-        "POST",
-        "/".into(),
-        "Action=GetCallerIdentity&Version=2010-05-08",
-    )
-    .await;
+    let (status, _, body) = query("iam", "POST", "/".into(), "Action=GetCallerIdentity&Version=2010-05-08").await;
     assert_eq!(status, 400);
     assert!(body.contains("<Code>InvalidAction</Code>"), "{body}");
     // Signed for the wrong service: the signature scope is refused.
-    let (status, _, body) = query(
-        "eks",
-        "POST",
-        "/".into(),
-        "Action=ListRoles&Version=2010-05-08",
-    )
-    .await;
+    let (status, _, body) = query("eks", "POST", "/".into(), "Action=ListRoles&Version=2010-05-08").await;
     assert_eq!(status, 403);
-    assert!(
-        body.contains("<Code>SignatureDoesNotMatch</Code>"),
-        "{body}"
-    );
+    assert!(body.contains("<Code>SignatureDoesNotMatch</Code>"), "{body}");
     assert!(
         body.contains("Credential should be scoped to correct service: &apos;iam&apos;"),
         "{body}"
     );
-    assert_eq!(
-        emu.calls("NoSuchAction"),
-        0,
-        "unknown actions are not operations"
-    );
+    assert_eq!(emu.calls("NoSuchAction"), 0, "unknown actions are not operations");
 }
 
 #[tokio::test]
@@ -180,15 +133,9 @@ async fn faults_apply_per_operation_on_every_api() {
         Some("ThrottlingException")
     );
     let e = iam.list_roles().send().await.unwrap_err();
-    assert_eq!(
-        aws_sdk_iam::error::ProvideErrorMetadata::code(&e),
-        Some("Throttling")
-    );
+    assert_eq!(aws_sdk_iam::error::ProvideErrorMetadata::code(&e), Some("Throttling"));
     let e = sts.get_caller_identity().send().await.unwrap_err();
-    assert_eq!(
-        aws_sdk_sts::error::ProvideErrorMetadata::code(&e),
-        Some("Throttling")
-    );
+    assert_eq!(aws_sdk_sts::error::ProvideErrorMetadata::code(&e), Some("Throttling"));
     sts.get_caller_identity().send().await.unwrap();
 
     // The SDK's standard retries treat the query protocol's Throttling as throttling.
@@ -222,11 +169,7 @@ async fn faults_apply_per_operation_on_every_api() {
     assert!(e.is_err());
     assert!(emu.role("arn:aws:iam::111122223333:role/dropped").is_some());
 
-    emu.inject(
-        "GetCallerIdentity",
-        Fault::Latency(Duration::from_millis(300)),
-        1,
-    );
+    emu.inject("GetCallerIdentity", Fault::Latency(Duration::from_millis(300)), 1);
     let started = Instant::now();
     sts.get_caller_identity().send().await.unwrap();
     assert!(started.elapsed() >= Duration::from_millis(300));

@@ -66,9 +66,7 @@ async fn a_restarted_emulator_resumes_from_its_state_file() {
     iam.create_role()
         .role_name("app")
         .path("/pods/")
-        .assume_role_policy_document(
-            serde_json::to_string(&pia_emulator::pod_identity_trust_policy()).unwrap(),
-        )
+        .assume_role_policy_document(serde_json::to_string(&pia_emulator::pod_identity_trust_policy()).unwrap())
         .send()
         .await
         .unwrap();
@@ -78,10 +76,7 @@ async fn a_restarted_emulator_resumes_from_its_state_file() {
         .send()
         .await
         .unwrap();
-    let role_id = first
-        .role("arn:aws:iam::111122223333:role/pods/app")
-        .unwrap()
-        .role_id;
+    let role_id = first.role("arn:aws:iam::111122223333:role/pods/app").unwrap().role_id;
     let created = eks
         .create_pod_identity_association()
         .cluster_name(CLUSTER)
@@ -99,12 +94,8 @@ async fn a_restarted_emulator_resumes_from_its_state_file() {
     let (akid, secret) = first.issue_access_key("444455556666", "bob");
     let mut tags = BTreeMap::new();
     tags.insert("kubernetes-namespace".to_owned(), "ns".to_owned());
-    let session = first.issue_session_credentials(
-        ROLE,
-        "pod-session",
-        tags.clone(),
-        std::time::Duration::from_secs(3600),
-    );
+    let session =
+        first.issue_session_credentials(ROLE, "pod-session", tags.clone(), std::time::Duration::from_secs(3600));
     let cluster_before = eks
         .describe_cluster()
         .name(CLUSTER)
@@ -233,11 +224,7 @@ async fn a_restarted_emulator_resumes_from_its_state_file() {
     assert_eq!(me.arn(), Some(session.assumed_role_arn.as_str()));
     assert_eq!(second.session_tags(&session.access_key_id), Some(tags));
     // And the default key is there as ever.
-    sts_client(&second)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap();
+    sts_client(&second).get_caller_identity().send().await.unwrap();
 }
 
 #[tokio::test]
@@ -287,7 +274,11 @@ async fn a_broken_state_file_stops_the_start() {
     let error = Emulator::start(config(&file)).await.unwrap_err();
     assert!(matches!(error, EmulatorError::StateFile { .. }), "{error}");
     assert!(error.to_string().contains("state.json"), "{error}");
-    std::fs::write(&file, r#"{"format_version": 99, "clusters": [], "roles": [], "identities": {"users": {}, "sessions": {}}}"#).unwrap();
+    std::fs::write(
+        &file,
+        r#"{"format_version": 99, "clusters": [], "roles": [], "identities": {"users": {}, "sessions": {}}}"#,
+    )
+    .unwrap();
     let error = Emulator::start(config(&file)).await.unwrap_err();
     assert!(error.to_string().contains("format version 99"), "{error}");
 }

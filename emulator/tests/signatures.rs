@@ -47,9 +47,7 @@ impl Intercept for Tamper {
         match self {
             Tamper::Body(body) => {
                 *request.body_mut() = SdkBody::from(*body);
-                request
-                    .headers_mut()
-                    .insert("content-length", body.len().to_string());
+                request.headers_mut().insert("content-length", body.len().to_string());
             }
             Tamper::RemoveHeader(name) => {
                 request.headers_mut().remove(*name);
@@ -131,11 +129,7 @@ async fn eks_refusals_carry_rest_json_error_codes() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        code(&e).as_deref(),
-        Some("InvalidSignatureException"),
-        "{e:?}"
-    );
+    assert_eq!(code(&e).as_deref(), Some("InvalidSignatureException"), "{e:?}");
     assert!(
         e.message()
             .unwrap()
@@ -155,15 +149,20 @@ async fn eks_refusals_carry_rest_json_error_codes() {
         Some("The security token included in the request is invalid.")
     );
 
-    let e = tampered_eks(&emu, Tamper::Body(r#"{"namespace":"ns","serviceAccount":"other","roleArn":"arn:aws:iam::111122223333:role/demo-pod-role"}"#))
-        .create_pod_identity_association()
-        .cluster_name(CLUSTER)
-        .namespace("ns")
-        .service_account("sa")
-        .role_arn(ROLE)
-        .send()
-        .await
-        .unwrap_err();
+    let e = tampered_eks(
+        &emu,
+        Tamper::Body(
+            r#"{"namespace":"ns","serviceAccount":"other","roleArn":"arn:aws:iam::111122223333:role/demo-pod-role"}"#,
+        ),
+    )
+    .create_pod_identity_association()
+    .cluster_name(CLUSTER)
+    .namespace("ns")
+    .service_account("sa")
+    .role_arn(ROLE)
+    .send()
+    .await
+    .unwrap_err();
     assert_eq!(code(&e).as_deref(), Some("InvalidSignatureException"));
     assert_eq!(emu.association_count(CLUSTER), 0, "refused before it ran");
 
@@ -173,10 +172,7 @@ async fn eks_refusals_carry_rest_json_error_codes() {
         .send()
         .await
         .unwrap_err();
-    assert_eq!(
-        code(&e).as_deref(),
-        Some("MissingAuthenticationTokenException")
-    );
+    assert_eq!(code(&e).as_deref(), Some("MissingAuthenticationTokenException"));
     assert_eq!(e.raw_response().unwrap().status().as_u16(), 403);
 
     // A user's long-term key with a session token: AWS refuses it.
@@ -291,26 +287,11 @@ async fn a_clock_more_than_15_minutes_off_is_refused() {
                 .build(),
         )
     };
-    let e = skewed(-20 * 60)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
+    let e = skewed(-20 * 60).get_caller_identity().send().await.unwrap_err();
     assert_eq!(e.code(), Some("SignatureDoesNotMatch"));
-    assert!(
-        e.message().unwrap().starts_with("Signature expired:"),
-        "{e:?}"
-    );
-    let e = skewed(20 * 60)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap_err();
-    assert!(
-        e.message()
-            .unwrap()
-            .starts_with("Signature not yet current:")
-    );
+    assert!(e.message().unwrap().starts_with("Signature expired:"), "{e:?}");
+    let e = skewed(20 * 60).get_caller_identity().send().await.unwrap_err();
+    assert!(e.message().unwrap().starts_with("Signature not yet current:"));
     // Within the window it passes.
     skewed(-10 * 60).get_caller_identity().send().await.unwrap();
 }
@@ -318,12 +299,7 @@ async fn a_clock_more_than_15_minutes_off_is_refused() {
 #[tokio::test]
 async fn session_credentials_need_their_token_and_expire() {
     let emu = start().await;
-    let issued = emu.issue_session_credentials(
-        ROLE,
-        "test-session",
-        BTreeMap::new(),
-        Duration::from_secs(900),
-    );
+    let issued = emu.issue_session_credentials(ROLE, "test-session", BTreeMap::new(), Duration::from_secs(900));
     let session = Credentials::new(
         &issued.access_key_id,
         &issued.secret_access_key,
@@ -356,13 +332,7 @@ async fn session_credentials_need_their_token_and_expire() {
     .await
     .unwrap();
 
-    let without_token = Credentials::new(
-        &issued.access_key_id,
-        &issued.secret_access_key,
-        None,
-        None,
-        "test",
-    );
+    let without_token = Credentials::new(&issued.access_key_id, &issued.secret_access_key, None, None, "test");
     let e = sts_client_with(&emu, without_token)
         .get_caller_identity()
         .send()
@@ -400,11 +370,7 @@ async fn issued_user_keys_work_and_verification_can_be_turned_off() {
     let emu = start().await;
     let (akid, secret) = emu.issue_access_key("444455556666", "bob");
     let bob = Credentials::new(&akid, &secret, None, None, "test");
-    let me = sts_client_with(&emu, bob)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap();
+    let me = sts_client_with(&emu, bob).get_caller_identity().send().await.unwrap();
     assert_eq!(me.arn(), Some("arn:aws:iam::444455556666:user/bob"));
     assert_eq!(me.account(), Some("444455556666"));
     assert!(me.user_id().unwrap().starts_with("AIDA"));
@@ -416,10 +382,7 @@ async fn issued_user_keys_work_and_verification_can_be_turned_off() {
         .await
         .unwrap();
     assert_eq!(me.arn(), Some("arn:aws:iam::111122223333:user/admin"));
-    let e = sts_client_with(&emu, wrong_secret())
-        .get_caller_identity()
-        .send()
-        .await;
+    let e = sts_client_with(&emu, wrong_secret()).get_caller_identity().send().await;
     assert!(e.is_ok(), "{e:?}");
 
     let config = EmulatorConfig {

@@ -35,17 +35,10 @@ async fn get_caller_identity_names_the_user() {
     assert_eq!(me.arn(), Some("arn:aws:iam::111122223333:user/admin"));
     assert_eq!(me.account(), Some("111122223333"));
     let user_id = me.user_id().unwrap();
-    assert!(
-        user_id.starts_with("AIDA") && user_id.len() == 21,
-        "{user_id}"
-    );
+    assert!(user_id.starts_with("AIDA") && user_id.len() == 21, "{user_id}");
     // The same on every call and every run.
     let again = start().await;
-    let me_again = sts_client(&again)
-        .get_caller_identity()
-        .send()
-        .await
-        .unwrap();
+    let me_again = sts_client(&again).get_caller_identity().send().await.unwrap();
     assert_eq!(me_again.user_id(), Some(user_id));
 }
 
@@ -63,10 +56,7 @@ async fn assume_role_issues_session_credentials_that_work() {
         .await
         .unwrap();
     let user = out.assumed_role_user().unwrap();
-    assert_eq!(
-        user.arn(),
-        "arn:aws:sts::111122223333:assumed-role/deployer/ci-run-1"
-    );
+    assert_eq!(user.arn(), "arn:aws:sts::111122223333:assumed-role/deployer/ci-run-1");
     let role_id = emu.role(&arn).unwrap().role_id;
     assert_eq!(user.assumed_role_id(), format!("{role_id}:ci-run-1"));
     let credentials = out.credentials().unwrap();
@@ -102,10 +92,7 @@ async fn assume_role_issues_session_credentials_that_work() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        emu.session_tags(credentials.access_key_id()),
-        Some(Default::default())
-    );
+    assert_eq!(emu.session_tags(credentials.access_key_id()), Some(Default::default()));
 }
 
 /// Status, code and message of a refusal.
@@ -274,10 +261,7 @@ async fn session_tags_are_visible_and_transitive_ones_follow_role_chaining() {
     assert_eq!(tags.get("step").map(String::as_str), Some("2"));
     assert!(!tags.contains_key("env"), "{tags:?}");
     let identity = emu.caller_identity(second_key).unwrap();
-    assert_eq!(
-        identity.arn,
-        "arn:aws:sts::111122223333:assumed-role/second/two"
-    );
+    assert_eq!(identity.arn, "arn:aws:sts::111122223333:assumed-role/second/two");
 
     // A transitive tag cannot be overridden.
     let e = chained

@@ -8,10 +8,7 @@ use aws_sdk_eks::error::ProvideErrorMetadata;
 use common::*;
 
 fn map(pairs: &[(&str, &str)]) -> HashMap<String, String> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 #[tokio::test]
@@ -33,10 +30,7 @@ async fn tag_untag_and_list_an_association() {
     // The SDK percent-encodes the ARN's colons and slashes into one path segment.
     let arn = association.association_arn().unwrap();
     let list = || eks.list_tags_for_resource().resource_arn(arn).send();
-    assert_eq!(
-        list().await.unwrap().tags(),
-        Some(&map(&[("created", "yes")]))
-    );
+    assert_eq!(list().await.unwrap().tags(), Some(&map(&[("created", "yes")])));
 
     eks.tag_resource()
         .resource_arn(arn)
@@ -47,11 +41,7 @@ async fn tag_untag_and_list_an_association() {
         .unwrap();
     assert_eq!(
         list().await.unwrap().tags(),
-        Some(&map(&[
-            ("created", "yes"),
-            ("team", "blue"),
-            ("env", "dev")
-        ]))
+        Some(&map(&[("created", "yes"), ("team", "blue"), ("env", "dev")]))
     );
     // Tagging an existing key overwrites it.
     eks.tag_resource()
@@ -99,12 +89,7 @@ async fn tag_a_cluster() {
         .send()
         .await
         .unwrap();
-    let tags = eks
-        .list_tags_for_resource()
-        .resource_arn(&arn)
-        .send()
-        .await
-        .unwrap();
+    let tags = eks.list_tags_for_resource().resource_arn(&arn).send().await.unwrap();
     assert_eq!(tags.tags(), Some(&map(&[("k", "v")])));
     let cluster = eks
         .describe_cluster()
@@ -124,9 +109,7 @@ async fn unknown_resources_are_not_found_and_malformed_arns_bad_requests() {
     let existing = create(&eks, "ns", "sa").await;
     let id = existing.association_id().unwrap();
     for arn in [
-        format!(
-            "arn:aws:eks:us-east-1:{ACCOUNT}:podidentityassociation/{CLUSTER}/a-0123456789abcdefg"
-        ),
+        format!("arn:aws:eks:us-east-1:{ACCOUNT}:podidentityassociation/{CLUSTER}/a-0123456789abcdefg"),
         format!("arn:aws:eks:us-east-1:{ACCOUNT}:podidentityassociation/nope/{id}"),
         format!("arn:aws:eks:us-east-1:{ACCOUNT}:cluster/nope"),
         format!("arn:aws:eks:eu-west-1:{ACCOUNT}:podidentityassociation/{CLUSTER}/{id}"),
@@ -138,11 +121,7 @@ async fn unknown_resources_are_not_found_and_malformed_arns_bad_requests() {
             .send()
             .await
             .unwrap_err();
-        assert_eq!(
-            e.raw_response().map(|r| r.status().as_u16()),
-            Some(404),
-            "{arn}"
-        );
+        assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(404), "{arn}");
         let e = e.into_service_error();
         assert!(e.is_not_found_exception(), "{arn}: {e:?}");
         let e = eks
@@ -175,11 +154,7 @@ async fn unknown_resources_are_not_found_and_malformed_arns_bad_requests() {
             .send()
             .await
             .unwrap_err();
-        assert_eq!(
-            e.raw_response().map(|r| r.status().as_u16()),
-            Some(400),
-            "{arn}"
-        );
+        assert_eq!(e.raw_response().map(|r| r.status().as_u16()), Some(400), "{arn}");
         let e = e.into_service_error();
         assert!(e.is_bad_request_exception(), "{arn}: {e:?}");
         assert_eq!(e.code(), Some("BadRequestException"));
@@ -191,8 +166,7 @@ async fn tag_rules_are_bad_requests() {
     let emu = start().await;
     let eks = client(&emu);
     let arn = create(&eks, "ns", "sa").await.association_arn.unwrap();
-    let forty_nine: HashMap<String, String> =
-        (0..49).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+    let forty_nine: HashMap<String, String> = (0..49).map(|i| (format!("k{i}"), "v".to_owned())).collect();
     eks.tag_resource()
         .resource_arn(&arn)
         .set_tags(Some(forty_nine))
@@ -316,8 +290,7 @@ async fn arn_in_the_path_encoded_or_not() {
         let body: serde_json::Value = serde_json::from_str(&body).unwrap();
         assert_eq!(body, serde_json::json!({"tags": {"k": "v"}}), "{path}");
     }
-    let (status, _, _) =
-        raw_request(&emu, "DELETE", &format!("/tags/{encoded}?tagKeys=k"), None).await;
+    let (status, _, _) = raw_request(&emu, "DELETE", &format!("/tags/{encoded}?tagKeys=k"), None).await;
     assert_eq!(status, 200);
     let tags = eks
         .list_tags_for_resource()

@@ -15,7 +15,13 @@ const OUTER: Duration = Duration::from_secs(120);
 async fn pod_asks(agent: &pia_emulator::agent::Agent, token: &str) -> (u16, String) {
     let (status, _, body) = tokio::time::timeout(
         OUTER,
-        http(agent.local_addr(), "GET", "/v1/credentials", &[("Authorization", token)], ""),
+        http(
+            agent.local_addr(),
+            "GET",
+            "/v1/credentials",
+            &[("Authorization", token)],
+            "",
+        ),
     )
     .await
     .expect("the agent answers in time");
@@ -30,7 +36,13 @@ async fn a_hung_eks_auth_gives_the_pod_a_5xx_not_a_hang() {
 
     // The emulator hangs on AssumeRoleForPodIdentity; another agent talks to a listener that never answers.
     emulator.inject("AssumeRoleForPodIdentity", Fault::Hang, u32::MAX);
-    let hanging = emulator.start_agent(AgentConfig { max_attempts: 1, ..AgentConfig::default() }).await.unwrap();
+    let hanging = emulator
+        .start_agent(AgentConfig {
+            max_attempts: 1,
+            ..AgentConfig::default()
+        })
+        .await
+        .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let silent = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move {
@@ -40,7 +52,11 @@ async fn a_hung_eks_auth_gives_the_pod_a_5xx_not_a_hang() {
         }
     });
     let deaf = emulator
-        .start_agent(AgentConfig { max_attempts: 1, eks_auth_endpoint: Some(silent), ..AgentConfig::default() })
+        .start_agent(AgentConfig {
+            max_attempts: 1,
+            eks_auth_endpoint: Some(silent),
+            ..AgentConfig::default()
+        })
         .await
         .unwrap();
 

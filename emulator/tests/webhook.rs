@@ -58,8 +58,7 @@ async fn mutate(agent: &Agent, review: &Value) -> (Value, Option<Value>) {
 }
 
 const URI: &str = "http://169.254.170.23/v1/credentials";
-const TOKEN_FILE: &str =
-    "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token";
+const TOKEN_FILE: &str = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token";
 
 fn volume() -> Value {
     json!({"name": "eks-pod-identity-token", "projected": {"sources": [{"serviceAccountToken": {
@@ -198,17 +197,9 @@ spec:
     let (_, patch) = mutate(&agent, &review("uid-6", "shop", &pod)).await;
     assert_eq!(patch, Some(expected.clone()));
     let mutated = apply_patch(&pod, expected.as_array().unwrap()).unwrap();
-    assert_eq!(
-        mutated["spec"]["initContainers"][0]["volumeMounts"][0],
-        mount()
-    );
+    assert_eq!(mutated["spec"]["initContainers"][0]["volumeMounts"][0], mount());
     // A mutated pod needs nothing more.
-    assert!(
-        emulator
-            .mutate_pod(CLUSTER, None, &mutated)
-            .unwrap()
-            .is_empty()
-    );
+    assert!(emulator.mutate_pod(CLUSTER, None, &mutated).unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -218,10 +209,7 @@ async fn other_requests_are_allowed_and_garbage_is_refused() {
     let mut update = review("uid-7", "shop", &pod);
     update["request"]["operation"] = json!("UPDATE");
     let (answer, patch) = mutate(&agent, &update).await;
-    assert_eq!(
-        (answer["response"]["allowed"].as_bool(), patch),
-        (Some(true), None)
-    );
+    assert_eq!((answer["response"]["allowed"].as_bool(), patch), (Some(true), None));
 
     let (answer, _) = mutate(
         &agent,
@@ -229,22 +217,11 @@ async fn other_requests_are_allowed_and_garbage_is_refused() {
     )
     .await;
     assert_eq!(answer["response"]["allowed"], false);
-    let (answer, _) = mutate(
-        &agent,
-        &review("uid-8", "shop", &json!({"kind": "Pod", "spec": {}})),
-    )
-    .await;
+    let (answer, _) = mutate(&agent, &review("uid-8", "shop", &json!({"kind": "Pod", "spec": {}}))).await;
     assert_eq!(answer["response"]["uid"], "uid-8");
     assert_eq!(answer["response"]["allowed"], false);
     assert_eq!(answer["response"]["status"]["code"], 400);
 
-    let (status, _, body) = http(
-        agent.local_addr(),
-        "POST",
-        "/webhook/mutate",
-        &[],
-        "{not json",
-    )
-    .await;
+    let (status, _, body) = http(agent.local_addr(), "POST", "/webhook/mutate", &[], "{not json").await;
     assert_eq!(status, 400, "{body}");
 }

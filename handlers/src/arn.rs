@@ -13,7 +13,9 @@ pub struct AssociationArn<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
-#[error("AssociationArn `{arn}` is not a pod identity association ARN (arn:<partition>:eks:<region>:<account>:podidentityassociation/<cluster>/<id>): {reason}")]
+#[error(
+    "AssociationArn `{arn}` is not a pod identity association ARN (arn:<partition>:eks:<region>:<account>:podidentityassociation/<cluster>/<id>): {reason}"
+)]
 pub struct ArnError {
     pub arn: String,
     pub reason: &'static str,
@@ -21,7 +23,10 @@ pub struct ArnError {
 
 impl<'a> AssociationArn<'a> {
     pub fn parse(arn: &'a str) -> Result<Self, ArnError> {
-        let fail = |reason| ArnError { arn: arn.to_owned(), reason };
+        let fail = |reason| ArnError {
+            arn: arn.to_owned(),
+            reason,
+        };
         let mut parts = arn.splitn(6, ':');
         let (Some("arn"), Some(partition), Some(service), Some(region), Some(account_id), Some(resource)) = (
             parts.next(),
@@ -55,17 +60,23 @@ impl<'a> AssociationArn<'a> {
             return Err(fail("the cluster name is empty"));
         }
         if !is_association_id(association_id) {
-            return Err(fail("the association id must be `a-` followed by 17 lower-case letters or digits"));
+            return Err(fail(
+                "the association id must be `a-` followed by 17 lower-case letters or digits",
+            ));
         }
-        Ok(Self { partition, region, account_id, cluster_name, association_id })
+        Ok(Self {
+            partition,
+            region,
+            account_id,
+            cluster_name,
+            association_id,
+        })
     }
 }
 
 /// `a-` followed by 17 lower-case alphanumerics, the only form EKS accepts.
 pub fn is_association_id(id: &str) -> bool {
-    id.len() == 19
-        && id.starts_with("a-")
-        && id[2..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    id.len() == 19 && id.starts_with("a-") && id[2..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// The first association id in a text, such as EKS's "Association already exists: a-0123456789abcdefg".
@@ -101,15 +112,42 @@ mod tests {
             ("", "six colon-separated parts"),
             ("arn:aws:eks", "six colon-separated parts"),
             ("arn:aws:iam::111122223333:role/x", "service must be `eks`"),
-            ("arn:gcp:eks:us-east-1:111122223333:podidentityassociation/c/a-abcdefghij0123456", "partition"),
-            ("arn:aws:eks::111122223333:podidentityassociation/c/a-abcdefghij0123456", "region is empty"),
-            ("arn:aws:eks:us-east-1:1111:podidentityassociation/c/a-abcdefghij0123456", "12 digits"),
-            ("arn:aws:eks:us-east-1:111122223333:cluster/c", "podidentityassociation/"),
-            ("arn:aws:eks:us-east-1:111122223333:podidentityassociation/c", "podidentityassociation/<cluster>/<id>"),
-            ("arn:aws:eks:us-east-1:111122223333:podidentityassociation//a-abcdefghij0123456", "cluster name is empty"),
-            ("arn:aws:eks:us-east-1:111122223333:podidentityassociation/c/a-short", "17 lower-case"),
-            ("arn:aws:eks:us-east-1:111122223333:podidentityassociation/c/a-ABCDEFGHIJ0123456", "17 lower-case"),
-            ("arn:aws:eks:us-east-1:111122223333:podidentityassociation/c/a-abcdefghij0123456/x", "17 lower-case"),
+            (
+                "arn:gcp:eks:us-east-1:111122223333:podidentityassociation/c/a-abcdefghij0123456",
+                "partition",
+            ),
+            (
+                "arn:aws:eks::111122223333:podidentityassociation/c/a-abcdefghij0123456",
+                "region is empty",
+            ),
+            (
+                "arn:aws:eks:us-east-1:1111:podidentityassociation/c/a-abcdefghij0123456",
+                "12 digits",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:cluster/c",
+                "podidentityassociation/",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:podidentityassociation/c",
+                "podidentityassociation/<cluster>/<id>",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:podidentityassociation//a-abcdefghij0123456",
+                "cluster name is empty",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:podidentityassociation/c/a-short",
+                "17 lower-case",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:podidentityassociation/c/a-ABCDEFGHIJ0123456",
+                "17 lower-case",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:podidentityassociation/c/a-abcdefghij0123456/x",
+                "17 lower-case",
+            ),
         ];
         for (arn, reason) in cases {
             let err = AssociationArn::parse(arn).unwrap_err();

@@ -1,9 +1,9 @@
 //! Between the resource model and EKS's association.
 
-use crate::arn::{is_association_id, AssociationArn};
+use crate::arn::{AssociationArn, is_association_id};
 use crate::eks::{Association, AssociationSummary};
 use crate::error::HandlerError;
-use crate::model::{tags_from_map, ResourceModel};
+use crate::model::{ResourceModel, tags_from_map};
 use crate::tags::without_reserved;
 
 /// The model CloudFormation should see for an association, without AWS-owned tags.

@@ -16,7 +16,7 @@ use crate::error::HandlerError;
 use crate::progress::ProgressEvent;
 use crate::request::ResourceRequest;
 use crate::tags::resource_tags;
-use crate::{arn, Action};
+use crate::{Action, arn};
 
 /// Seconds CloudFormation waits before calling again while the role propagates.
 pub const ROLE_WAIT_DELAY_SECONDS: u32 = 15;
@@ -54,7 +54,9 @@ pub async fn create(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
         )));
     }
     let wait = match &request.callback_context {
-        Some(context) => CreateContext::deserialize(context).map_err(|e| HandlerError::BadCallbackContext(e.to_string()))?,
+        Some(context) => {
+            CreateContext::deserialize(context).map_err(|e| HandlerError::BadCallbackContext(e.to_string()))?
+        }
         None => CreateContext::default(),
     };
     let new = NewAssociation {
@@ -79,9 +81,16 @@ pub async fn create(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
                     waited_seconds: wait.role_wait_attempts * ROLE_WAIT_DELAY_SECONDS,
                 });
             }
-            let context = serde_json::to_value(CreateContext { role_wait_attempts: attempts, ..wait })
-                .map_err(|e| HandlerError::BadCallbackContext(e.to_string()))?;
-            Ok(ProgressEvent::in_progress(model.clone(), context, ROLE_WAIT_DELAY_SECONDS))
+            let context = serde_json::to_value(CreateContext {
+                role_wait_attempts: attempts,
+                ..wait
+            })
+            .map_err(|e| HandlerError::BadCallbackContext(e.to_string()))?;
+            Ok(ProgressEvent::in_progress(
+                model.clone(),
+                context,
+                ROLE_WAIT_DELAY_SECONDS,
+            ))
         }
         // The write may have been applied with its answer lost: call again with the same token (see the module docs).
         // Without a token a second call could not be told from a duplicate, so only a request with one is retried.
@@ -97,9 +106,16 @@ pub async fn create(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
                 retry = retries,
                 "create failed transiently; asking to be called again with the same client request token"
             );
-            let context = serde_json::to_value(CreateContext { transient_retries: retries, ..wait })
-                .map_err(|e| HandlerError::BadCallbackContext(e.to_string()))?;
-            Ok(ProgressEvent::in_progress(model.clone(), context, TRANSIENT_RETRY_DELAY_SECONDS))
+            let context = serde_json::to_value(CreateContext {
+                transient_retries: retries,
+                ..wait
+            })
+            .map_err(|e| HandlerError::BadCallbackContext(e.to_string()))?;
+            Ok(ProgressEvent::in_progress(
+                model.clone(),
+                context,
+                TRANSIENT_RETRY_DELAY_SECONDS,
+            ))
         }
         Err(error) if error.kind == EksErrorKind::Conflict => Err(HandlerError::AlreadyExists {
             existing_id: arn::find_association_id(&error.message).map(str::to_owned),
@@ -113,7 +129,10 @@ pub async fn create(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
 
 /// Throttling, 5xx or a lost connection, still failing after the client's retries: EKS may have applied the write.
 fn is_transient(error: &EksError) -> bool {
-    matches!(error.kind, EksErrorKind::Throttling | EksErrorKind::ServiceError | EksErrorKind::Network)
+    matches!(
+        error.kind,
+        EksErrorKind::Throttling | EksErrorKind::ServiceError | EksErrorKind::Network
+    )
 }
 
 /// EKS's answer while a new role has not reached it yet:

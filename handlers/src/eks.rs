@@ -109,8 +109,18 @@ pub struct EksError {
 }
 
 impl EksError {
-    pub fn new(kind: EksErrorKind, operation: &'static str, code: impl Into<String>, message: impl Into<String>) -> Self {
-        Self { kind, operation, code: code.into(), message: message.into() }
+    pub fn new(
+        kind: EksErrorKind,
+        operation: &'static str,
+        code: impl Into<String>,
+        message: impl Into<String>,
+    ) -> Self {
+        Self {
+            kind,
+            operation,
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -120,15 +130,22 @@ pub type EksResult<T> = Result<T, EksError>;
 /// attempts happen inside, bounded).
 pub trait EksApi: Sync {
     fn create_association(&self, new: &NewAssociation) -> impl Future<Output = EksResult<Association>> + Send;
-    fn describe_association(&self, cluster_name: &str, association_id: &str)
-    -> impl Future<Output = EksResult<Association>> + Send;
+    fn describe_association(
+        &self,
+        cluster_name: &str,
+        association_id: &str,
+    ) -> impl Future<Output = EksResult<Association>> + Send;
     fn update_association(
         &self,
         cluster_name: &str,
         association_id: &str,
         changes: &AssociationChanges,
     ) -> impl Future<Output = EksResult<Association>> + Send;
-    fn delete_association(&self, cluster_name: &str, association_id: &str) -> impl Future<Output = EksResult<()>> + Send;
+    fn delete_association(
+        &self,
+        cluster_name: &str,
+        association_id: &str,
+    ) -> impl Future<Output = EksResult<()>> + Send;
     fn list_associations(
         &self,
         cluster_name: &str,

@@ -3,9 +3,9 @@
 use aws_sdk_cloudformation::types::HandlerErrorCode;
 use thiserror::Error;
 
+use crate::Action;
 use crate::arn::ArnError;
 use crate::eks::{EksError, EksErrorKind};
-use crate::Action;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum HandlerError {
@@ -22,7 +22,12 @@ pub enum HandlerError {
         "service account {namespace}/{service_account} of cluster {cluster_name} already has a pod identity association{}; import it or delete it first",
         existing_id.as_ref().map(|id| format!(" ({id})")).unwrap_or_default()
     )]
-    AlreadyExists { cluster_name: String, namespace: String, service_account: String, existing_id: Option<String> },
+    AlreadyExists {
+        cluster_name: String,
+        namespace: String,
+        service_account: String,
+        existing_id: Option<String>,
+    },
     /// The role never became visible to EKS within the bounded wait for IAM propagation.
     #[error(
         "EKS still reports that IAM role {role_arn} does not exist after waiting about {waited_seconds} s for IAM propagation; check RoleArn"
@@ -30,7 +35,10 @@ pub enum HandlerError {
     RoleNotFound { role_arn: String, waited_seconds: u32 },
     /// Read, Update or Delete of an association that does not exist.
     #[error("pod identity association {association_id} does not exist in cluster {cluster_name}")]
-    NotFound { cluster_name: String, association_id: String },
+    NotFound {
+        cluster_name: String,
+        association_id: String,
+    },
     /// Any other EKS failure; the code depends on the error and the action.
     #[error("EKS {} failed ({}): {}", .source.operation, .source.code, .source.message)]
     Eks { action: Action, source: EksError },
@@ -66,7 +74,9 @@ fn eks_error_code(action: Action, error: &EksError) -> HandlerErrorCode {
         EksErrorKind::Conflict => HandlerErrorCode::ResourceConflict,
         EksErrorKind::InvalidRequest => HandlerErrorCode::InvalidRequest,
         EksErrorKind::LimitExceeded => HandlerErrorCode::ServiceLimitExceeded,
-        EksErrorKind::AccessDenied if is_tagging_denial(error) => HandlerErrorCode::from("UnauthorizedTaggingOperation"),
+        EksErrorKind::AccessDenied if is_tagging_denial(error) => {
+            HandlerErrorCode::from("UnauthorizedTaggingOperation")
+        }
         EksErrorKind::AccessDenied => HandlerErrorCode::AccessDenied,
         EksErrorKind::InvalidCredentials => HandlerErrorCode::InvalidCredentials,
         EksErrorKind::Throttling => HandlerErrorCode::Throttling,
@@ -95,9 +105,19 @@ mod tests {
     #[test]
     fn maps_the_error_table() {
         use EksErrorKind::*;
-        let all = [Action::Create, Action::Read, Action::Update, Action::Delete, Action::List];
+        let all = [
+            Action::Create,
+            Action::Read,
+            Action::Update,
+            Action::Delete,
+            Action::List,
+        ];
         let rows: [(EksErrorKind, &[Action], &str); 12] = [
-            (NotFound, &[Action::Read, Action::Update, Action::Delete, Action::List], "NotFound"),
+            (
+                NotFound,
+                &[Action::Read, Action::Update, Action::Delete, Action::List],
+                "NotFound",
+            ),
             (NotFound, &[Action::Create], "InvalidRequest"),
             (Conflict, &[Action::Create], "AlreadyExists"),
             (Conflict, &[Action::Update, Action::Delete], "ResourceConflict"),
@@ -124,13 +144,24 @@ mod tests {
             HandlerError::eks(Action::Create, eks(EksErrorKind::AccessDenied, operation, message)).code()
         };
         assert_eq!(
-            denied("CreatePodIdentityAssociation", "User x is not authorized to perform: eks:TagResource on y").as_str(),
+            denied(
+                "CreatePodIdentityAssociation",
+                "User x is not authorized to perform: eks:TagResource on y"
+            )
+            .as_str(),
             "UnauthorizedTaggingOperation"
         );
         assert_eq!(denied("TagResource", "denied").as_str(), "UnauthorizedTaggingOperation");
-        assert_eq!(denied("UntagResource", "denied").as_str(), "UnauthorizedTaggingOperation");
         assert_eq!(
-            denied("CreatePodIdentityAssociation", "not authorized to perform: iam:PassRole").as_str(),
+            denied("UntagResource", "denied").as_str(),
+            "UnauthorizedTaggingOperation"
+        );
+        assert_eq!(
+            denied(
+                "CreatePodIdentityAssociation",
+                "not authorized to perform: iam:PassRole"
+            )
+            .as_str(),
             "AccessDenied"
         );
     }
@@ -143,11 +174,23 @@ mod tests {
             service_account: "sa".into(),
             existing_id: Some("a-0123456789abcdefg".into()),
         };
-        assert!(error.to_string().contains("ns/sa of cluster prod already has a pod identity association (a-0123456789abcdefg)"));
+        assert!(
+            error
+                .to_string()
+                .contains("ns/sa of cluster prod already has a pod identity association (a-0123456789abcdefg)")
+        );
         let error = HandlerError::eks(
             Action::Update,
-            EksError::new(EksErrorKind::InvalidRequest, "UpdatePodIdentityAssociation", "InvalidParameterException", "bad role"),
+            EksError::new(
+                EksErrorKind::InvalidRequest,
+                "UpdatePodIdentityAssociation",
+                "InvalidParameterException",
+                "bad role",
+            ),
         );
-        assert_eq!(error.to_string(), "EKS UpdatePodIdentityAssociation failed (InvalidParameterException): bad role");
+        assert_eq!(
+            error.to_string(),
+            "EKS UpdatePodIdentityAssociation failed (InvalidParameterException): bad role"
+        );
     }
 }

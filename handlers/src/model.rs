@@ -72,7 +72,10 @@ impl ResourceModel {
 pub fn tags_from_map(tags: &BTreeMap<String, String>) -> Option<Vec<Tag>> {
     (!tags.is_empty()).then(|| {
         tags.iter()
-            .map(|(key, value)| Tag { key: key.clone(), value: value.clone() })
+            .map(|(key, value)| Tag {
+                key: key.clone(),
+                value: value.clone(),
+            })
             .collect()
     })
 }

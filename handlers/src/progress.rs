@@ -56,7 +56,10 @@ impl ProgressEvent {
 
     /// SUCCESS carrying the resulting model.
     pub fn success(model: ResourceModel) -> Self {
-        Self { resource_model: Some(model), ..Self::with_status(OperationStatus::Success) }
+        Self {
+            resource_model: Some(model),
+            ..Self::with_status(OperationStatus::Success)
+        }
     }
 
     /// DELETE's SUCCESS carries no model at all.
@@ -66,7 +69,11 @@ impl ProgressEvent {
 
     /// LIST's SUCCESS: one page of models and the token of the next page.
     pub fn listed(models: Vec<ResourceModel>, next_token: Option<String>) -> Self {
-        Self { resource_models: Some(models), next_token, ..Self::with_status(OperationStatus::Success) }
+        Self {
+            resource_models: Some(models),
+            next_token,
+            ..Self::with_status(OperationStatus::Success)
+        }
     }
 
     /// IN_PROGRESS: CloudFormation waits `delay_seconds`, then calls again with `model` and `context`.
@@ -80,7 +87,11 @@ impl ProgressEvent {
     }
 
     pub fn failed(code: HandlerErrorCode, message: impl Into<String>) -> Self {
-        Self { error_code: Some(code), message: Some(bounded(message.into())), ..Self::with_status(OperationStatus::Failed) }
+        Self {
+            error_code: Some(code),
+            message: Some(bounded(message.into())),
+            ..Self::with_status(OperationStatus::Failed)
+        }
     }
 
     pub fn is_success(&self) -> bool {
@@ -115,7 +126,10 @@ mod tests {
         let event = serde_json::to_value(ProgressEvent::deleted()).unwrap();
         assert_eq!(event, json!({"status": "SUCCESS"}));
         let event = serde_json::to_value(ProgressEvent::failed(HandlerErrorCode::NotFound, "gone")).unwrap();
-        assert_eq!(event, json!({"status": "FAILED", "errorCode": "NotFound", "message": "gone"}));
+        assert_eq!(
+            event,
+            json!({"status": "FAILED", "errorCode": "NotFound", "message": "gone"})
+        );
         let event = serde_json::to_value(ProgressEvent::listed(vec![], None)).unwrap();
         assert_eq!(event, json!({"status": "SUCCESS", "resourceModels": []}));
     }
@@ -142,6 +156,9 @@ mod tests {
     #[test]
     fn codes_outside_the_sdk_enum_keep_their_name() {
         let event = ProgressEvent::failed(HandlerErrorCode::from("UnauthorizedTaggingOperation"), "no");
-        assert_eq!(serde_json::to_value(event).unwrap()["errorCode"], "UnauthorizedTaggingOperation");
+        assert_eq!(
+            serde_json::to_value(event).unwrap()["errorCode"],
+            "UnauthorizedTaggingOperation"
+        );
     }
 }

@@ -1,11 +1,11 @@
 //! Read: one DescribePodIdentityAssociation.
 
+use crate::Action;
 use crate::convert::{identify, model_from_association};
 use crate::eks::{EksApi, EksErrorKind};
 use crate::error::HandlerError;
 use crate::progress::ProgressEvent;
 use crate::request::ResourceRequest;
-use crate::Action;
 
 pub async fn read(eks: &impl EksApi, request: &ResourceRequest) -> Result<ProgressEvent, HandlerError> {
     let (cluster_name, association_id) = identify(&request.desired)?;
@@ -24,7 +24,10 @@ pub(crate) fn not_found_or(
     error: crate::eks::EksError,
 ) -> HandlerError {
     if error.kind == EksErrorKind::NotFound {
-        HandlerError::NotFound { cluster_name: cluster_name.to_owned(), association_id: association_id.to_owned() }
+        HandlerError::NotFound {
+            cluster_name: cluster_name.to_owned(),
+            association_id: association_id.to_owned(),
+        }
     } else {
         HandlerError::eks(action, error)
     }

@@ -93,7 +93,10 @@ mod tests {
         let changes = diff(&previous, &desired, &actual);
         assert_eq!(changes.to_remove, vec!["drop".to_string()]);
         assert_eq!(changes.to_set, tags(&[("add", "y"), ("change", "new")]));
-        assert_eq!(apply(actual, &changes), tags(&[("add", "y"), ("change", "new"), ("foreign", "z"), ("keep", "1")]));
+        assert_eq!(
+            apply(actual, &changes),
+            tags(&[("add", "y"), ("change", "new"), ("foreign", "z"), ("keep", "1")])
+        );
     }
 
     #[test]
@@ -101,7 +104,10 @@ mod tests {
         let same = tags(&[("a", "1")]);
         assert_eq!(diff(&same, &same, &same), TagChanges::default());
         // Absent and empty are alike: nothing to do.
-        assert_eq!(diff(&TagMap::new(), &TagMap::new(), &TagMap::new()), TagChanges::default());
+        assert_eq!(
+            diff(&TagMap::new(), &TagMap::new(), &TagMap::new()),
+            TagChanges::default()
+        );
         // A removed tag that is already gone needs no Untag call.
         assert_eq!(diff(&same, &TagMap::new(), &TagMap::new()), TagChanges::default());
     }

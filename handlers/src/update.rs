@@ -1,6 +1,7 @@
 //! Update: Describe (NotFound when missing), then only the calls the change needs: UpdatePodIdentityAssociation
 //! when an updatable field differs, UntagResource / TagResource for the tags that changed.
 
+use crate::Action;
 use crate::convert::{identify, model_from_association};
 use crate::eks::{Association, AssociationChanges, EksApi};
 use crate::error::HandlerError;
@@ -9,7 +10,6 @@ use crate::progress::ProgressEvent;
 use crate::read::not_found_or;
 use crate::request::ResourceRequest;
 use crate::tags::{apply, diff, resource_tags};
-use crate::Action;
 
 pub async fn update(eks: &impl EksApi, request: &ResourceRequest) -> Result<ProgressEvent, HandlerError> {
     let desired = &request.desired;
@@ -38,7 +38,10 @@ pub async fn update(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
             .map_err(|error| not_found_or(Action::Update, cluster_name, association_id, error))?
     };
 
-    let previous_tags = resource_tags(&previous.map(ResourceModel::tag_map).unwrap_or_default(), &request.previous_stack_tags);
+    let previous_tags = resource_tags(
+        &previous.map(ResourceModel::tag_map).unwrap_or_default(),
+        &request.previous_stack_tags,
+    );
     let desired_tags = resource_tags(&desired.tag_map(), &request.stack_tags);
     let tag_changes = diff(&previous_tags, &desired_tags, &current.tags);
     if !tag_changes.to_remove.is_empty() {
@@ -53,7 +56,10 @@ pub async fn update(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
     }
 
     let tags = apply(current.tags, &tag_changes);
-    Ok(ProgressEvent::success(model_from_association(Association { tags, ..association })))
+    Ok(ProgressEvent::success(model_from_association(Association {
+        tags,
+        ..association
+    })))
 }
 
 /// The fields of `desired` that differ from the association. Never sends a field that did not change (EKS
@@ -69,7 +75,8 @@ pub fn changes_from(current: &Association, desired: &ResourceModel) -> Associati
         role_arn: desired.role_arn.clone().filter(|role| *role != current.role_arn),
         target_role_arn: differs(&desired.target_role_arn, &current.target_role_arn),
         policy: differs(&desired.policy, &current.policy),
-        disable_session_tags: (wanted_disable != current.disable_session_tags.unwrap_or(false)).then_some(wanted_disable),
+        disable_session_tags: (wanted_disable != current.disable_session_tags.unwrap_or(false))
+            .then_some(wanted_disable),
     }
 }
 
@@ -136,7 +143,10 @@ mod tests {
         let mut with_policy = current();
         with_policy.policy = Some("{}".into());
         with_policy.disable_session_tags = Some(true);
-        let desired = ResourceModel { role_arn: Some(with_policy.role_arn.clone()), ..ResourceModel::default() };
+        let desired = ResourceModel {
+            role_arn: Some(with_policy.role_arn.clone()),
+            ..ResourceModel::default()
+        };
         let changes = changes_from(&with_policy, &desired);
         assert_eq!(
             changes,
@@ -159,14 +169,25 @@ mod tests {
         };
         assert_eq!(
             changes_from(&current(), &desired),
-            AssociationChanges { role_arn: Some("arn:aws:iam::111122223333:role/b".into()), ..Default::default() }
+            AssociationChanges {
+                role_arn: Some("arn:aws:iam::111122223333:role/b".into()),
+                ..Default::default()
+            }
         );
     }
 
     #[test]
     fn create_only_changes_are_named() {
-        let before = ResourceModel { namespace: Some("a".into()), cluster_name: Some("c".into()), ..Default::default() };
-        let desired = ResourceModel { namespace: Some("b".into()), cluster_name: Some("c".into()), ..Default::default() };
+        let before = ResourceModel {
+            namespace: Some("a".into()),
+            cluster_name: Some("c".into()),
+            ..Default::default()
+        };
+        let desired = ResourceModel {
+            namespace: Some("b".into()),
+            cluster_name: Some("c".into()),
+            ..Default::default()
+        };
         let error = reject_create_only_changes(&before, &desired).unwrap_err();
         assert_eq!(error.code().as_str(), "NotUpdatable");
         assert!(error.to_string().starts_with("Namespace cannot be changed"));

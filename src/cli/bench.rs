@@ -21,8 +21,8 @@ use hyper_util::rt::TokioIo;
 use pia_emulator::agent::AgentConfig;
 use pia_emulator::lambda_runtime_api::{InvocationOutcome, LambdaRuntimeApi};
 use pia_emulator::tokens::TokenRequest;
-use pia_emulator::{Emulator, EmulatorConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY};
-use serde_json::{json, Value};
+use pia_emulator::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Emulator, EmulatorConfig};
+use serde_json::{Value, json};
 use tokio::net::TcpStream;
 
 use super::CliError;
@@ -69,10 +69,17 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
     let bootstrap = match args.bootstrap {
         Some(path) => path,
         None => std::env::current_exe()
-            .map_err(|source| CliError::Read { what: "this executable".into(), source })?
+            .map_err(|source| CliError::Read {
+                what: "this executable".into(),
+                source,
+            })?
             .with_file_name("bootstrap"),
     };
-    println!("# pia bench ({} build, {} CPUs)\n", if cfg!(debug_assertions) { "debug" } else { "release" }, num_cpus());
+    println!(
+        "# pia bench ({} build, {} CPUs)\n",
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+        num_cpus()
+    );
     let wanted = |section| args.only.is_empty() || args.only.contains(&section);
     if wanted(Section::Cold) {
         cold_start(&bootstrap, args.runner.as_deref(), args.cold_starts).await?;
@@ -119,7 +126,11 @@ impl World {
                 ))
                 .build(),
         );
-        Self { emulator, provider, eks }
+        Self {
+            emulator,
+            provider,
+            eks,
+        }
     }
 
     async fn invoke(&self, request: &Value) -> Value {
@@ -139,7 +150,9 @@ impl World {
 }
 
 async fn start_emulator() -> Result<Emulator, CliError> {
-    Emulator::start(EmulatorConfig::default()).await.map_err(|e| CliError::Start(e.to_string()))
+    Emulator::start(EmulatorConfig::default())
+        .await
+        .map_err(|e| CliError::Start(e.to_string()))
 }
 
 fn request(action: &str, properties: Value, previous: Option<Value>) -> Value {
@@ -184,19 +197,27 @@ fn ms(duration: Duration) -> String {
 
 // ---- cold start -------------------------------------------------------------------------------------------
 
-async fn cold_start(bootstrap: &std::path::Path, runner: Option<&std::path::Path>, runs: usize) -> Result<(), CliError> {
+async fn cold_start(
+    bootstrap: &std::path::Path,
+    runner: Option<&std::path::Path>,
+    runs: usize,
+) -> Result<(), CliError> {
     if !bootstrap.is_file() {
         println!("(no bootstrap at {}: cold start skipped)\n", bootstrap.display());
         return Ok(());
     }
     let world = World::start().await?;
-    let created = world.invoke(&request("CREATE", model("cold", ROLE, json!([])), None)).await;
+    let created = world
+        .invoke(&request("CREATE", model("cold", ROLE, json!([])), None))
+        .await;
     let arn = created["resourceModel"]["AssociationArn"].clone();
     let mut starts = Vec::new();
     let mut peak_kib = 0u64;
     let mut crudl = Vec::new();
     for run in 0..runs {
-        let runtime = LambdaRuntimeApi::start().await.map_err(|e| CliError::Start(e.to_string()))?;
+        let runtime = LambdaRuntimeApi::start()
+            .await
+            .map_err(|e| CliError::Start(e.to_string()))?;
         let started = Instant::now();
         let mut command = match runner {
             Some(runner) => {
@@ -209,7 +230,10 @@ async fn cold_start(bootstrap: &std::path::Path, runner: Option<&std::path::Path
         // Lambda's environment only, and the runner's own settings (QEMU_LD_PREFIX: where qemu finds a glibc).
         let runner_settings = std::env::vars().filter(|(name, _)| runner.is_some() && name.starts_with("QEMU_"));
         let log = std::env::temp_dir().join(format!("pia-bench-bootstrap-{}.log", std::process::id()));
-        let log_file = std::fs::File::create(&log).map_err(|source| CliError::Read { what: log.display().to_string(), source })?;
+        let log_file = std::fs::File::create(&log).map_err(|source| CliError::Read {
+            what: log.display().to_string(),
+            source,
+        })?;
         let mut child = command
             .env_clear()
             .envs(runner_settings)
@@ -220,7 +244,10 @@ async fn cold_start(bootstrap: &std::path::Path, runner: Option<&std::path::Path
             .stderr(log_file)
             .kill_on_drop(true)
             .spawn()
-            .map_err(|source| CliError::Read { what: runner.unwrap_or(bootstrap).display().to_string(), source })?;
+            .map_err(|source| CliError::Read {
+                what: runner.unwrap_or(bootstrap).display().to_string(),
+                source,
+            })?;
         let first = tokio::select! {
             first = runtime.invoke(request("READ", json!({"AssociationArn": arn}), None).to_string()) => first,
             exit = child.wait() => {
@@ -238,7 +265,9 @@ async fn cold_start(bootstrap: &std::path::Path, runner: Option<&std::path::Path
         if run == 0 {
             // One full CRUDL sequence, then the peak resident memory of the process.
             let sa = "cold-crudl";
-            let created = runtime.invoke(request("CREATE", model(sa, ROLE, json!([{"Key": "k", "Value": "v"}])), None).to_string()).await;
+            let created = runtime
+                .invoke(request("CREATE", model(sa, ROLE, json!([{"Key": "k", "Value": "v"}])), None).to_string())
+                .await;
             let Some(InvocationOutcome::Response(body)) = created else {
                 return Err(CliError::Demo("bootstrap CREATE failed".into()));
             };
@@ -255,9 +284,11 @@ async fn cold_start(bootstrap: &std::path::Path, runner: Option<&std::path::Path
             ] {
                 let action = step["action"].as_str().unwrap_or_default().to_owned();
                 let status = match runtime.invoke(step.to_string()).await {
-                    Some(InvocationOutcome::Response(body)) => {
-                        serde_json::from_slice::<Value>(&body).unwrap_or_default()["status"].as_str().unwrap_or("?").to_owned()
-                    }
+                    Some(InvocationOutcome::Response(body)) => serde_json::from_slice::<Value>(&body)
+                        .unwrap_or_default()["status"]
+                        .as_str()
+                        .unwrap_or("?")
+                        .to_owned(),
                     _ => "no answer".to_owned(),
                 };
                 crudl.push(format!("{action} {status}"));
@@ -268,14 +299,22 @@ async fn cold_start(bootstrap: &std::path::Path, runner: Option<&std::path::Path
         let _ = std::fs::remove_file(&log);
     }
     let (p50, p99) = percentiles(&mut starts);
-    let how = runner.map(|runner| format!(", run by `{}`", runner.display())).unwrap_or_default();
+    let how = runner
+        .map(|runner| format!(", run by `{}`", runner.display()))
+        .unwrap_or_default();
     println!("## Cold start of `bootstrap` ({runs} runs{how})\n");
     println!("| metric | value |\n|---|---|");
     println!("| process start → first answered invocation, median | {} |", ms(p50));
     println!("| same, worst | {} |", ms(p99));
-    println!("| peak RSS over a full CRUDL run | {:.1} MiB |", peak_kib as f64 / 1024.0);
+    println!(
+        "| peak RSS over a full CRUDL run | {:.1} MiB |",
+        peak_kib as f64 / 1024.0
+    );
     println!("| the CRUDL run's answers | {} |", crudl.join(", "));
-    println!("| `bootstrap` size | {:.1} MiB |\n", std::fs::metadata(bootstrap).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0);
+    println!(
+        "| `bootstrap` size | {:.1} MiB |\n",
+        std::fs::metadata(bootstrap).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0
+    );
     Ok(())
 }
 
@@ -303,15 +342,21 @@ async fn warm_latency(iterations: usize) -> Result<(), CliError> {
             .enable_all()
             .build()
             .map_err(|e| CliError::Start(e.to_string()))
-            .and_then(|lambda_like| lambda_like.block_on(async move { measure_warm_latency(&World::on(emulator).await, iterations).await }));
+            .and_then(|lambda_like| {
+                lambda_like.block_on(async move { measure_warm_latency(&World::on(emulator).await, iterations).await })
+            });
         let _ = done.send(result);
     });
-    outcome.await.map_err(|_| CliError::Call("the warm-latency thread stopped".into()))?
+    outcome
+        .await
+        .map_err(|_| CliError::Call("the warm-latency thread stopped".into()))?
 }
 
 async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), CliError> {
     let eks = &world.eks;
-    println!("## Warm latency per action ({iterations} iterations each; floor = the bare aws-sdk-eks calls the action needs)\n");
+    println!(
+        "## Warm latency per action ({iterations} iterations each; floor = the bare aws-sdk-eks calls the action needs)\n"
+    );
     println!("| action | EKS calls | handler median | floor median | ratio |\n|---|---|---|---|---|");
 
     // Create: a fresh service account each time.
@@ -319,7 +364,9 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     let mut floor = Vec::new();
     let mut created = Vec::new();
     for i in 0..iterations {
-        let (elapsed, event) = world.timed(&request("CREATE", model(&format!("h-{i}"), ROLE, json!([])), None)).await;
+        let (elapsed, event) = world
+            .timed(&request("CREATE", model(&format!("h-{i}"), ROLE, json!([])), None))
+            .await;
         handler.push(elapsed);
         created.push(event["resourceModel"].clone());
         let started = Instant::now();
@@ -333,7 +380,14 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
             .map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
     }
-    report(world, "create", &request("CREATE", model("probe-c", ROLE, json!([])), None), &mut handler, &mut floor).await;
+    report(
+        world,
+        "create",
+        &request("CREATE", model("probe-c", ROLE, json!([])), None),
+        &mut handler,
+        &mut floor,
+    )
+    .await;
 
     let first = created[0].clone();
     let arn = first["AssociationArn"].as_str().unwrap_or_default().to_owned();
@@ -348,12 +402,29 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     let floor_arn = floor_association.association_arn;
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for _ in 0..iterations {
-        handler.push(world.timed(&request("READ", json!({"AssociationArn": arn}), None)).await.0);
+        handler.push(
+            world
+                .timed(&request("READ", json!({"AssociationArn": arn}), None))
+                .await
+                .0,
+        );
         let started = Instant::now();
-        eks.describe_pod_identity_association().cluster_name("demo").association_id(&id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        eks.describe_pod_identity_association()
+            .cluster_name("demo")
+            .association_id(&id)
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
     }
-    report(world, "read", &request("READ", json!({"AssociationArn": arn}), None), &mut handler, &mut floor).await;
+    report(
+        world,
+        "read",
+        &request("READ", json!({"AssociationArn": arn}), None),
+        &mut handler,
+        &mut floor,
+    )
+    .await;
 
     // Update, role change: Describe + Update.
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
@@ -365,7 +436,12 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         handler.push(elapsed);
         current = event["resourceModel"].clone();
         let started = Instant::now();
-        eks.describe_pod_identity_association().cluster_name("demo").association_id(&id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        eks.describe_pod_identity_association()
+            .cluster_name("demo")
+            .association_id(&id)
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
         eks.update_pod_identity_association()
             .cluster_name("demo")
             .association_id(&id)
@@ -377,11 +453,21 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     }
     let mut probe = current.clone();
     probe["RoleArn"] = json!(if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE });
-    report(world, "update: role", &request("UPDATE", probe, Some(current.clone())), &mut handler, &mut floor).await;
+    report(
+        world,
+        "update: role",
+        &request("UPDATE", probe, Some(current.clone())),
+        &mut handler,
+        &mut floor,
+    )
+    .await;
 
     // Update, tags only: Describe + TagResource.
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
-    let mut current = world.invoke(&request("READ", json!({"AssociationArn": arn}), None)).await["resourceModel"].clone();
+    let mut current = world
+        .invoke(&request("READ", json!({"AssociationArn": arn}), None))
+        .await["resourceModel"]
+        .clone();
     for i in 0..iterations {
         let mut wanted = current.clone();
         wanted["Tags"] = json!([{"Key": "rev", "Value": i.to_string()}]);
@@ -389,37 +475,112 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         handler.push(elapsed);
         current = event["resourceModel"].clone();
         let started = Instant::now();
-        eks.describe_pod_identity_association().cluster_name("demo").association_id(&id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
-        eks.tag_resource().resource_arn(&floor_arn).tags("rev", format!("f{i}")).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        eks.describe_pod_identity_association()
+            .cluster_name("demo")
+            .association_id(&id)
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
+        eks.tag_resource()
+            .resource_arn(&floor_arn)
+            .tags("rev", format!("f{i}"))
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
     }
     let mut probe = current.clone();
     probe["Tags"] = json!([{"Key": "rev", "Value": "probe"}]);
-    report(world, "update: tags only", &request("UPDATE", probe, Some(current.clone())), &mut handler, &mut floor).await;
-    let current = world.invoke(&request("READ", json!({"AssociationArn": arn}), None)).await["resourceModel"].clone();
-    report(world, "update: no change", &request("UPDATE", current.clone(), Some(current.clone())), &mut Vec::new(), &mut Vec::new()).await;
+    report(
+        world,
+        "update: tags only",
+        &request("UPDATE", probe, Some(current.clone())),
+        &mut handler,
+        &mut floor,
+    )
+    .await;
+    let current = world
+        .invoke(&request("READ", json!({"AssociationArn": arn}), None))
+        .await["resourceModel"]
+        .clone();
+    report(
+        world,
+        "update: no change",
+        &request("UPDATE", current.clone(), Some(current.clone())),
+        &mut Vec::new(),
+        &mut Vec::new(),
+    )
+    .await;
     // The other paths, for their calls only.
     let mut probe = current.clone();
     probe["RoleArn"] = json!(if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE });
     probe["Tags"] = json!([{"Key": "rev", "Value": "both"}]);
-    report(world, "update: role and tags", &request("UPDATE", probe, Some(current.clone())), &mut Vec::new(), &mut Vec::new()).await;
-    let current = world.invoke(&request("READ", json!({"AssociationArn": arn}), None)).await["resourceModel"].clone();
+    report(
+        world,
+        "update: role and tags",
+        &request("UPDATE", probe, Some(current.clone())),
+        &mut Vec::new(),
+        &mut Vec::new(),
+    )
+    .await;
+    let current = world
+        .invoke(&request("READ", json!({"AssociationArn": arn}), None))
+        .await["resourceModel"]
+        .clone();
     let mut probe = current.clone();
     probe["Tags"] = json!([]);
-    report(world, "update: tags removed", &request("UPDATE", probe, Some(current.clone())), &mut Vec::new(), &mut Vec::new()).await;
+    report(
+        world,
+        "update: tags removed",
+        &request("UPDATE", probe, Some(current.clone())),
+        &mut Vec::new(),
+        &mut Vec::new(),
+    )
+    .await;
     let tagged = model("probe-tagged", ROLE, json!([{"Key": "team", "Value": "platform"}]));
-    report(world, "create with tags", &request("CREATE", tagged, None), &mut Vec::new(), &mut Vec::new()).await;
+    report(
+        world,
+        "create with tags",
+        &request("CREATE", tagged, None),
+        &mut Vec::new(),
+        &mut Vec::new(),
+    )
+    .await;
 
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for _ in 0..iterations {
-        handler.push(world.timed(&request("LIST", json!({"ClusterName": "demo"}), None)).await.0);
+        handler.push(
+            world
+                .timed(&request("LIST", json!({"ClusterName": "demo"}), None))
+                .await
+                .0,
+        );
         let started = Instant::now();
-        eks.list_pod_identity_associations().cluster_name("demo").max_results(100).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        eks.list_pod_identity_associations()
+            .cluster_name("demo")
+            .max_results(100)
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
     }
-    report(world, "list (page of 100)", &request("LIST", json!({"ClusterName": "demo"}), None), &mut handler, &mut floor).await;
+    report(
+        world,
+        "list (page of 100)",
+        &request("LIST", json!({"ClusterName": "demo"}), None),
+        &mut handler,
+        &mut floor,
+    )
+    .await;
     // The part of List's extra that no provider can skip: encoding the page as the JSON CloudFormation receives.
-    let page = world.provider.invoke(request("LIST", json!({"ClusterName": "demo"}), None).to_string().as_bytes()).await;
+    let page = world
+        .provider
+        .invoke(
+            request("LIST", json!({"ClusterName": "demo"}), None)
+                .to_string()
+                .as_bytes(),
+        )
+        .await;
     let mut encoding: Vec<Duration> = (0..iterations)
         .map(|_| {
             let started = Instant::now();
@@ -441,10 +602,22 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     for (model_v, floor_id) in created.iter().skip(1).zip(&floor_ids) {
         handler.push(world.timed(&request("DELETE", model_v.clone(), None)).await.0);
         let started = Instant::now();
-        eks.delete_pod_identity_association().cluster_name("demo").association_id(floor_id).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        eks.delete_pod_identity_association()
+            .cluster_name("demo")
+            .association_id(floor_id)
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
     }
-    report(world, "delete", &request("DELETE", first, None), &mut handler, &mut floor).await;
+    report(
+        world,
+        "delete",
+        &request("DELETE", first, None),
+        &mut handler,
+        &mut floor,
+    )
+    .await;
     println!(
         "\nOf List's extra, encoding the page of 100 models ({:.1} KB of JSON) takes {} (median).\n",
         page_bytes as f64 / 1000.0,
@@ -476,23 +649,42 @@ async fn report(world: &World, action: &str, probe: &Value, handler: &mut [Durat
 
 async fn agent(concurrency: usize, requests: usize) -> Result<(), CliError> {
     let world = World::start().await?;
-    world.invoke(&request("CREATE", json!({"ClusterName": "demo", "Namespace": "load", "ServiceAccount": "app", "RoleArn": ROLE}), None)).await;
-    let agent = world.emulator.start_agent(AgentConfig::default()).await.map_err(|e| CliError::Start(e.to_string()))?;
+    world
+        .invoke(&request(
+            "CREATE",
+            json!({"ClusterName": "demo", "Namespace": "load", "ServiceAccount": "app", "RoleArn": ROLE}),
+            None,
+        ))
+        .await;
+    let agent = world
+        .emulator
+        .start_agent(AgentConfig::default())
+        .await
+        .map_err(|e| CliError::Start(e.to_string()))?;
     let tokens: Vec<String> = (0..concurrency)
-        .map(|pod| world.emulator.mint_token(&TokenRequest::new("demo", "load", "app", format!("app-{pod}"))))
+        .map(|pod| {
+            world
+                .emulator
+                .mint_token(&TokenRequest::new("demo", "load", "app", format!("app-{pod}")))
+        })
         .collect::<Result<_, _>>()
         .map_err(|e| CliError::Start(e.to_string()))?;
     let address = agent.local_addr();
 
     // The floor: a trivial handler on the same server stack (axum on hyper), same client, same load.
     let trivial = axum::Router::new().route("/v1/credentials", axum::routing::get(|| async { "{}" }));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| CliError::Start(e.to_string()))?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| CliError::Start(e.to_string()))?;
     let floor_address = listener.local_addr().map_err(|e| CliError::Start(e.to_string()))?;
     tokio::spawn(async move { axum::serve(listener, trivial).await });
 
     println!("## Pod Identity Agent, warm cache ({requests} requests over {concurrency} connections)\n");
     println!("| server | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|");
-    for (name, target) in [("agent `/v1/credentials`", address), ("trivial handler, same stack (floor)", floor_address)] {
+    for (name, target) in [
+        ("agent `/v1/credentials`", address),
+        ("trivial handler, same stack (floor)", floor_address),
+    ] {
         // Warm the cache: one fetch per token.
         load(target, &tokens, tokens.len(), 1).await?;
         world.emulator.reset_calls();
@@ -500,22 +692,36 @@ async fn agent(concurrency: usize, requests: usize) -> Result<(), CliError> {
         let (mut latencies, errors) = load(target, &tokens, requests, concurrency).await?;
         let elapsed = started.elapsed();
         let (p50, p99) = percentiles(&mut latencies);
-        println!("| {name} | {:.0} | {} | {} | {errors} |", requests as f64 / elapsed.as_secs_f64(), us(p50), us(p99));
+        println!(
+            "| {name} | {:.0} | {} | {} | {errors} |",
+            requests as f64 / elapsed.as_secs_f64(),
+            us(p50),
+            us(p99)
+        );
     }
-    println!("\nEKS Auth calls during the measured agent run (cache hits make none): {}\n", world.emulator.calls("AssumeRoleForPodIdentity"));
+    println!(
+        "\nEKS Auth calls during the measured agent run (cache hits make none): {}\n",
+        world.emulator.calls("AssumeRoleForPodIdentity")
+    );
     Ok(())
 }
 
 /// `requests` GETs of `/v1/credentials` spread over `concurrency` keep-alive connections.
-async fn load(target: std::net::SocketAddr, tokens: &[String], requests: usize, concurrency: usize) -> Result<(Vec<Duration>, usize), CliError> {
+async fn load(
+    target: std::net::SocketAddr,
+    tokens: &[String],
+    requests: usize,
+    concurrency: usize,
+) -> Result<(Vec<Duration>, usize), CliError> {
     let mut workers = Vec::new();
     for worker in 0..concurrency {
         let token = tokens[worker % tokens.len()].clone();
         let count = requests / concurrency + usize::from(worker < requests % concurrency);
         workers.push(tokio::spawn(async move {
             let stream = TcpStream::connect(target).await.map_err(|e| e.to_string())?;
-            let (mut sender, connection) =
-                hyper::client::conn::http1::handshake(TokioIo::new(stream)).await.map_err(|e| e.to_string())?;
+            let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| e.to_string())?;
             tokio::spawn(connection);
             let mut latencies = Vec::with_capacity(count);
             let mut errors = 0;
@@ -538,7 +744,10 @@ async fn load(target: std::net::SocketAddr, tokens: &[String], requests: usize, 
     let mut all = Vec::with_capacity(requests);
     let mut errors = 0;
     for worker in workers {
-        let (latencies, failed) = worker.await.map_err(|e| CliError::Call(e.to_string()))?.map_err(CliError::Call)?;
+        let (latencies, failed) = worker
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?
+            .map_err(CliError::Call)?;
         all.extend(latencies);
         errors += failed;
     }
@@ -576,20 +785,52 @@ async fn scale() -> Result<(), CliError> {
 
     let started = Instant::now();
     world.emulator.seed_associations("demo", "scale", "big", 95_000, ROLE);
-    println!("| Seed the emulator to 100,000 associations | {} |", ms(started.elapsed()));
-    let last = world.emulator.associations("demo").pop().map(|a| a.association_id).unwrap_or_default();
+    println!(
+        "| Seed the emulator to 100,000 associations | {} |",
+        ms(started.elapsed())
+    );
+    let last = world
+        .emulator
+        .associations("demo")
+        .pop()
+        .map(|a| a.association_id)
+        .unwrap_or_default();
     let mut describe = Vec::new();
     let mut page = Vec::new();
     for _ in 0..200 {
         let started = Instant::now();
-        world.eks.describe_pod_identity_association().cluster_name("demo").association_id(&last).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        world
+            .eks
+            .describe_pod_identity_association()
+            .cluster_name("demo")
+            .association_id(&last)
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
         describe.push(started.elapsed());
         let started = Instant::now();
-        world.eks.list_pod_identity_associations().cluster_name("demo").namespace("scale").max_results(100).send().await.map_err(|e| CliError::Call(e.to_string()))?;
+        world
+            .eks
+            .list_pod_identity_associations()
+            .cluster_name("demo")
+            .namespace("scale")
+            .max_results(100)
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
         page.push(started.elapsed());
     }
-    println!("| Describe with 100,000 present, median | {} |", us(percentiles(&mut describe).0));
-    println!("| List page (filtered) with 100,000 present, median | {} |", us(percentiles(&mut page).0));
-    println!("| RSS of this process with 100,000 associations | {:.0} MiB |\n", peak_rss_kib(std::process::id()) as f64 / 1024.0);
+    println!(
+        "| Describe with 100,000 present, median | {} |",
+        us(percentiles(&mut describe).0)
+    );
+    println!(
+        "| List page (filtered) with 100,000 present, median | {} |",
+        us(percentiles(&mut page).0)
+    );
+    println!(
+        "| RSS of this process with 100,000 associations | {:.0} MiB |\n",
+        peak_rss_kib(std::process::id()) as f64 / 1024.0
+    );
     Ok(())
 }

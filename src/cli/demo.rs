@@ -12,7 +12,7 @@ use pia_emulator::tokens::TokenRequest;
 use pia_emulator::webhook;
 use pia_emulator::{Emulator, EmulatorConfig};
 use pia_handlers::ProgressEvent;
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 use super::CliError;
 use crate::eks_client;
@@ -22,9 +22,14 @@ const ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role";
 const NEW_ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role-2";
 
 pub async fn run() -> Result<ExitCode, CliError> {
-    let emulator = Emulator::start(EmulatorConfig::default()).await.map_err(|e| CliError::Start(e.to_string()))?;
+    let emulator = Emulator::start(EmulatorConfig::default())
+        .await
+        .map_err(|e| CliError::Start(e.to_string()))?;
     let provider = Provider::new(eks_client::base_config_for(Some(emulator.endpoint())).await);
-    println!("Emulated EKS on {} (cluster \"demo\", account 111122223333)\n", emulator.endpoint());
+    println!(
+        "Emulated EKS on {} (cluster \"demo\", account 111122223333)\n",
+        emulator.endpoint()
+    );
 
     let desired = json!({
         "ClusterName": "demo",
@@ -33,28 +38,63 @@ pub async fn run() -> Result<ExitCode, CliError> {
         "RoleArn": ROLE,
         "Tags": [{"Key": "team", "Value": "payments"}],
     });
-    let agent = emulator.start_agent(AgentConfig::default()).await.map_err(|e| CliError::Start(e.to_string()))?;
-    let demo = Demo { emulator: &emulator, provider, agent };
+    let agent = emulator
+        .start_agent(AgentConfig::default())
+        .await
+        .map_err(|e| CliError::Start(e.to_string()))?;
+    let demo = Demo {
+        emulator: &emulator,
+        provider,
+        agent,
+    };
 
-    let created = demo.step("CREATE", request("CREATE", &desired, None), "SUCCESS").await?;
-    let model = created.resource_model.map(|m| serde_json::to_value(m).unwrap_or_default()).unwrap_or_default();
-    demo.step("READ", request("READ", &json!({"AssociationArn": model["AssociationArn"]}), None), "SUCCESS").await?;
+    let created = demo
+        .step("CREATE", request("CREATE", &desired, None), "SUCCESS")
+        .await?;
+    let model = created
+        .resource_model
+        .map(|m| serde_json::to_value(m).unwrap_or_default())
+        .unwrap_or_default();
+    demo.step(
+        "READ",
+        request("READ", &json!({"AssociationArn": model["AssociationArn"]}), None),
+        "SUCCESS",
+    )
+    .await?;
     demo.pod("api-7d9f4", Some(ROLE)).await?;
 
     let mut updated = model.clone();
     updated["RoleArn"] = json!(NEW_ROLE);
     updated["Tags"] = json!([{"Key": "team", "Value": "payments"}, {"Key": "cost-center", "Value": "42"}]);
-    demo.step("UPDATE (new role, one tag added)", request("UPDATE", &updated, Some(&model)), "SUCCESS").await?;
+    demo.step(
+        "UPDATE (new role, one tag added)",
+        request("UPDATE", &updated, Some(&model)),
+        "SUCCESS",
+    )
+    .await?;
     demo.pod("api-5c8b2", Some(NEW_ROLE)).await?;
 
     let mut retagged = updated.clone();
     retagged["Tags"] = json!([{"Key": "team", "Value": "checkout"}]);
-    demo.step("UPDATE (tags only)", request("UPDATE", &retagged, Some(&updated)), "SUCCESS").await?;
+    demo.step(
+        "UPDATE (tags only)",
+        request("UPDATE", &retagged, Some(&updated)),
+        "SUCCESS",
+    )
+    .await?;
 
-    demo.step("LIST", request("LIST", &json!({"ClusterName": "demo"}), None), "SUCCESS").await?;
-    demo.step("DELETE", request("DELETE", &retagged, None), "SUCCESS").await?;
-    demo.step("READ after delete", request("READ", &retagged, None), "FAILED").await?;
-    demo.step("DELETE again", request("DELETE", &retagged, None), "FAILED").await?;
+    demo.step(
+        "LIST",
+        request("LIST", &json!({"ClusterName": "demo"}), None),
+        "SUCCESS",
+    )
+    .await?;
+    demo.step("DELETE", request("DELETE", &retagged, None), "SUCCESS")
+        .await?;
+    demo.step("READ after delete", request("READ", &retagged, None), "FAILED")
+        .await?;
+    demo.step("DELETE again", request("DELETE", &retagged, None), "FAILED")
+        .await?;
     demo.pod("api-9e1a7", None).await?;
 
     println!("All steps behaved as CloudFormation expects.");
@@ -81,7 +121,11 @@ impl Demo<'_> {
             Some(code) => format!("{status} {}", code.as_str()),
             None => status.to_owned(),
         };
-        println!("▶ {title:<34} {outcome:<20} {:>6.1} ms   EKS: {}", elapsed.as_secs_f64() * 1e3, calls.join(", "));
+        println!(
+            "▶ {title:<34} {outcome:<20} {:>6.1} ms   EKS: {}",
+            elapsed.as_secs_f64() * 1e3,
+            calls.join(", ")
+        );
         if let Some(model) = &event.resource_model {
             print_model(&serde_json::to_value(model).unwrap_or_default());
         }
@@ -108,24 +152,42 @@ impl Demo<'_> {
             "metadata": {"name": name, "namespace": "payments"},
             "spec": {"serviceAccountName": "api", "containers": [{"name": "app", "image": "public.ecr.aws/aws-cli/aws-cli"}]}
         });
-        let patch = self.emulator.mutate_pod("demo", None, &pod).map_err(|e| CliError::Demo(e.to_string()))?;
+        let patch = self
+            .emulator
+            .mutate_pod("demo", None, &pod)
+            .map_err(|e| CliError::Demo(e.to_string()))?;
         println!("▶ POD {name} starts (payments/api)");
         if patch.is_empty() {
             println!("    webhook: no association for payments/api, pod left as is");
         } else {
             let mutated = webhook::apply_patch(&pod, &patch).map_err(|e| CliError::Demo(e.to_string()))?;
-            for variable in mutated.pointer("/spec/containers/0/env").and_then(Value::as_array).into_iter().flatten() {
-                println!("    webhook: {}={}", variable["name"].as_str().unwrap_or(""), variable["value"].as_str().unwrap_or(""));
+            for variable in mutated
+                .pointer("/spec/containers/0/env")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+            {
+                println!(
+                    "    webhook: {}={}",
+                    variable["name"].as_str().unwrap_or(""),
+                    variable["value"].as_str().unwrap_or("")
+                );
             }
         }
 
         let directory = std::env::temp_dir().join(format!("pia-demo-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&directory).map_err(|source| CliError::Read { what: directory.display().to_string(), source })?;
+        std::fs::create_dir_all(&directory).map_err(|source| CliError::Read {
+            what: directory.display().to_string(),
+            source,
+        })?;
         let token_file = directory.join(webhook::TOKEN_PATH);
         self.emulator
             .write_token_file(&TokenRequest::new("demo", "payments", "api", name), &token_file)
             .map_err(|e| CliError::Demo(e.to_string()))?;
-        let executable = std::env::current_exe().map_err(|source| CliError::Read { what: "this executable".into(), source })?;
+        let executable = std::env::current_exe().map_err(|source| CliError::Read {
+            what: "this executable".into(),
+            source,
+        })?;
         // The pod's environment: the webhook's two variables (the agent listens on loopback here, not on
         // 169.254.170.23) and nothing else that could supply credentials.
         let started = Instant::now();
@@ -141,21 +203,29 @@ impl Demo<'_> {
             .env("AWS_SHARED_CREDENTIALS_FILE", directory.join("none"))
             .output()
             .await
-            .map_err(|source| CliError::Read { what: "the pod process".into(), source })?;
+            .map_err(|source| CliError::Read {
+                what: "the pod process".into(),
+                source,
+            })?;
         let _ = std::fs::remove_dir_all(&directory);
         let elapsed = started.elapsed();
         let identity = String::from_utf8_lossy(&output.stdout).trim().to_owned();
         let problem = String::from_utf8_lossy(&output.stderr).trim().to_owned();
         match expected_role {
             Some(role) if output.status.success() => {
-                println!("    SDK in the pod: {identity}   ({:.1} ms, process start included)", elapsed.as_secs_f64() * 1e3);
+                println!(
+                    "    SDK in the pod: {identity}   ({:.1} ms, process start included)",
+                    elapsed.as_secs_f64() * 1e3
+                );
                 if let Some(grant) = self.emulator.pod_identity_grants().last() {
                     let tags: Vec<String> = grant.session_tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
                     println!("    session tags: {}", tags.join(", "));
                 }
                 let role_name = role.rsplit('/').next().unwrap_or(role);
                 if !identity.contains(&format!("assumed-role/{role_name}/")) {
-                    return Err(CliError::Demo(format!("pod {name}: expected a session of {role}, got {identity}")));
+                    return Err(CliError::Demo(format!(
+                        "pod {name}: expected a session of {role}, got {identity}"
+                    )));
                 }
             }
             None if !output.status.success() => {
@@ -190,7 +260,13 @@ fn print_model(model: &Value) {
             Value::String(text) => text.clone(),
             Value::Array(tags) => tags
                 .iter()
-                .map(|tag| format!("{}={}", tag["Key"].as_str().unwrap_or(""), tag["Value"].as_str().unwrap_or("")))
+                .map(|tag| {
+                    format!(
+                        "{}={}",
+                        tag["Key"].as_str().unwrap_or(""),
+                        tag["Value"].as_str().unwrap_or("")
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join(", "),
             other => other.to_string(),

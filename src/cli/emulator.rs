@@ -11,7 +11,7 @@ use pia_emulator::tokens::TokenRequest;
 use pia_emulator::webhook;
 use pia_emulator::{Emulator, EmulatorConfig};
 
-use super::{read_input, CliError};
+use super::{CliError, read_input};
 
 #[derive(Args)]
 pub struct EmulatorArgs {
@@ -41,29 +41,52 @@ pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
         None => EmulatorConfig::default(),
     };
     let Some((namespace, service_account, pod)) = split_pod(&args.pod) else {
-        return Err(CliError::Config(format!("--pod {:?} is not NAMESPACE/SERVICE_ACCOUNT/POD", args.pod)));
+        return Err(CliError::Config(format!(
+            "--pod {:?} is not NAMESPACE/SERVICE_ACCOUNT/POD",
+            args.pod
+        )));
     };
     config.port = args.port;
     let key = config.access_keys.first().cloned();
-    let region = config.clusters.first().map_or_else(|| "us-east-1".to_owned(), |c| c.region.clone());
-    let emulator = Emulator::start(config).await.map_err(|e| CliError::Start(e.to_string()))?;
-    let agent = emulator
-        .start_agent(AgentConfig { port: args.agent_port, ..AgentConfig::default() })
+    let region = config
+        .clusters
+        .first()
+        .map_or_else(|| "us-east-1".to_owned(), |c| c.region.clone());
+    let emulator = Emulator::start(config)
         .await
         .map_err(|e| CliError::Start(e.to_string()))?;
-    let token_file = args
-        .token_file
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("pia-emulator-{}", std::process::id())).join(webhook::TOKEN_PATH));
+    let agent = emulator
+        .start_agent(AgentConfig {
+            port: args.agent_port,
+            ..AgentConfig::default()
+        })
+        .await
+        .map_err(|e| CliError::Start(e.to_string()))?;
+    let token_file = args.token_file.unwrap_or_else(|| {
+        std::env::temp_dir()
+            .join(format!("pia-emulator-{}", std::process::id()))
+            .join(webhook::TOKEN_PATH)
+    });
     if let Some(directory) = token_file.parent() {
-        std::fs::create_dir_all(directory).map_err(|source| CliError::Read { what: directory.display().to_string(), source })?;
+        std::fs::create_dir_all(directory).map_err(|source| CliError::Read {
+            what: directory.display().to_string(),
+            source,
+        })?;
     }
     emulator
-        .write_token_file(&TokenRequest::new(agent.cluster(), namespace, service_account, pod), &token_file)
+        .write_token_file(
+            &TokenRequest::new(agent.cluster(), namespace, service_account, pod),
+            &token_file,
+        )
         .map_err(|e| CliError::Start(e.to_string()))?;
 
     println!("EKS association API on {}", emulator.endpoint());
     println!("  (the same endpoint serves EKS Auth, IAM, STS and the CloudFormation registry)");
-    println!("Pod Identity Agent on {} (cluster {})", agent.credentials_uri(), agent.cluster());
+    println!(
+        "Pod Identity Agent on {} (cluster {})",
+        agent.credentials_uri(),
+        agent.cluster()
+    );
     println!("Webhook on {}", agent.webhook_uri());
     println!("export AWS_ENDPOINT_URL={}", emulator.endpoint());
     if let Some(key) = key {
@@ -72,7 +95,9 @@ pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
     }
     println!("export AWS_REGION={region}");
     println!("unset AWS_SESSION_TOKEN AWS_PROFILE");
-    println!("# An SDK acting as pod {namespace}/{pod} (service account {service_account}) uses, instead of the keys above:");
+    println!(
+        "# An SDK acting as pod {namespace}/{pod} (service account {service_account}) uses, instead of the keys above:"
+    );
     println!("pod: {}={}", webhook::ENV_FULL_URI, agent.credentials_uri());
     println!("pod: {}={}", webhook::ENV_TOKEN_FILE, token_file.display());
     let _ = tokio::signal::ctrl_c().await;
@@ -84,7 +109,9 @@ pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
 fn split_pod(pod: &str) -> Option<(&str, &str, &str)> {
     let mut parts = pod.split('/');
     match (parts.next(), parts.next(), parts.next(), parts.next()) {
-        (Some(ns), Some(sa), Some(name), None) if !ns.is_empty() && !sa.is_empty() && !name.is_empty() => Some((ns, sa, name)),
+        (Some(ns), Some(sa), Some(name), None) if !ns.is_empty() && !sa.is_empty() && !name.is_empty() => {
+            Some((ns, sa, name))
+        }
         _ => None,
     }
 }

@@ -19,7 +19,11 @@ use crate::invoke_server;
 use crate::provider::Provider;
 
 #[derive(Parser)]
-#[command(name = "pia", version, about = "CloudFormation resource provider for AWS::EKS::PodIdentityAssociation")]
+#[command(
+    name = "pia",
+    version,
+    about = "CloudFormation resource provider for AWS::EKS::PodIdentityAssociation"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -136,7 +140,11 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             let provider = Provider::new(eks_client::base_config_for(endpoint_url).await);
             let event = provider.invoke(&payload).await;
             println!("{}", serde_json::to_string_pretty(&event).unwrap_or_default());
-            Ok(if event.status.as_str() == "FAILED" { ExitCode::from(2) } else { ExitCode::SUCCESS })
+            Ok(if event.status.as_str() == "FAILED" {
+                ExitCode::from(2)
+            } else {
+                ExitCode::SUCCESS
+            })
         }
         Command::Serve { port, endpoint_url } => {
             let provider = Provider::new(eks_client::base_config_for(endpoint_url).await);
@@ -150,13 +158,25 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Package { type_name, bootstrap, output } => {
-            let type_name = crate::package::registration_type_name(Some(&type_name)).map_err(|e| CliError::Config(e.to_string()))?;
+        Command::Package {
+            type_name,
+            bootstrap,
+            output,
+        } => {
+            let type_name = crate::package::registration_type_name(Some(&type_name))
+                .map_err(|e| CliError::Config(e.to_string()))?;
             let package = crate::package::build(std::path::Path::new("."), &type_name, &bootstrap)
                 .map_err(|e| CliError::Config(e.to_string()))?;
-            let output = output.unwrap_or_else(|| PathBuf::from(format!("{}.zip", crate::package::hyphenated(&type_name))));
-            std::fs::write(&output, &package.zip).map_err(|source| CliError::Read { what: output.display().to_string(), source })?;
-            let glibc = package.bootstrap.glibc.map_or("static".to_owned(), |version| format!("glibc {version}+"));
+            let output =
+                output.unwrap_or_else(|| PathBuf::from(format!("{}.zip", crate::package::hyphenated(&type_name))));
+            std::fs::write(&output, &package.zip).map_err(|source| CliError::Read {
+                what: output.display().to_string(),
+                source,
+            })?;
+            let glibc = package
+                .bootstrap
+                .glibc
+                .map_or("static".to_owned(), |version| format!("glibc {version}+"));
             println!(
                 "{} ({} bytes) for {type_name}: bootstrap for {}, {glibc}; provided.al2023 can load it",
                 output.display(),
@@ -175,7 +195,8 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             endpoint_url,
             poll_seconds,
         } => {
-            let type_name = crate::package::registration_type_name(Some(&type_name)).map_err(|e| CliError::Config(e.to_string()))?;
+            let type_name = crate::package::registration_type_name(Some(&type_name))
+                .map_err(|e| CliError::Config(e.to_string()))?;
             let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
             if let Some(url) = endpoint_url {
                 loader = loader.endpoint_url(url);
@@ -209,14 +230,18 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
 
 fn read_input(file: Option<&std::path::Path>) -> Result<Vec<u8>, CliError> {
     match file {
-        Some(path) if path.as_os_str() != "-" => {
-            std::fs::read(path).map_err(|source| CliError::Read { what: path.display().to_string(), source })
-        }
+        Some(path) if path.as_os_str() != "-" => std::fs::read(path).map_err(|source| CliError::Read {
+            what: path.display().to_string(),
+            source,
+        }),
         _ => {
             let mut buffer = Vec::new();
             std::io::stdin()
                 .read_to_end(&mut buffer)
-                .map_err(|source| CliError::Read { what: "standard input".into(), source })?;
+                .map_err(|source| CliError::Read {
+                    what: "standard input".into(),
+                    source,
+                })?;
             Ok(buffer)
         }
     }

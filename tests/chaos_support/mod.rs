@@ -21,10 +21,10 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use pia_emulator::{ChaosConfig, Emulator, EmulatorConfig};
-use pia_provider::{eks_client, Provider};
+use pia_provider::{Provider, eks_client};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 pub const CLUSTER: &str = "demo";
 pub const ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role";
@@ -119,13 +119,21 @@ impl Report {
 
     /// FAILED answers, all actions.
     pub fn failures(&self) -> u64 {
-        self.outcomes.iter().filter(|(k, _)| k.contains(" FAILED")).map(|(_, n)| n).sum()
+        self.outcomes
+            .iter()
+            .filter(|(k, _)| k.contains(" FAILED"))
+            .map(|(_, n)| n)
+            .sum()
     }
 }
 
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        writeln!(f, "chaos: {} CloudFormation lifecycles (create → read → update → delete)", self.runs)?;
+        writeln!(
+            f,
+            "chaos: {} CloudFormation lifecycles (create → read → update → delete)",
+            self.runs
+        )?;
         writeln!(
             f,
             "  handler invocations {} (lost and re-invoked {}; IN_PROGRESS callbacks {}), EKS requests {}",
@@ -149,7 +157,13 @@ impl fmt::Display for Report {
             "  creates applied by EKS while the handler's calls failed, recovered by IN_PROGRESS + same token: {}",
             self.creates_recovered
         )?;
-        writeln!(f, "  orphans {}, duplicates {}, violations {}", self.orphans, self.duplicates, self.violations.len())?;
+        writeln!(
+            f,
+            "  orphans {}, duplicates {}, violations {}",
+            self.orphans,
+            self.duplicates,
+            self.violations.len()
+        )?;
         for violation in &self.violations {
             writeln!(f, "    {violation}")?;
         }
@@ -244,7 +258,10 @@ impl Run<'_> {
             request["callbackContext"] = event["callbackContext"].clone();
             request["requestData"]["resourceProperties"] = event["resourceModel"].clone();
         }
-        self.report.violation(self.index, format!("{action} still IN_PROGRESS after {MAX_CALLBACKS} callbacks"));
+        self.report.violation(
+            self.index,
+            format!("{action} still IN_PROGRESS after {MAX_CALLBACKS} callbacks"),
+        );
         json!({"status": "FAILED", "errorCode": "HarnessGaveUp"})
     }
 
@@ -252,26 +269,38 @@ impl Run<'_> {
     fn check_shape(&mut self, action: &str, event: &Value) {
         let status = event["status"].as_str().unwrap_or("");
         let ok = match status {
-            "SUCCESS" => event.get("errorCode").is_none() && (action == "DELETE" || event.get("resourceModel").is_some()),
-            "FAILED" => event["errorCode"].is_string() && event["message"].is_string() && event.get("resourceModels").is_none(),
-            "IN_PROGRESS" => action == "CREATE" && event.get("errorCode").is_none() && event["callbackContext"].is_object(),
+            "SUCCESS" => {
+                event.get("errorCode").is_none() && (action == "DELETE" || event.get("resourceModel").is_some())
+            }
+            "FAILED" => {
+                event["errorCode"].is_string() && event["message"].is_string() && event.get("resourceModels").is_none()
+            }
+            "IN_PROGRESS" => {
+                action == "CREATE" && event.get("errorCode").is_none() && event["callbackContext"].is_object()
+            }
             _ => false,
         };
         if !ok {
-            self.report.violation(self.index, format!("{action} answered outside the contract: {event}"));
+            self.report
+                .violation(self.index, format!("{action} answered outside the contract: {event}"));
         }
     }
 
     fn check_transient(&mut self, action: &str, event: &Value) {
         let code = event["errorCode"].as_str().unwrap_or("");
         if !TRANSIENT_CODES.contains(&code) {
-            self.report.violation(self.index, format!("{action} failed with an unexpected code: {event}"));
+            self.report
+                .violation(self.index, format!("{action} failed with an unexpected code: {event}"));
         }
     }
 
     /// The run's associations as EKS holds them (read on the side, without faults).
     fn held(&self) -> Vec<pia_emulator::Association> {
-        self.emulator.associations(CLUSTER).into_iter().filter(|a| a.namespace == self.namespace).collect()
+        self.emulator
+            .associations(CLUSTER)
+            .into_iter()
+            .filter(|a| a.namespace == self.namespace)
+            .collect()
     }
 
     /// EKS must hold exactly the association CloudFormation knows, with this role and these tags.
@@ -280,14 +309,20 @@ impl Run<'_> {
         if held.len() != 1 || held[0].association_arn != arn {
             self.report.duplicates += held.iter().filter(|a| a.association_arn != arn).count() as u64;
             let ids: Vec<&str> = held.iter().map(|a| a.association_arn.as_str()).collect();
-            self.report.violation(self.index, format!("after {what}, EKS holds {ids:?}, CloudFormation knows {arn}"));
+            self.report.violation(
+                self.index,
+                format!("after {what}, EKS holds {ids:?}, CloudFormation knows {arn}"),
+            );
             return;
         }
         let wanted: BTreeMap<String, String> = tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         if held[0].role_arn != role || held[0].tags != wanted {
             self.report.violation(
                 self.index,
-                format!("after {what}: role {} tags {:?}, expected {role} {wanted:?}", held[0].role_arn, held[0].tags),
+                format!(
+                    "after {what}: role {} tags {:?}, expected {role} {wanted:?}",
+                    held[0].role_arn, held[0].tags
+                ),
             );
         }
     }
@@ -319,7 +354,10 @@ impl Run<'_> {
         let read = self.operation("READ", read).await;
         if read["status"] == "SUCCESS" {
             if read["resourceModel"] != model {
-                self.report.violation(self.index, format!("read {} differs from created {model}", read["resourceModel"]));
+                self.report.violation(
+                    self.index,
+                    format!("read {} differs from created {model}", read["resourceModel"]),
+                );
             }
         } else {
             self.check_transient("READ", &read);
@@ -336,7 +374,12 @@ impl Run<'_> {
         update["requestData"]["previousResourceProperties"] = previous.clone();
         let updated = self.operation("UPDATE", update).await;
         let stack_model = if updated["status"] == "SUCCESS" {
-            self.check_state("update", &arn, ROLE_2, &[("env", "prod"), ("stack", "chaos"), ("team", "b")]);
+            self.check_state(
+                "update",
+                &arn,
+                ROLE_2,
+                &[("env", "prod"), ("stack", "chaos"), ("team", "b")],
+            );
             self.report.lifecycle("update SUCCESS");
             updated["resourceModel"].clone()
         } else {
@@ -353,7 +396,8 @@ impl Run<'_> {
                 self.check_transient("UPDATE", &event);
             }
             if !rolled_back {
-                self.report.violation(self.index, "the update rollback never completed".into());
+                self.report
+                    .violation(self.index, "the update rollback never completed".into());
             }
             self.check_state("update rollback", &arn, ROLE, &[("stack", "chaos"), ("team", "a")]);
             self.report.lifecycle("update FAILED, rolled back");
@@ -368,7 +412,11 @@ impl Run<'_> {
             if event["status"] == "SUCCESS" || event["errorCode"] == "NotFound" {
                 // NotFound: an earlier attempt's write went through with its answer lost; gone is gone.
                 deleted = true;
-                self.report.lifecycle(if attempt == 0 { "delete SUCCESS" } else { "delete SUCCESS after a retried stack delete" });
+                self.report.lifecycle(if attempt == 0 {
+                    "delete SUCCESS"
+                } else {
+                    "delete SUCCESS after a retried stack delete"
+                });
                 break;
             }
             self.check_transient("DELETE", &event);
@@ -391,9 +439,14 @@ impl Run<'_> {
 
 /// Plays `settings.runs` lifecycles, one after the other (so that a seed always gives the same faults).
 pub async fn run_chaos(settings: &ChaosSettings) -> Report {
-    let emulator = Emulator::start(EmulatorConfig::default()).await.expect("emulator starts");
+    let emulator = Emulator::start(EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
     let provider = fast_retry_provider(emulator.endpoint()).await;
-    let mut report = Report { runs: settings.runs, ..Report::default() };
+    let mut report = Report {
+        runs: settings.runs,
+        ..Report::default()
+    };
     for index in 0..settings.runs {
         let seed = settings.seed.wrapping_add(index as u64);
         let mut chaos = ChaosConfig::new(seed);
@@ -421,7 +474,9 @@ pub async fn run_chaos(settings: &ChaosSettings) -> Report {
     report.eks_requests = emulator.calls_snapshot().values().sum();
     let left = emulator.association_count(CLUSTER) as u64;
     if left != report.orphans {
-        report.violations.push(format!("the cluster holds {left} associations at the end"));
+        report
+            .violations
+            .push(format!("the cluster holds {left} associations at the end"));
     }
     emulator.shutdown();
     report

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use pia_emulator::{Emulator, EmulatorConfig};
-use pia_provider::{eks_client, Provider};
-use serde_json::{json, Value};
+use pia_provider::{Provider, eks_client};
+use serde_json::{Value, json};
 
 pub const ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role";
 pub const ROLE_2: &str = "arn:aws:iam::111122223333:role/demo-pod-role-2";
@@ -37,7 +37,14 @@ impl World {
     pub async fn invoke_counting(&self, request: &Value) -> (Value, Vec<(String, u64)>) {
         self.emulator.reset_calls();
         let event = self.invoke(request).await;
-        (event, self.emulator.calls_snapshot().into_iter().filter(|(_, n)| *n > 0).collect())
+        (
+            event,
+            self.emulator
+                .calls_snapshot()
+                .into_iter()
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+        )
     }
 
     pub async fn create(&self, properties: Value) -> Value {
@@ -84,7 +91,11 @@ pub fn update_request(desired: Value, previous: Value) -> Value {
 pub fn uuid_like() -> String {
     use std::sync::atomic::{AtomicU64, Ordering};
     static NEXT: AtomicU64 = AtomicU64::new(1);
-    format!("0000000-token-{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "0000000-token-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 pub fn calls(pairs: &[(&str, u64)]) -> Vec<(String, u64)> {
@@ -97,7 +108,12 @@ pub fn tag_pairs(model: &Value) -> Vec<(String, String)> {
         .as_array()
         .into_iter()
         .flatten()
-        .map(|tag| (tag["Key"].as_str().unwrap().to_owned(), tag["Value"].as_str().unwrap().to_owned()))
+        .map(|tag| {
+            (
+                tag["Key"].as_str().unwrap().to_owned(),
+                tag["Value"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect();
     pairs.sort();
     pairs

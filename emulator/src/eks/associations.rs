@@ -12,31 +12,21 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::error::{
-    ApiError, CROSS_ACCOUNT_PASS_ROLE, ErrorKind, ROLE_DOES_NOT_EXIST, TRUST_POLICY_INVALID,
-};
-use super::shapes::{
-    AssociationOutput, CreateAssociationRequest, ListAssociationsOutput, UpdateAssociationRequest,
-};
+use super::error::{ApiError, CROSS_ACCOUNT_PASS_ROLE, ErrorKind, ROLE_DOES_NOT_EXIST, TRUST_POLICY_INVALID};
+use super::shapes::{AssociationOutput, CreateAssociationRequest, ListAssociationsOutput, UpdateAssociationRequest};
 use super::{PathParams, QueryPairs, parse_body, validate};
 use crate::Shared;
 use crate::state::{
-    Association, AssociationSummary, Cluster, IdempotencyRecord, ListFilter, RoleRegistry,
-    Settings, State as World, new_association_id, new_uuid, now_epoch_seconds,
-    trust_policy_allows_pod_identity,
+    Association, AssociationSummary, Cluster, IdempotencyRecord, ListFilter, RoleRegistry, Settings, State as World,
+    new_association_id, new_uuid, now_epoch_seconds, trust_policy_allows_pod_identity,
 };
 
 fn respond(association: &Association) -> Response {
     Json(AssociationOutput { association }).into_response()
 }
 
-fn cluster_mut<'a>(
-    clusters: &'a mut BTreeMap<String, Cluster>,
-    name: &str,
-) -> Result<&'a mut Cluster, ApiError> {
-    clusters
-        .get_mut(name)
-        .ok_or_else(|| ApiError::cluster_not_found(name))
+fn cluster_mut<'a>(clusters: &'a mut BTreeMap<String, Cluster>, name: &str) -> Result<&'a mut Cluster, ApiError> {
+    clusters.get_mut(name).ok_or_else(|| ApiError::cluster_not_found(name))
 }
 
 fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
@@ -50,25 +40,18 @@ fn non_empty(value: Option<String>) -> Option<String> {
 
 /// The role checks of Create and Update. Syntax is always checked; with `check_roles`, the role must
 /// be in the cluster's account, known to the registry, and trust `pods.eks.amazonaws.com`.
-fn check_role(
-    roles: &RoleRegistry,
-    settings: &Settings,
-    cluster: &Cluster,
-    role_arn: &str,
-) -> Result<(), ApiError> {
+fn check_role(roles: &RoleRegistry, settings: &Settings, cluster: &Cluster, role_arn: &str) -> Result<(), ApiError> {
     let Some(arn) = validate::parse_role_arn(role_arn) else {
-        return Err(ApiError::invalid_parameter(format!(
-            "The roleArn {role_arn:?} is not a valid IAM role ARN."
-        ))
-        .with_cluster(&cluster.name));
+        return Err(
+            ApiError::invalid_parameter(format!("The roleArn {role_arn:?} is not a valid IAM role ARN."))
+                .with_cluster(&cluster.name),
+        );
     };
     if !settings.check_roles {
         return Ok(());
     }
     if arn.account_id != cluster.account_id || arn.partition != cluster.partition {
-        return Err(
-            ApiError::invalid_parameter(CROSS_ACCOUNT_PASS_ROLE).with_cluster(&cluster.name)
-        );
+        return Err(ApiError::invalid_parameter(CROSS_ACCOUNT_PASS_ROLE).with_cluster(&cluster.name));
     }
     let Some(trust_policy) = roles.trust_policy(role_arn) else {
         return Err(ApiError::invalid_parameter(ROLE_DOES_NOT_EXIST).with_cluster(&cluster.name));
@@ -91,18 +74,14 @@ fn check_target_role(cluster: &Cluster, target_role_arn: &str) -> Result<(), Api
 }
 
 /// A session policy needs session tags disabled.
-fn check_policy(
-    cluster: &Cluster,
-    policy: Option<&str>,
-    disable_session_tags: bool,
-) -> Result<(), ApiError> {
+fn check_policy(cluster: &Cluster, policy: Option<&str>, disable_session_tags: bool) -> Result<(), ApiError> {
     let Some(policy) = policy else { return Ok(()) };
     validate::policy(policy).map_err(|e| e.with_cluster(&cluster.name))?;
     if !disable_session_tags {
-        return Err(ApiError::invalid_parameter(
-            "A policy can only be set when disableSessionTags is true.",
-        )
-        .with_cluster(&cluster.name));
+        return Err(
+            ApiError::invalid_parameter("A policy can only be set when disableSessionTags is true.")
+                .with_cluster(&cluster.name),
+        );
     }
     Ok(())
 }
@@ -164,12 +143,8 @@ pub(super) async fn create(
 
     validate::namespace(&namespace).map_err(|e| e.with_cluster(&cluster.name))?;
     validate::service_account(&service_account).map_err(|e| e.with_cluster(&cluster.name))?;
-    validate::tags(
-        &tags,
-        settings.allow_system_tags,
-        ErrorKind::InvalidParameter,
-    )
-    .map_err(|e| e.with_cluster(&cluster.name))?;
+    validate::tags(&tags, settings.allow_system_tags, ErrorKind::InvalidParameter)
+        .map_err(|e| e.with_cluster(&cluster.name))?;
     check_policy(cluster, policy.as_deref(), disable_session_tags)?;
     check_role(roles, settings, cluster, &role_arn)?;
     if let Some(target) = &target_role_arn {
@@ -272,9 +247,7 @@ pub(super) async fn update(
     let seen = token.as_ref().and_then(|token| {
         Some((
             token,
-            cluster
-                .update_tokens
-                .get(&(association_id.clone(), token.clone()))?,
+            cluster.update_tokens.get(&(association_id.clone(), token.clone()))?,
         ))
     });
     if let Some((token, seen)) = seen {
@@ -286,13 +259,8 @@ pub(super) async fn update(
     }
 
     // Absent keeps the old value; "" clears targetRoleArn and policy.
-    let role_arn = request
-        .role_arn
-        .clone()
-        .unwrap_or_else(|| current.role_arn.clone());
-    let disable_session_tags = request
-        .disable_session_tags
-        .unwrap_or(current.disable_session_tags);
+    let role_arn = request.role_arn.clone().unwrap_or_else(|| current.role_arn.clone());
+    let disable_session_tags = request.disable_session_tags.unwrap_or(current.disable_session_tags);
     let target_role_arn = match &request.target_role_arn {
         None => current.target_role_arn.clone(),
         Some(value) => Some(value.clone()).filter(|v| !v.is_empty()),
@@ -314,10 +282,7 @@ pub(super) async fn update(
     if request.role_arn.is_some() {
         check_role(roles, settings, cluster, &role_arn)?;
     }
-    if let Some(target) = target_role_arn
-        .as_deref()
-        .filter(|_| request.target_role_arn.is_some())
-    {
+    if let Some(target) = target_role_arn.as_deref().filter(|_| request.target_role_arn.is_some()) {
         check_target_role(cluster, target)?;
     }
     if request.policy.is_some() || request.disable_session_tags.is_some() {
@@ -337,9 +302,7 @@ pub(super) async fn update(
             .update_tokens
             .insert((association_id.clone(), token), fingerprint);
     }
-    let association = cluster
-        .association(&association_id)
-        .expect("updated just now");
+    let association = cluster.association(&association_id).expect("updated just now");
     tracing::debug!(cluster = %cluster_name, id = %association_id, "association updated");
     Ok(respond(association))
 }
@@ -385,8 +348,7 @@ pub(super) async fn list(
     let after = match query.get("nextToken") {
         None => None,
         Some(token) => Some(decode_token(&cluster.name, token).ok_or_else(|| {
-            ApiError::invalid_parameter("The nextToken provided is invalid.")
-                .with_cluster(&cluster_name)
+            ApiError::invalid_parameter("The nextToken provided is invalid.").with_cluster(&cluster_name)
         })?),
     };
     let (page, next) = cluster.page(&filter, after, usize::try_from(max_results).unwrap_or(100));
@@ -406,8 +368,7 @@ fn encode_token(cluster: &str, seq: u64) -> String {
 fn decode_token(cluster: &str, token: &str) -> Option<u64> {
     let (seq, check) = token.split_once('.')?;
     let seq = u64::from_str_radix(seq, 16).ok()?;
-    (u32::from_str_radix(check, 16).ok()? == token_check(cluster, seq) && check.len() == 8)
-        .then_some(seq)
+    (u32::from_str_radix(check, 16).ok()? == token_check(cluster, seq) && check.len() == 8).then_some(seq)
 }
 
 /// FNV-1a over the cluster name and position.

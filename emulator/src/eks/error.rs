@@ -50,10 +50,9 @@ impl ErrorKind {
         match self {
             Self::ResourceNotFound | Self::NotFound => StatusCode::NOT_FOUND,
             Self::ResourceInUse => StatusCode::CONFLICT,
-            Self::InvalidParameter
-            | Self::InvalidRequest
-            | Self::ResourceLimitExceeded
-            | Self::BadRequest => StatusCode::BAD_REQUEST,
+            Self::InvalidParameter | Self::InvalidRequest | Self::ResourceLimitExceeded | Self::BadRequest => {
+                StatusCode::BAD_REQUEST
+            }
             Self::Server => StatusCode::INTERNAL_SERVER_ERROR,
             Self::Throttling => StatusCode::TOO_MANY_REQUESTS,
             Self::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -138,14 +137,8 @@ impl IntoResponse for ApiError {
         }
         let mut response = (self.kind.status(), axum::Json(Value::Object(body))).into_response();
         let headers = response.headers_mut();
-        headers.insert(
-            "x-amzn-errortype",
-            HeaderValue::from_static(self.kind.name()),
-        );
-        headers.insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/json"),
-        );
+        headers.insert("x-amzn-errortype", HeaderValue::from_static(self.kind.name()));
+        headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
         response
     }
 }

@@ -22,9 +22,7 @@ use axum::routing::get;
 use serde::de::DeserializeOwned;
 
 pub(crate) use associations::snapshot;
-pub use error::{
-    ApiError, CROSS_ACCOUNT_PASS_ROLE, ErrorKind, ROLE_DOES_NOT_EXIST, TRUST_POLICY_INVALID,
-};
+pub use error::{ApiError, CROSS_ACCOUNT_PASS_ROLE, ErrorKind, ROLE_DOES_NOT_EXIST, TRUST_POLICY_INVALID};
 
 use crate::Shared;
 
@@ -56,10 +54,7 @@ pub(crate) fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route(CLUSTERS, get(clusters::list))
         .route(CLUSTER, get(clusters::describe))
-        .route(
-            ASSOCIATIONS,
-            get(associations::list).post(associations::create),
-        )
+        .route(ASSOCIATIONS, get(associations::list).post(associations::create))
         .route(
             ASSOCIATION,
             get(associations::describe)
@@ -124,15 +119,11 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
 }
 
 /// A JSON request body; an empty body reads as `{}`.
-pub(crate) fn parse_body<T: DeserializeOwned>(
-    body: &Bytes,
-    kind: ErrorKind,
-) -> Result<T, ApiError> {
+pub(crate) fn parse_body<T: DeserializeOwned>(body: &Bytes, kind: ErrorKind) -> Result<T, ApiError> {
     let text: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
         b"{}"
     } else {
         body
     };
-    serde_json::from_slice(text)
-        .map_err(|e| ApiError::new(kind, format!("Invalid request body: {e}.")))
+    serde_json::from_slice(text).map_err(|e| ApiError::new(kind, format!("Invalid request body: {e}.")))
 }

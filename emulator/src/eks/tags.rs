@@ -16,17 +16,9 @@ use crate::Shared;
 use crate::state::State as World;
 
 /// The tag map of the resource an EKS ARN names.
-fn tags_of<'a>(
-    world: &'a mut World,
-    resource_arn: &str,
-) -> Result<&'a mut BTreeMap<String, String>, ApiError> {
+fn tags_of<'a>(world: &'a mut World, resource_arn: &str) -> Result<&'a mut BTreeMap<String, String>, ApiError> {
     let invalid = || ApiError::bad_request(format!("Invalid resource ARN: {resource_arn}"));
-    let not_found = || {
-        ApiError::new(
-            ErrorKind::NotFound,
-            format!("Resource not found: {resource_arn}"),
-        )
-    };
+    let not_found = || ApiError::new(ErrorKind::NotFound, format!("Resource not found: {resource_arn}"));
     let mut parts = resource_arn.splitn(6, ':');
     let (Some("arn"), Some(partition), Some("eks"), Some(region), Some(account_id), Some(resource)) = (
         parts.next(),
@@ -40,24 +32,16 @@ fn tags_of<'a>(
     };
     let (cluster_name, association_id) = match resource.split('/').collect::<Vec<_>>()[..] {
         ["cluster", name] if !name.is_empty() => (name, None),
-        ["podidentityassociation", cluster, id] if !cluster.is_empty() && !id.is_empty() => {
-            (cluster, Some(id))
-        }
+        ["podidentityassociation", cluster, id] if !cluster.is_empty() && !id.is_empty() => (cluster, Some(id)),
         _ => return Err(invalid()),
     };
     let cluster = world.clusters.get_mut(cluster_name).ok_or_else(not_found)?;
-    if cluster.partition != partition
-        || cluster.region != region
-        || cluster.account_id != account_id
-    {
+    if cluster.partition != partition || cluster.region != region || cluster.account_id != account_id {
         return Err(not_found());
     }
     match association_id {
         None => Ok(&mut cluster.tags),
-        Some(id) => cluster
-            .association_mut(id)
-            .map(|a| &mut a.tags)
-            .ok_or_else(not_found),
+        Some(id) => cluster.association_mut(id).map(|a| &mut a.tags).ok_or_else(not_found),
     }
 }
 
@@ -78,9 +62,7 @@ pub(super) async fn tag(
     let request: TagResourceRequest = parse_body(&body, ErrorKind::BadRequest)?;
     let new_tags = request.tags.unwrap_or_default();
     if new_tags.is_empty() {
-        return Err(ApiError::bad_request(
-            "The request must contain at least one tag.",
-        ));
+        return Err(ApiError::bad_request("The request must contain at least one tag."));
     }
     let mut guard = shared.state();
     let allow_system_tags = guard.settings.allow_system_tags;

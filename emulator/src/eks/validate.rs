@@ -46,18 +46,13 @@ pub fn parse_role_arn(arn: &str) -> Option<RoleArn<'_>> {
         parts.next()?,
     );
     let name = resource.strip_prefix("role/")?;
-    let valid_segment = |s: &str| {
-        !s.is_empty()
-            && s.chars()
-                .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c))
-    };
+    let valid_segment =
+        |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     let segments: Vec<&str> = name.split('/').collect();
     let role_name = segments.last()?;
     let ok = prefix == "arn"
         && !partition.is_empty()
-        && partition
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c == '-')
+        && partition.chars().all(|c| c.is_ascii_lowercase() || c == '-')
         && service == "iam"
         && region.is_empty()
         && account_id.len() == 12
@@ -73,11 +68,7 @@ pub fn parse_role_arn(arn: &str) -> Option<RoleArn<'_>> {
 
 /// The tags of a create (InvalidParameterException) or a TagResource (BadRequestException): at most
 /// 50 in all, keys 1–128 characters, values up to 256, no `aws:` prefix unless allowed.
-pub fn tags(
-    tags: &BTreeMap<String, String>,
-    allow_system_tags: bool,
-    kind: ErrorKind,
-) -> Result<(), ApiError> {
+pub fn tags(tags: &BTreeMap<String, String>, allow_system_tags: bool, kind: ErrorKind) -> Result<(), ApiError> {
     if tags.len() > MAX_TAGS {
         return Err(ApiError::new(
             kind,
@@ -89,25 +80,19 @@ pub fn tags(
         if key_len == 0 || key_len > MAX_TAG_KEY_LEN {
             return Err(ApiError::new(
                 kind,
-                format!(
-                    "Tag keys must be between 1 and {MAX_TAG_KEY_LEN} characters long: {key:?}."
-                ),
+                format!("Tag keys must be between 1 and {MAX_TAG_KEY_LEN} characters long: {key:?}."),
             ));
         }
         if value.chars().count() > MAX_TAG_VALUE_LEN {
             return Err(ApiError::new(
                 kind,
-                format!(
-                    "Tag values must be at most {MAX_TAG_VALUE_LEN} characters long (key {key:?})."
-                ),
+                format!("Tag values must be at most {MAX_TAG_VALUE_LEN} characters long (key {key:?})."),
             ));
         }
         if !allow_system_tags && (has_system_prefix(key) || has_system_prefix(value)) {
             return Err(ApiError::new(
                 kind,
-                format!(
-                    "Tag keys and values cannot begin with the reserved prefix 'aws:' (key {key:?})."
-                ),
+                format!("Tag keys and values cannot begin with the reserved prefix 'aws:' (key {key:?})."),
             ));
         }
     }
@@ -115,8 +100,7 @@ pub fn tags(
 }
 
 fn has_system_prefix(text: &str) -> bool {
-    text.get(..4)
-        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
+    text.get(..4).is_some_and(|prefix| prefix.eq_ignore_ascii_case("aws:"))
 }
 
 /// A Kubernetes namespace name: a DNS-1123 label.
@@ -196,40 +180,22 @@ mod tests {
         ] {
             assert!(parse_role_arn(bad).is_none(), "{bad}");
         }
-        assert!(
-            parse_role_arn(&format!(
-                "arn:aws:iam::111122223333:role/{}",
-                "r".repeat(64)
-            ))
-            .is_some()
-        );
-        assert!(
-            parse_role_arn(&format!(
-                "arn:aws:iam::111122223333:role/{}",
-                "r".repeat(65)
-            ))
-            .is_none()
-        );
+        assert!(parse_role_arn(&format!("arn:aws:iam::111122223333:role/{}", "r".repeat(64))).is_some());
+        assert!(parse_role_arn(&format!("arn:aws:iam::111122223333:role/{}", "r".repeat(65))).is_none());
     }
 
     #[test]
     fn tag_rules() {
-        let ok: BTreeMap<String, String> = [
-            ("k".repeat(128), "v".repeat(256)),
-            ("empty".into(), String::new()),
-        ]
-        .into_iter()
-        .collect();
+        let ok: BTreeMap<String, String> = [("k".repeat(128), "v".repeat(256)), ("empty".into(), String::new())]
+            .into_iter()
+            .collect();
         assert!(tags(&ok, false, ErrorKind::BadRequest).is_ok());
-        let fifty: BTreeMap<String, String> =
-            (0..50).map(|i| (format!("k{i}"), "v".into())).collect();
+        let fifty: BTreeMap<String, String> = (0..50).map(|i| (format!("k{i}"), "v".into())).collect();
         assert!(tags(&fifty, false, ErrorKind::BadRequest).is_ok());
         let mut fifty_one = fifty.clone();
         fifty_one.insert("one-more".into(), "v".into());
         assert_eq!(
-            tags(&fifty_one, false, ErrorKind::BadRequest)
-                .unwrap_err()
-                .kind,
+            tags(&fifty_one, false, ErrorKind::BadRequest).unwrap_err().kind,
             ErrorKind::BadRequest
         );
         for (key, value) in [
@@ -243,8 +209,7 @@ mod tests {
             let error = tags(&one, false, ErrorKind::InvalidParameter).unwrap_err();
             assert_eq!(error.kind, ErrorKind::InvalidParameter, "{key}");
         }
-        let system: BTreeMap<String, String> =
-            [("aws:cloudformation:stack-name".into(), "s".into())].into();
+        let system: BTreeMap<String, String> = [("aws:cloudformation:stack-name".into(), "s".into())].into();
         assert!(tags(&system, true, ErrorKind::BadRequest).is_ok());
     }
 

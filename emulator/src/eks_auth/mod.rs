@@ -65,8 +65,7 @@ pub const SESSION_TAG_KEYS: [&str; 6] = [
     "kubernetes-pod-uid",
 ];
 /// How EKS Auth's AccessDeniedException begins when it cannot assume the role.
-pub const UNAUTHORIZED: &str =
-    "Unauthorized Exception! EKS does not have permissions to assume the associated role.";
+pub const UNAUTHORIZED: &str = "Unauthorized Exception! EKS does not have permissions to assume the associated role.";
 /// The grants kept for [`crate::Emulator::pod_identity_grants`] (the oldest go first).
 pub const MAX_GRANTS_KEPT: usize = 10_000;
 
@@ -116,13 +115,8 @@ async fn assume_role_for_pod_identity(
     }
 }
 
-fn handle(
-    shared: &Shared,
-    cluster: Result<Path<String>, PathRejection>,
-    body: &Bytes,
-) -> Result<Value, AuthError> {
-    let Path(cluster_name) =
-        cluster.map_err(|rejection| AuthError::invalid_parameter(rejection.body_text()))?;
+fn handle(shared: &Shared, cluster: Result<Path<String>, PathRejection>, body: &Bytes) -> Result<Value, AuthError> {
+    let Path(cluster_name) = cluster.map_err(|rejection| AuthError::invalid_parameter(rejection.body_text()))?;
     check_cluster_name(&cluster_name)?;
     let token = parse_token(body)?;
 
@@ -173,9 +167,7 @@ fn handle(
 fn check_cluster_name(name: &str) -> Result<(), AuthError> {
     let valid = (1..=100).contains(&name.len())
         && name.starts_with(|c: char| c.is_ascii_alphanumeric())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if valid {
         Ok(())
     } else {
@@ -189,15 +181,12 @@ fn parse_token(body: &Bytes) -> Result<String, AuthError> {
     let value: Value = if body.iter().all(u8::is_ascii_whitespace) {
         json!({})
     } else {
-        serde_json::from_slice(body)
-            .map_err(|e| AuthError::invalid_parameter(format!("Invalid request body: {e}.")))?
+        serde_json::from_slice(body).map_err(|e| AuthError::invalid_parameter(format!("Invalid request body: {e}.")))?
     };
     match value.get("token") {
         Some(Value::String(token)) => Ok(token.clone()),
         Some(_) => Err(AuthError::invalid_parameter("The token must be a string.")),
-        None => Err(AuthError::invalid_parameter(
-            "The request must contain a token.",
-        )),
+        None => Err(AuthError::invalid_parameter("The request must contain a token.")),
     }
 }
 
@@ -215,19 +204,11 @@ fn set(context: &mut TrustContext, key: &str, values: Vec<String>) {
 
 fn tag_context(context: &mut TrustContext, tags: &BTreeMap<String, String>) {
     for (key, value) in tags {
-        set(
-            context,
-            &format!("aws:RequestTag/{key}"),
-            vec![value.clone()],
-        );
+        set(context, &format!("aws:RequestTag/{key}"), vec![value.clone()]);
     }
     if !tags.is_empty() {
         set(context, "aws:TagKeys", tags.keys().cloned().collect());
-        set(
-            context,
-            "sts:TransitiveTagKeys",
-            tags.keys().cloned().collect(),
-        );
+        set(context, "sts:TransitiveTagKeys", tags.keys().cloned().collect());
     }
 }
 
@@ -265,17 +246,8 @@ fn assume(
     token: &VerifiedToken,
 ) -> Result<(PodIdentityGrant, IssuedCredentials), AuthError> {
     let hop = check_first_hop(&shared.state(), cluster_name, token)?;
-    let first = shared.issue_role_session(
-        &hop.role_arn,
-        &hop.session_name,
-        hop.tags.clone(),
-        CREDENTIALS_LIFETIME,
-    );
-    let target_role_arn = hop
-        .association
-        .target_role_arn
-        .clone()
-        .filter(|arn| !arn.is_empty());
+    let first = shared.issue_role_session(&hop.role_arn, &hop.session_name, hop.tags.clone(), CREDENTIALS_LIFETIME);
+    let target_role_arn = hop.association.target_role_arn.clone().filter(|arn| !arn.is_empty());
     let credentials = match &target_role_arn {
         None => first.clone(),
         Some(target_arn) => {
@@ -312,11 +284,7 @@ fn assume(
 }
 
 /// The association, and the role's trust policy for the service principal.
-fn check_first_hop(
-    state: &World,
-    cluster_name: &str,
-    token: &VerifiedToken,
-) -> Result<FirstHop, AuthError> {
+fn check_first_hop(state: &World, cluster_name: &str, token: &VerifiedToken) -> Result<FirstHop, AuthError> {
     let cluster = state.clusters.get(cluster_name).ok_or_else(|| {
         AuthError::new(
             AuthErrorKind::ResourceNotFound,
@@ -371,28 +339,16 @@ fn check_first_hop(
 
     // First hop: EKS (the service principal) assumes the association's role.
     let mut context = TrustContext::new();
-    set(
-        &mut context,
-        "aws:SourceAccount",
-        vec![cluster_account.clone()],
-    );
+    set(&mut context, "aws:SourceAccount", vec![cluster_account.clone()]);
     set(&mut context, "aws:SourceArn", vec![cluster_arn.clone()]);
     set(
         &mut context,
         "aws:PrincipalServiceName",
         vec![POD_IDENTITY_PRINCIPAL.to_owned()],
     );
-    set(
-        &mut context,
-        "aws:PrincipalIsAWSService",
-        vec!["true".to_owned()],
-    );
+    set(&mut context, "aws:PrincipalIsAWSService", vec!["true".to_owned()]);
     set(&mut context, "aws:SecureTransport", vec!["true".to_owned()]);
-    set(
-        &mut context,
-        "aws:CurrentTime",
-        vec![format_iso8601(SystemTime::now())],
-    );
+    set(&mut context, "aws:CurrentTime", vec![format_iso8601(SystemTime::now())]);
     set(
         &mut context,
         "aws:EpochTime",
@@ -438,39 +394,19 @@ fn check_second_hop(
     let (role_account, _) = role_account_and_name(role_arn);
     let mut context = TrustContext::new();
     set(&mut context, "aws:PrincipalArn", vec![role_arn.to_owned()]);
-    set(
-        &mut context,
-        "aws:PrincipalAccount",
-        vec![role_account.to_owned()],
-    );
-    set(
-        &mut context,
-        "aws:userid",
-        vec![first.assumed_role_id.clone()],
-    );
+    set(&mut context, "aws:PrincipalAccount", vec![role_account.to_owned()]);
+    set(&mut context, "aws:userid", vec![first.assumed_role_id.clone()]);
     set(&mut context, "aws:SecureTransport", vec!["true".to_owned()]);
-    set(
-        &mut context,
-        "aws:CurrentTime",
-        vec![format_iso8601(SystemTime::now())],
-    );
+    set(&mut context, "aws:CurrentTime", vec![format_iso8601(SystemTime::now())]);
     set(
         &mut context,
         "aws:EpochTime",
         vec![epoch_seconds(SystemTime::now()).to_string()],
     );
     set(&mut context, "sts:ExternalId", vec![external_id.to_owned()]);
-    set(
-        &mut context,
-        "sts:RoleSessionName",
-        vec![hop.session_name.clone()],
-    );
+    set(&mut context, "sts:RoleSessionName", vec![hop.session_name.clone()]);
     for (key, value) in &hop.tags {
-        set(
-            &mut context,
-            &format!("aws:PrincipalTag/{key}"),
-            vec![value.clone()],
-        );
+        set(&mut context, &format!("aws:PrincipalTag/{key}"), vec![value.clone()]);
     }
     tag_context(&mut context, &hop.tags);
     let caller = TrustPrincipal::Aws {
@@ -520,10 +456,7 @@ mod tests {
 
     #[test]
     fn error_statuses_follow_the_model() {
-        let statuses: Vec<(&str, u16)> = AuthErrorKind::ALL
-            .iter()
-            .map(|k| (k.name(), k.status()))
-            .collect();
+        let statuses: Vec<(&str, u16)> = AuthErrorKind::ALL.iter().map(|k| (k.name(), k.status())).collect();
         assert_eq!(
             statuses,
             [

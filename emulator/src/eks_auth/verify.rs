@@ -27,20 +27,14 @@ pub struct VerifiedToken {
 
 /// Checks shape, signature (RS256 with the cluster's key only), `iss`, `aud`, `exp`/`nbf`, `sub` and
 /// the `kubernetes.io` claim.
-pub fn verify_token(
-    token: &str,
-    key: &SigningKey,
-    issuer: &str,
-    cluster: &str,
-) -> Result<VerifiedToken, AuthError> {
+pub fn verify_token(token: &str, key: &SigningKey, issuer: &str, cluster: &str) -> Result<VerifiedToken, AuthError> {
     check_shape(token)?;
     let (header_part, payload_part) = {
         let mut parts = token.split('.');
         (parts.next().unwrap_or(""), parts.next().unwrap_or(""))
     };
-    let header = decode_segment(header_part).ok_or_else(|| {
-        AuthError::invalid_token("The token's header is not base64url-encoded JSON.")
-    })?;
+    let header = decode_segment(header_part)
+        .ok_or_else(|| AuthError::invalid_token("The token's header is not base64url-encoded JSON."))?;
     let alg = header.get("alg").and_then(Value::as_str).unwrap_or("");
     if alg != "RS256" {
         return Err(AuthError::invalid_token(format!(
@@ -48,9 +42,8 @@ pub fn verify_token(
         )));
     }
     // Claims read without verification, only to word the errors below.
-    let unverified = decode_segment(payload_part).ok_or_else(|| {
-        AuthError::invalid_token("The token's claims are not base64url-encoded JSON.")
-    })?;
+    let unverified = decode_segment(payload_part)
+        .ok_or_else(|| AuthError::invalid_token("The token's claims are not base64url-encoded JSON."))?;
 
     let decoding_key = key.decoding_key().map_err(|e| {
         AuthError::new(
@@ -118,11 +111,9 @@ fn describe(kind: &JwtErrorKind, claims: &Value, issuer: &str, cluster: &str) ->
             "The service account token is not valid yet (nbf {}).",
             claims.get("nbf").unwrap_or(&Value::Null)
         )),
-        JwtErrorKind::InvalidSignature | JwtErrorKind::InvalidKeyFormat => {
-            AuthError::invalid_token(format!(
-                "The token's signature does not verify with the service account issuer key of cluster {cluster}."
-            ))
-        }
+        JwtErrorKind::InvalidSignature | JwtErrorKind::InvalidKeyFormat => AuthError::invalid_token(format!(
+            "The token's signature does not verify with the service account issuer key of cluster {cluster}."
+        )),
         JwtErrorKind::InvalidIssuer => AuthError::invalid_token(format!(
             "The token's issuer {} is not the issuer of cluster {cluster} ({issuer}).",
             claims.get("iss").unwrap_or(&Value::Null)
@@ -134,11 +125,9 @@ fn describe(kind: &JwtErrorKind, claims: &Value, issuer: &str, cluster: &str) ->
         JwtErrorKind::MissingRequiredClaim(claim) => {
             AuthError::invalid_token(format!("The token has no {claim} claim."))
         }
-        JwtErrorKind::InvalidAlgorithm | JwtErrorKind::MissingAlgorithm => {
-            AuthError::invalid_token(
-                "The token's algorithm is not accepted: service account tokens are signed with RS256.",
-            )
-        }
+        JwtErrorKind::InvalidAlgorithm | JwtErrorKind::MissingAlgorithm => AuthError::invalid_token(
+            "The token's algorithm is not accepted: service account tokens are signed with RS256.",
+        ),
         other => AuthError::invalid_token(format!("The token is malformed: {other:?}.")),
     }
 }

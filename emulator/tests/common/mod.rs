@@ -26,34 +26,20 @@ pub async fn start() -> Emulator {
         .expect("emulator starts")
 }
 
-fn config(
-    emulator: &Emulator,
-    retry: RetryConfig,
-    operation_timeout: Duration,
-) -> aws_sdk_eks::Config {
+fn config(emulator: &Emulator, retry: RetryConfig, operation_timeout: Duration) -> aws_sdk_eks::Config {
     aws_sdk_eks::Config::builder()
         .behavior_version_latest()
         .region(Region::new("us-east-1"))
         .endpoint_url(emulator.endpoint())
         .credentials_provider(default_credentials())
         .retry_config(retry)
-        .timeout_config(
-            TimeoutConfig::builder()
-                .operation_timeout(operation_timeout)
-                .build(),
-        )
+        .timeout_config(TimeoutConfig::builder().operation_timeout(operation_timeout).build())
         .build()
 }
 
 /// The default config's access key (user `admin` of account 111122223333), no session token.
 pub fn default_credentials() -> Credentials {
-    Credentials::new(
-        DEFAULT_ACCESS_KEY_ID,
-        DEFAULT_SECRET_ACCESS_KEY,
-        None,
-        None,
-        "test",
-    )
+    Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, None, None, "test")
 }
 
 /// An EKS client that signs with `credentials` and makes one attempt per call.
@@ -123,11 +109,7 @@ pub fn account_trust_policy(account: &str) -> String {
 
 /// A client that makes exactly one attempt per call.
 pub fn client(emulator: &Emulator) -> Client {
-    Client::from_conf(config(
-        emulator,
-        RetryConfig::disabled(),
-        Duration::from_secs(20),
-    ))
+    Client::from_conf(config(emulator, RetryConfig::disabled(), Duration::from_secs(20)))
 }
 
 /// A client with the SDK's standard retries (`attempts` in all), with millisecond backoff.
@@ -144,11 +126,7 @@ pub fn impatient_client(emulator: &Emulator, timeout: Duration) -> Client {
     Client::from_conf(config(emulator, RetryConfig::disabled(), timeout))
 }
 
-pub async fn create(
-    client: &Client,
-    namespace: &str,
-    service_account: &str,
-) -> PodIdentityAssociation {
+pub async fn create(client: &Client, namespace: &str, service_account: &str) -> PodIdentityAssociation {
     create_output(client, namespace, service_account)
         .await
         .association
@@ -262,8 +240,5 @@ pub async fn raw_exchange(
 }
 
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
+    headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
 }

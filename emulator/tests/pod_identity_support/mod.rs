@@ -41,8 +41,7 @@ pub fn eks_auth_client(emulator: &Emulator) -> aws_sdk_eksauth::Client {
     )
 }
 
-pub type AssumeResult =
-    Result<AssumeRoleForPodIdentityOutput, SdkError<AssumeRoleForPodIdentityError>>;
+pub type AssumeResult = Result<AssumeRoleForPodIdentityOutput, SdkError<AssumeRoleForPodIdentityError>>;
 
 pub async fn assume(emulator: &Emulator, cluster: &str, token: &str) -> AssumeResult {
     eks_auth_client(emulator)
@@ -111,10 +110,7 @@ pub fn eks_client(emulator: &Emulator) -> aws_sdk_eks::Client {
 }
 
 /// An STS client signing with the given credentials.
-pub fn sts_client(
-    emulator: &Emulator,
-    credentials: aws_sdk_sts::config::Credentials,
-) -> aws_sdk_sts::Client {
+pub fn sts_client(emulator: &Emulator, credentials: aws_sdk_sts::config::Credentials) -> aws_sdk_sts::Client {
     aws_sdk_sts::Client::from_conf(
         aws_sdk_sts::Config::builder()
             .behavior_version_latest()
@@ -128,11 +124,7 @@ pub fn sts_client(
 
 /// A fresh path in the temp directory for a token file.
 pub fn temp_path(name: &str) -> PathBuf {
-    let unique = format!(
-        "pia-{name}-{}-{}",
-        std::process::id(),
-        pia_emulator::state::new_uuid()
-    );
+    let unique = format!("pia-{name}-{}-{}", std::process::id(), pia_emulator::state::new_uuid());
     std::env::temp_dir().join(unique)
 }
 
