@@ -137,6 +137,13 @@ impl World {
         self.timed(request).await.1
     }
 
+    /// The model as the Read handler returns it.
+    async fn read(&self, arn: &str) -> Value {
+        self.invoke(&request("READ", json!({"AssociationArn": arn}), None))
+            .await["resourceModel"]
+            .clone()
+    }
+
     /// Times what the Lambda does with a payload: decode, handle, serialize the ProgressEvent to bytes. The request
     /// is built before the clock starts and the answer parsed after it stops, as they are outside a Lambda.
     async fn timed(&self, request: &Value) -> (Duration, Value) {
@@ -464,10 +471,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
 
     // Update, tags only: Describe + TagResource.
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
-    let mut current = world
-        .invoke(&request("READ", json!({"AssociationArn": arn}), None))
-        .await["resourceModel"]
-        .clone();
+    let mut current = world.read(&arn).await;
     for i in 0..iterations {
         let mut wanted = current.clone();
         wanted["Tags"] = json!([{"Key": "rev", "Value": i.to_string()}]);
@@ -499,53 +503,34 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         &mut floor,
     )
     .await;
-    let current = world
-        .invoke(&request("READ", json!({"AssociationArn": arn}), None))
-        .await["resourceModel"]
-        .clone();
-    report(
+    let current = world.read(&arn).await;
+    report_calls(
         world,
         "update: no change",
         &request("UPDATE", current.clone(), Some(current.clone())),
-        &mut Vec::new(),
-        &mut Vec::new(),
     )
     .await;
     // The other paths, for their calls only.
     let mut probe = current.clone();
     probe["RoleArn"] = json!(if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE });
     probe["Tags"] = json!([{"Key": "rev", "Value": "both"}]);
-    report(
+    report_calls(
         world,
         "update: role and tags",
         &request("UPDATE", probe, Some(current.clone())),
-        &mut Vec::new(),
-        &mut Vec::new(),
     )
     .await;
-    let current = world
-        .invoke(&request("READ", json!({"AssociationArn": arn}), None))
-        .await["resourceModel"]
-        .clone();
+    let current = world.read(&arn).await;
     let mut probe = current.clone();
     probe["Tags"] = json!([]);
-    report(
+    report_calls(
         world,
         "update: tags removed",
         &request("UPDATE", probe, Some(current.clone())),
-        &mut Vec::new(),
-        &mut Vec::new(),
     )
     .await;
     let tagged = model("probe-tagged", ROLE, json!([{"Key": "team", "Value": "platform"}]));
-    report(
-        world,
-        "create with tags",
-        &request("CREATE", tagged, None),
-        &mut Vec::new(),
-        &mut Vec::new(),
-    )
-    .await;
+    report_calls(world, "create with tags", &request("CREATE", tagged, None)).await;
 
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for _ in 0..iterations {
@@ -627,6 +612,11 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
 }
 
 /// One table row: the calls a probe invocation makes, and the medians.
+/// A row for a path measured for its EKS calls only.
+async fn report_calls(world: &World, action: &str, probe: &Value) {
+    report(world, action, probe, &mut [], &mut []).await;
+}
+
 async fn report(world: &World, action: &str, probe: &Value, handler: &mut [Duration], floor: &mut [Duration]) {
     world.emulator.reset_calls();
     world.invoke(probe).await;
