@@ -22,7 +22,8 @@ RUNTIME = "provided.al2023"
 ENTRYPOINT = "bootstrap"
 PROTOCOL_VERSION = "2.0.0"
 # provided.al2023 has glibc 2.34. `cargo zigbuild` links against exactly that glibc (the `.2.34` suffix), whatever the
-# build machine has, as `cargo lambda` does; a static `*-unknown-linux-musl` target builds with plain cargo.
+# build machine has, as `cargo lambda` does. zig is also the C compiler aws-lc-sys needs for a static
+# `*-unknown-linux-musl` target or for arm64 on an x86_64 machine, so every target builds with it.
 DEFAULT_TARGET = "x86_64-unknown-linux-gnu.2.34"
 GLIBC_PINNED = re.compile(r"^(?P<triple>.+-gnu)\.\d+\.\d+$")
 SETTINGS_COPY = "rpdk-config.json"
@@ -89,13 +90,12 @@ class RustLanguagePlugin(LanguagePlugin):
 
 def build_command(target):
     """The release build of `bootstrap` for `target`, and where cargo puts it (a glibc pin is not part of the path)."""
-    pinned = GLIBC_PINNED.match(target)
-    tool = "cargo-zigbuild" if pinned else "cargo"
-    program = shutil.which(tool)
+    program = shutil.which("cargo-zigbuild")
     if program is None:
-        hint = "pip install ziglang cargo-zigbuild" if pinned else "install a Rust toolchain"
-        raise DownstreamError(f"{tool} is not on PATH, and building for {target} needs it: {hint}")
-    subcommand = "zigbuild" if pinned else "build"
-    command = [program, subcommand, "--release", "--locked", "--bin", ENTRYPOINT, "--target", target]
+        raise DownstreamError(
+            f"cargo-zigbuild is not on PATH, and building for {target} needs it: pip install ziglang cargo-zigbuild"
+        )
+    command = [program, "zigbuild", "--release", "--locked", "--bin", ENTRYPOINT, "--target", target]
+    pinned = GLIBC_PINNED.match(target)
     triple = pinned.group("triple") if pinned else target
     return command, Path("target") / triple / "release" / ENTRYPOINT
