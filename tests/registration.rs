@@ -236,3 +236,32 @@ fn this_build_bootstrap_is_read_as_lambda_reads_it() {
     assert_eq!(binary.architecture, expected);
     assert_eq!(binary.glibc, Some(GlibcVersion(2, 17)));
 }
+
+#[test]
+fn a_truncated_or_corrupted_bootstrap_is_an_error_never_a_panic() {
+    let path = bootstrap_needing_glibc("17", "corrupt");
+    let bootstrap = std::fs::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    // Cut anywhere: inside the header, the section table or the dynamic strings.
+    let dynstr = dynamic_strings(&bootstrap);
+    let cuts = (0..256)
+        .chain([dynstr.start, dynstr.start + 64, bootstrap.len() - 1])
+        .chain((1..200).map(|i| i * bootstrap.len() / 200));
+    for cut in cuts {
+        let truncated = &bootstrap[..cut];
+        assert!(
+            lambda_binary::check(truncated).is_err(),
+            "a bootstrap cut at {cut} of {} bytes passed",
+            bootstrap.len()
+        );
+    }
+    // Flip bytes of the ELF header (offsets, counts, sizes): whatever the result, it is a Result.
+    let mut corrupted = bootstrap;
+    for at in 0..64 {
+        for flip in [0x01u8, 0x80, 0xff] {
+            corrupted[at] ^= flip;
+            let _ = lambda_binary::check(&corrupted);
+            corrupted[at] ^= flip;
+        }
+    }
+}
