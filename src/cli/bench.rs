@@ -195,7 +195,12 @@ fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
 }
 
 fn us(duration: Duration) -> String {
-    format!("{:.0} µs", duration.as_secs_f64() * 1e6)
+    let micros = duration.as_secs_f64() * 1e6;
+    if micros < 10.0 {
+        format!("{micros:.1} µs")
+    } else {
+        format!("{micros:.0} µs")
+    }
 }
 
 fn ms(duration: Duration) -> String {
@@ -566,14 +571,16 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
                 .as_bytes(),
         )
         .await;
-    let mut encoding: Vec<Duration> = (0..iterations)
-        .map(|_| {
-            let started = Instant::now();
-            std::hint::black_box(serde_json::to_vec(&page).unwrap_or_default());
-            started.elapsed()
-        })
-        .collect();
+    let list_encoding = median_of(iterations, || serde_json::to_vec(&page).unwrap_or_default());
     let page_bytes = serde_json::to_vec(&page).map_or(0, |bytes| bytes.len());
+    // The parts of Create's extra that are the provider's own work, not the EKS call's.
+    let create_payload = request("CREATE", model("probe-d", ROLE, json!([])), None).to_string();
+    let validator = crate::schema::ModelValidator::new();
+    let create_decoding = median_of(iterations, || {
+        crate::protocol::decode(create_payload.as_bytes(), &validator).is_ok()
+    });
+    let create_answer = world.provider.invoke(create_payload.as_bytes()).await;
+    let create_encoding = median_of(iterations, || serde_json::to_vec(&create_answer).unwrap_or_default());
 
     // Delete: the handler deletes the ones it created, the floor the ones it created.
     let floor_ids: Vec<String> = world
@@ -604,19 +611,36 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     )
     .await;
     println!(
-        "\nOf List's extra, encoding the page of 100 models ({:.1} KB of JSON) takes {} (median).\n",
+        "\nOf List's extra, encoding the page of 100 models ({:.1} KB of JSON) takes {} (median).",
         page_bytes as f64 / 1000.0,
-        us(percentiles(&mut encoding).0)
+        us(list_encoding)
+    );
+    println!(
+        "Of Create's extra, decoding and validating the request takes {}, encoding the answer {} (median).\n",
+        us(create_decoding),
+        us(create_encoding)
     );
     Ok(())
 }
 
-/// One table row: the calls a probe invocation makes, and the medians.
+/// The median time of `iterations` runs of `work` (its result kept from being optimised away).
+fn median_of<T>(iterations: usize, mut work: impl FnMut() -> T) -> Duration {
+    let mut times: Vec<Duration> = (0..iterations.max(1))
+        .map(|_| {
+            let started = Instant::now();
+            std::hint::black_box(work());
+            started.elapsed()
+        })
+        .collect();
+    percentiles(&mut times).0
+}
+
 /// A row for a path measured for its EKS calls only.
 async fn report_calls(world: &World, action: &str, probe: &Value) {
     report(world, action, probe, &mut [], &mut []).await;
 }
 
+/// One table row: the calls a probe invocation makes, and the medians.
 async fn report(world: &World, action: &str, probe: &Value, handler: &mut [Duration], floor: &mut [Duration]) {
     world.emulator.reset_calls();
     world.invoke(probe).await;
