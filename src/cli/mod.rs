@@ -58,7 +58,8 @@ enum Command {
         /// The name to register under; `AWS::` is reserved, e.g. Acme::EKS::PodIdentityAssociation.
         #[arg(long)]
         type_name: String,
-        /// The `bootstrap` built for provided.al2023.
+        /// The `bootstrap` built for provided.al2023; refused if Lambda could not load it (not an x86_64 or arm64
+        /// ELF, a glibc newer than 2.34, a library Lambda lacks).
         #[arg(long, default_value = "target/x86_64-unknown-linux-gnu/release/bootstrap")]
         bootstrap: PathBuf,
         /// Where to write the package; defaults to <type-name-hyphenated>.zip.
