@@ -28,7 +28,8 @@ pub const CALL_TIMEOUT: Duration = Duration::from_secs(14);
 pub const LIST_PAGE_SIZE: i32 = 100;
 
 /// The process-wide AWS configuration: HTTP client (shared, so connections are reused across invocations),
-/// retries, timeouts and endpoint overrides from the environment. Credentials and region come per request.
+/// retries, timeouts and endpoint overrides from the environment. Credentials and region come per request: the
+/// process's own credentials are never loaded, so that no request can act with them.
 pub async fn base_config() -> SdkConfig {
     base_config_for(None).await
 }
@@ -45,6 +46,7 @@ pub async fn base_config_for(endpoint_url: Option<String>) -> SdkConfig {
     loader
         // An explicit region avoids the IMDS lookup of the default chain, which costs a cold start dearly.
         .region(Region::new(region))
+        .no_credentials()
         .retry_config(
             RetryConfig::standard()
                 .with_max_attempts(MAX_ATTEMPTS)
@@ -69,21 +71,18 @@ pub struct SdkEks {
 }
 
 impl SdkEks {
-    /// With no caller credentials (a local `pia invoke` without them), the default credential chain is used.
-    pub fn new(base: &SdkConfig, region: Option<&str>, credentials: Option<&CallerCredentials>) -> Self {
+    pub fn new(base: &SdkConfig, region: Option<&str>, caller: &CallerCredentials) -> Self {
         let mut config = aws_sdk_eks::config::Builder::from(base);
         if let Some(region) = region {
             config = config.region(Region::new(region.to_owned()));
         }
-        if let Some(caller) = credentials {
-            config = config.credentials_provider(Credentials::new(
-                caller.access_key_id.clone(),
-                caller.secret_access_key.clone(),
-                caller.session_token.clone(),
-                None,
-                "CloudFormationCaller",
-            ));
-        }
+        config = config.credentials_provider(Credentials::new(
+            caller.access_key_id.clone(),
+            caller.secret_access_key.clone(),
+            caller.session_token.clone(),
+            None,
+            "CloudFormationCaller",
+        ));
         Self {
             client: aws_sdk_eks::Client::from_conf(config.build()),
         }

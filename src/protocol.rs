@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use pia_handlers::{Action, ResourceModel, ResourceRequest};
+use pia_handlers::{Action, ResourceModel, ResourceRequest, Scope};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -76,6 +76,8 @@ type Tags = Option<BTreeMap<String, String>>;
 struct HandlerRequest {
     action: String,
     #[serde(default)]
+    aws_account_id: Option<String>,
+    #[serde(default)]
     bearer_token: Option<String>,
     #[serde(default)]
     region: Option<String>,
@@ -97,8 +99,6 @@ struct RequestData {
     previous_resource_properties: Option<Value>,
     #[serde(default)]
     stack_tags: Tags,
-    #[serde(default)]
-    previous_stack_tags: Tags,
 }
 
 #[derive(Deserialize)]
@@ -124,7 +124,7 @@ struct TestRequest {
     #[serde(default)]
     desired_resource_tags: Tags,
     #[serde(default)]
-    previous_resource_tags: Tags,
+    aws_account_id: Option<String>,
     #[serde(default)]
     region: Option<String>,
     #[serde(default)]
@@ -149,6 +149,7 @@ fn credentials<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Opti
 struct Envelope {
     action: String,
     region: Option<String>,
+    account_id: Option<String>,
     credentials: Option<CallerCredentials>,
     token: Option<String>,
     callback_context: Option<Value>,
@@ -156,24 +157,21 @@ struct Envelope {
     desired: Option<Value>,
     previous: Option<Value>,
     stack_tags: Tags,
-    previous_stack_tags: Tags,
 }
 
 pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, ProtocolError> {
     let value: Value = serde_json::from_slice(payload).map_err(|e| ProtocolError::NotJson(e.to_string()))?;
     let envelope = envelope(value)?;
     let action = parse_action(&envelope.action)?;
+    // Create and Update carry the whole desired model and are held to the schema. Read, Delete and List may carry
+    // identifiers only, or a model written by another version of the type (a stack rolled back to it must still
+    // delete): what they do not know they leave alone. So does the previous model of an update.
+    let strict = matches!(action, Action::Create | Action::Update);
     let desired = model(
         envelope.desired,
         "the desired model (resourceProperties)",
         validator,
-        |model| {
-            // Only Create and Update carry a whole desired model; Read, Delete and List may carry identifiers only.
-            match action {
-                Action::Create | Action::Update => validator.validate(model).map_err(ProtocolError::from),
-                Action::Read | Action::Delete | Action::List => Ok(()),
-            }
-        },
+        strict,
     )?;
     let previous = match envelope.previous {
         Some(Value::Null) | None => None,
@@ -181,7 +179,7 @@ pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, 
             Some(previous),
             "the previous model (previousResourceProperties)",
             validator,
-            |_| Ok(()),
+            false,
         )?),
     };
     if envelope
@@ -201,15 +199,22 @@ pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, 
             "region {shown:?} is not an AWS region name"
         )));
     }
+    let account_id = envelope.account_id.filter(|account| !account.is_empty());
+    if let Some(account) = account_id.as_deref().filter(|account| !is_account_id(account)) {
+        let shown: String = account.chars().take(64).collect();
+        return Err(ProtocolError::Malformed(format!(
+            "awsAccountId {shown:?} is not an AWS account id (12 digits)"
+        )));
+    }
     Ok(Invocation {
         action,
-        region,
+        region: region.clone(),
         credentials: envelope.credentials,
         request: ResourceRequest {
             desired,
             previous,
             stack_tags: envelope.stack_tags.unwrap_or_default(),
-            previous_stack_tags: envelope.previous_stack_tags.unwrap_or_default(),
+            scope: Scope::new(region.as_deref(), account_id.as_deref()),
             client_request_token: envelope.token.filter(|token| !token.is_empty()),
             callback_context: envelope.callback_context.filter(|context| !context.is_null()),
             next_token: envelope.next_token.filter(|token| !token.is_empty()),
@@ -228,6 +233,7 @@ fn envelope(value: Value) -> Result<Envelope, ProtocolError> {
         Ok(Envelope {
             action: request.action,
             region: request.region,
+            account_id: request.aws_account_id,
             credentials: data.caller_credentials,
             token: request.bearer_token,
             callback_context: request.callback_context,
@@ -235,7 +241,6 @@ fn envelope(value: Value) -> Result<Envelope, ProtocolError> {
             desired: data.resource_properties,
             previous: data.previous_resource_properties,
             stack_tags: data.stack_tags,
-            previous_stack_tags: data.previous_stack_tags,
         })
     } else if fields.contains_key("request") {
         let request: TestEntrypointRequest = serde_json::from_value(value).map_err(malformed)?;
@@ -243,6 +248,7 @@ fn envelope(value: Value) -> Result<Envelope, ProtocolError> {
         Ok(Envelope {
             action: request.action,
             region: inner.region,
+            account_id: inner.aws_account_id,
             credentials: request.credentials,
             token: inner.client_request_token,
             callback_context: request.callback_context,
@@ -250,7 +256,6 @@ fn envelope(value: Value) -> Result<Envelope, ProtocolError> {
             desired: inner.desired_resource_state,
             previous: inner.previous_resource_state,
             stack_tags: inner.desired_resource_tags,
-            previous_stack_tags: inner.previous_resource_tags,
         })
     } else {
         Err(ProtocolError::UnknownShape)
@@ -264,17 +269,22 @@ fn is_region_name(region: &str) -> bool {
         && region.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
 }
 
+fn is_account_id(account: &str) -> bool {
+    account.len() == 12 && account.bytes().all(|b| b.is_ascii_digit())
+}
+
 fn parse_action(action: &str) -> Result<Action, ProtocolError> {
     Action::deserialize(serde_json::Value::String(action.to_owned()))
         .map_err(|_| ProtocolError::UnknownAction(action.chars().take(64).collect()))
 }
 
-/// Coerces, checks and decodes one model; absent or null is the empty model.
+/// Coerces, checks and decodes one model; absent or null is the empty model. `strict`: held to the schema;
+/// otherwise properties the schema does not define are dropped first.
 fn model(
     value: Option<Value>,
     which: &'static str,
     validator: &ModelValidator,
-    check: impl FnOnce(&Value) -> Result<(), ProtocolError>,
+    strict: bool,
 ) -> Result<ResourceModel, ProtocolError> {
     let mut fields = match value {
         None | Some(Value::Null) => Map::new(),
@@ -282,8 +292,13 @@ fn model(
         Some(_) => return Err(ProtocolError::ModelNotObject { which }),
     };
     validator.coerce(&mut fields);
+    if !strict {
+        validator.retain_known(&mut fields);
+    }
     let value = Value::Object(fields);
-    check(&value)?;
+    if strict {
+        validator.validate(&value)?;
+    }
     serde_json::from_value(value).map_err(|e| ProtocolError::BadModel {
         which,
         message: e.to_string(),
@@ -351,7 +366,7 @@ mod tests {
                 "desiredResourceState": valid_properties(),
                 "previousResourceState": {"ClusterName": "prod"},
                 "desiredResourceTags": {"a": "1"},
-                "previousResourceTags": {"a": "0"},
+                "awsAccountId": "444455556666",
                 "region": "us-west-2",
                 "logicalResourceIdentifier": "X"
             },
@@ -365,8 +380,8 @@ mod tests {
             Some("prod")
         );
         assert_eq!(
-            invocation.request.previous_stack_tags.get("a").map(String::as_str),
-            Some("0")
+            invocation.request.scope,
+            Scope::new(Some("us-west-2"), Some("444455556666"))
         );
         assert_eq!(
             invocation.request.callback_context,

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use futures_util::FutureExt;
-use pia_handlers::{Action, HandlerErrorCode, ProgressEvent, handle};
+use pia_handlers::{Action, HandlerErrorCode, Pacing, ProgressEvent, handle};
 use tracing::{info, warn};
 
 use crate::eks_client::{self, SdkEks};
@@ -60,6 +60,7 @@ const WARM_CLIENTS: usize = 8;
 pub struct Provider {
     base: SdkConfig,
     validator: ModelValidator,
+    pacing: Pacing,
     /// Most recently used first; keyed by everything the client was built from.
     clients: Mutex<VecDeque<(ClientKey, SdkEks)>>,
 }
@@ -67,14 +68,20 @@ pub struct Provider {
 #[derive(PartialEq, Eq)]
 struct ClientKey {
     region: Option<String>,
-    credentials: Option<CallerCredentials>,
+    credentials: CallerCredentials,
 }
 
 impl Provider {
     pub fn new(base: SdkConfig) -> Arc<Self> {
+        Self::with_pacing(base, Pacing::default())
+    }
+
+    /// A provider whose creates space their attempts as given (tests against an emulator that recovers at once).
+    pub fn with_pacing(base: SdkConfig, pacing: Pacing) -> Arc<Self> {
         Arc::new(Self {
             base,
             validator: ModelValidator::new(),
+            pacing,
             clients: Mutex::new(VecDeque::with_capacity(WARM_CLIENTS)),
         })
     }
@@ -108,13 +115,24 @@ impl Provider {
         event
     }
 
-    async fn run(&self, invocation: Invocation) -> ProgressEvent {
-        let eks = self.client(invocation.region, invocation.credentials);
-        handle(&eks, invocation.action, &invocation.request).await
+    async fn run(&self, mut invocation: Invocation) -> ProgressEvent {
+        // EKS is called with the caller's credentials only: never with the process's own (in Lambda, the
+        // function's role), which would act as somebody else.
+        let Some(credentials) = invocation.credentials else {
+            return ProgressEvent::failed(
+                HandlerErrorCode::InvalidCredentials,
+                "the request carries no callerCredentials: the provider calls EKS with the caller's credentials only",
+            );
+        };
+        if invocation.request.scope.region.is_none() {
+            invocation.request.scope.region = self.base.region().map(|region| region.to_string());
+        }
+        let eks = self.client(invocation.region, credentials);
+        handle(&eks, invocation.action, &invocation.request, &self.pacing).await
     }
 
     /// The EKS client for these credentials and region: a warm one if this process made it recently.
-    fn client(&self, region: Option<String>, credentials: Option<CallerCredentials>) -> SdkEks {
+    fn client(&self, region: Option<String>, credentials: CallerCredentials) -> SdkEks {
         let key = ClientKey { region, credentials };
         let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let warm = clients
@@ -125,7 +143,7 @@ impl Provider {
             clients.push_front((key, client.clone()));
             return client;
         }
-        let client = SdkEks::new(&self.base, key.region.as_deref(), key.credentials.as_ref());
+        let client = SdkEks::new(&self.base, key.region.as_deref(), &key.credentials);
         clients.truncate(WARM_CLIENTS - 1);
         clients.push_front((key, client.clone()));
         client

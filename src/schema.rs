@@ -60,6 +60,12 @@ impl ModelValidator {
         }
     }
 
+    /// Drops the properties the schema does not define (a model written by another version of the type).
+    pub fn retain_known(&self, model: &mut Map<String, Value>) {
+        let known = self.schema["properties"].as_object();
+        model.retain(|name, _| known.is_some_and(|known| known.contains_key(name)));
+    }
+
     /// Checks a desired model against the schema; the message names each offending property.
     pub fn validate(&self, model: &Value) -> Result<(), InvalidModel> {
         let problems: Vec<String> = self

@@ -8,7 +8,7 @@ mod common;
 use chaos_support::{ChaosSettings, fast_retry_provider, run_chaos};
 use common::*;
 use pia_emulator::Fault;
-use pia_handlers::create::TRANSIENT_MAX_RETRIES;
+use pia_handlers::create::TRANSIENT_RETRIES;
 use serde_json::{Value, json};
 
 const CREATE: &str = "CreatePodIdentityAssociation";
@@ -61,39 +61,26 @@ fn request_in(region: &str, action: &str, properties: Value) -> Value {
     request
 }
 
-/// CloudFormation's callback after IN_PROGRESS: same request (same bearer token), returned model and context.
-fn callback(request: &Value, event: &Value) -> Value {
-    let mut again = request.clone();
-    again["callbackContext"] = event["callbackContext"].clone();
-    again["requestData"]["resourceProperties"] = event["resourceModel"].clone();
-    again
-}
-
 #[tokio::test]
-async fn a_create_applied_with_its_answer_lost_then_failing_is_called_again_not_leaked() {
+async fn a_create_applied_with_its_answer_lost_then_failing_is_sent_again_not_leaked() {
     let world = fast_world().await;
     // The write is applied, its answer lost; every retry the client makes then meets a 500.
     world.emulator.inject(CREATE, Fault::DropAfterApply, 1);
     world.emulator.inject(CREATE, Fault::ServerError, 3);
     let create = request_in("ap-south-1", "CREATE", desired());
-    let first = world.invoke(&create).await;
+    let (done, made) = world.invoke_counting(&create).await;
     assert_eq!(
-        first["status"], "IN_PROGRESS",
-        "a FAILED here would leak the association: {first}"
+        done["status"], "SUCCESS",
+        "a FAILED here would leak the association: {done}"
     );
-    assert_eq!(first["callbackContext"], json!({"transientRetries": 1}));
-    assert!(
-        first.get("errorCode").is_none() && first.get("resourceModels").is_none(),
-        "{first}"
-    );
-    assert_eq!(world.emulator.association_count("demo"), 1, "EKS applied the write");
-
-    // CloudFormation calls again with the same token: EKS answers with the association the lost write made.
-    let (done, made) = world.invoke_counting(&callback(&create, &first)).await;
-    assert_eq!(done["status"], "SUCCESS", "{done}");
-    assert_eq!(made, calls(&[(CREATE, 1)]), "one call on the way back too");
+    // One client call (four attempts), then the handler's resend with the same token.
+    assert_eq!(made, calls(&[(CREATE, 5)]));
     let held = world.emulator.associations("demo");
-    assert_eq!(held.len(), 1);
+    assert_eq!(
+        held.len(),
+        1,
+        "EKS answered the resend with the association the lost write made"
+    );
     assert_eq!(
         done["resourceModel"]["AssociationArn"],
         held[0].association_arn.as_str()
@@ -101,7 +88,7 @@ async fn a_create_applied_with_its_answer_lost_then_failing_is_called_again_not_
 }
 
 #[tokio::test]
-async fn a_create_that_keeps_failing_gives_up_with_its_code_after_bounded_callbacks() {
+async fn a_create_that_keeps_failing_gives_up_with_its_code_after_bounded_resends() {
     for (fault, code, region) in [
         (Fault::ServerError, "ServiceInternalError", "sa-east-1"),
         (Fault::Throttle, "Throttling", "ca-central-1"),
@@ -110,21 +97,15 @@ async fn a_create_that_keeps_failing_gives_up_with_its_code_after_bounded_callba
     ] {
         let world = fast_world().await;
         world.emulator.inject(CREATE, fault, u32::MAX);
-        let mut create = request_in(region, "CREATE", desired());
-        let mut callbacks = 0;
-        let last = loop {
-            let event = world.invoke(&create).await;
-            if event["status"] != "IN_PROGRESS" {
-                break event;
-            }
-            callbacks += 1;
-            assert!(callbacks <= TRANSIENT_MAX_RETRIES, "{fault:?}: unbounded: {event}");
-            assert_eq!(event["callbackContext"]["transientRetries"], callbacks, "{event}");
-            create = callback(&create, &event);
-        };
-        assert_eq!(callbacks, TRANSIENT_MAX_RETRIES, "{fault:?}");
+        let (last, made) = world.invoke_counting(&request_in(region, "CREATE", desired())).await;
         assert_eq!(last["status"], "FAILED", "{fault:?}: {last}");
         assert_eq!(last["errorCode"], code, "{fault:?}: {last}");
+        let attempts = u64::from(pia_provider::eks_client::MAX_ATTEMPTS);
+        assert_eq!(
+            made,
+            calls(&[(CREATE, attempts * (1 + u64::from(TRANSIENT_RETRIES)))]),
+            "{fault:?}: bounded"
+        );
         let held = world.emulator.association_count("demo");
         match fault {
             // Not applied: nothing to leak.
@@ -136,26 +117,29 @@ async fn a_create_that_keeps_failing_gives_up_with_its_code_after_bounded_callba
 }
 
 #[tokio::test]
-async fn a_transient_failure_while_waiting_for_a_role_keeps_both_counts() {
-    let world = fast_world().await;
+async fn a_role_that_appears_while_the_create_is_throttled_is_waited_for_in_one_invocation() {
+    let emulator = pia_emulator::Emulator::start(pia_emulator::EmulatorConfig::default())
+        .await
+        .expect("emulator starts");
+    let base = pia_provider::eks_client::base_config_for(Some(emulator.endpoint())).await;
+    let world = World {
+        provider: pia_provider::Provider::with_pacing(base, fast_pacing()),
+        emulator,
+    };
     let new_role = "arn:aws:iam::111122223333:role/made-in-the-same-stack";
     let mut input = desired();
     input["RoleArn"] = json!(new_role);
-    let create = request_in("ap-northeast-1", "CREATE", input);
-    let waiting = world.invoke(&create).await;
-    assert_eq!(waiting["callbackContext"], json!({"roleWaitAttempts": 1}), "{waiting}");
     world.emulator.inject(CREATE, Fault::Throttle, 4);
-    let throttled = world.invoke(&callback(&create, &waiting)).await;
-    assert_eq!(throttled["status"], "IN_PROGRESS", "{throttled}");
-    assert_eq!(
-        throttled["callbackContext"],
-        json!({"roleWaitAttempts": 1, "transientRetries": 1})
-    );
-    world
-        .emulator
-        .put_role(new_role, pia_emulator::pod_identity_trust_policy());
-    let done = world.invoke(&callback(&create, &throttled)).await;
+    let emulator = world.emulator.clone();
+    let propagation = tokio::spawn(async move {
+        tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        emulator.put_role(new_role, pia_emulator::pod_identity_trust_policy());
+    });
+    let done = world.invoke(&request_in("ap-northeast-1", "CREATE", input)).await;
+    propagation.await.unwrap();
     assert_eq!(done["status"], "SUCCESS", "{done}");
+    assert_eq!(done["resourceModel"]["RoleArn"], new_role);
+    assert_eq!(world.emulator.association_count("demo"), 1);
 }
 
 #[tokio::test]
@@ -164,6 +148,7 @@ async fn a_create_without_a_bearer_token_is_not_retried_blindly() {
     world.emulator.inject(CREATE, Fault::ServerError, 4);
     let mut create = request_in("ap-southeast-2", "CREATE", desired());
     create.as_object_mut().unwrap().remove("bearerToken");
-    let event = world.invoke(&create).await;
+    let (event, made) = world.invoke_counting(&create).await;
     assert_eq!(event["errorCode"], "ServiceInternalError", "{event}");
+    assert_eq!(made, calls(&[(CREATE, 4)]), "one client call, no resend");
 }

@@ -176,52 +176,116 @@ async fn schema_violations_are_invalid_request_naming_the_property_with_no_call(
     }
 }
 
-#[tokio::test]
-async fn a_role_not_yet_propagated_is_waited_for_with_bounded_callbacks() {
-    let world = World::start().await;
-    let new_role = "arn:aws:iam::111122223333:role/created-in-the-same-stack";
-    let mut input = desired();
-    input["RoleArn"] = json!(new_role);
-    let create = request("CREATE", input.clone());
-
-    let waiting = world.invoke(&create).await;
-    assert_eq!(waiting["status"], "IN_PROGRESS", "{waiting}");
-    assert_eq!(waiting["callbackDelaySeconds"], 15);
-    assert_eq!(waiting["callbackContext"], json!({"roleWaitAttempts": 1}));
-    assert_eq!(waiting["resourceModel"], input);
-    assert!(waiting.get("errorCode").is_none() && waiting.get("resourceModels").is_none());
-
-    // CloudFormation calls again with the returned model and context; the role has propagated meanwhile.
-    world
-        .emulator
-        .put_role(new_role, pia_emulator::pod_identity_trust_policy());
-    let mut again = create.clone();
-    again["callbackContext"] = waiting["callbackContext"].clone();
-    again["requestData"]["resourceProperties"] = waiting["resourceModel"].clone();
-    let done = world.invoke(&again).await;
-    assert_eq!(done["status"], "SUCCESS", "{done}");
-    assert_eq!(done["resourceModel"]["RoleArn"], new_role);
+/// A world whose IAM propagates new roles to EKS after `seconds`, with a provider polling every 100 ms.
+async fn propagating_world(seconds: f64) -> World {
+    let config = EmulatorConfig {
+        role_propagation_seconds: seconds,
+        ..EmulatorConfig::default()
+    };
+    World::with_pacing(config, fast_pacing()).await
 }
 
 #[tokio::test]
-async fn the_wait_for_a_role_gives_up_with_a_clear_message() {
-    let world = World::start().await;
+async fn a_create_waits_inside_the_invocation_for_a_role_iam_has_not_propagated() {
+    let world = propagating_world(1.0).await;
+    let new_role = world.create_role("created-in-the-same-stack").await;
+    let mut input = desired();
+    input["RoleArn"] = json!(new_role);
+
+    let (done, made) = world.invoke_counting(&request("CREATE", input)).await;
+    // No IN_PROGRESS: it could not carry the AssociationArn, which exists only once EKS has made the association.
+    assert_eq!(done["status"], "SUCCESS", "{done}");
+    assert_eq!(done["resourceModel"]["RoleArn"], new_role.as_str());
+    let creates = made[0].1;
+    assert!(made[0].0 == "CreatePodIdentityAssociation" && creates > 1, "{made:?}");
+    assert_eq!(world.emulator.association_count("demo"), 1);
+}
+
+#[tokio::test]
+async fn the_wait_for_a_role_that_never_appears_ends_in_bounded_time_saying_what_to_do() {
+    let pacing = pia_handlers::Pacing {
+        window: std::time::Duration::from_secs(1),
+        ..fast_pacing()
+    };
+    let world = World::with_pacing(EmulatorConfig::default(), pacing).await;
     let mut input = desired();
     input["RoleArn"] = json!("arn:aws:iam::111122223333:role/never-created");
-    let mut create = request("CREATE", input);
-    create["callbackContext"] = json!({"roleWaitAttempts": 7});
-    let event = world.invoke(&create).await;
-    assert_eq!(event["status"], "FAILED");
+    let (event, made) = world.invoke_counting(&request("CREATE", input)).await;
+    assert_eq!(event["status"], "FAILED", "{event}");
     assert_eq!(event["errorCode"], "InvalidRequest");
     let message = event["message"].as_str().unwrap();
     assert!(
-        message.contains("never-created") && message.contains("105 s"),
+        message.contains("never-created")
+            && message.contains("retry the stack operation")
+            && message.contains("check that RoleArn names an existing role"),
         "{message}"
     );
+    assert!(made[0].1 <= 11, "bounded by the window: {made:?}");
+    assert_eq!(world.emulator.association_count("demo"), 0);
+}
 
-    create["callbackContext"] = json!({"somethingElse": true});
-    let event = world.invoke(&create).await;
-    assert_eq!(event["errorCode"], "InternalFailure", "{event}");
+#[tokio::test]
+async fn a_create_is_never_called_back_so_any_callback_context_is_invalid() {
+    let world = World::start().await;
+    for context in [
+        json!({"roleWaitAttempts": 4294967295u64}),
+        json!({"transientRetries": 1}),
+    ] {
+        let mut create = request("CREATE", desired());
+        create["callbackContext"] = context.clone();
+        let (event, made) = world.invoke_counting(&create).await;
+        assert_eq!(event["errorCode"], "InvalidRequest", "{context}: {event}");
+        assert!(made.is_empty());
+    }
+}
+
+#[tokio::test]
+async fn an_update_to_a_role_iam_has_not_propagated_calls_back_with_the_identifier() {
+    let world = propagating_world(1.5).await;
+    let created = world.create(desired()).await;
+    let new_role = world.create_role("created-in-the-same-update").await;
+    let mut wanted = created.clone();
+    wanted["RoleArn"] = json!(new_role);
+    let update = update_request(wanted, created.clone());
+
+    let waiting = world.invoke(&update).await;
+    assert_eq!(waiting["status"], "IN_PROGRESS", "{waiting}");
+    assert_eq!(waiting["resourceModel"]["AssociationArn"], created["AssociationArn"]);
+    assert_eq!(waiting["callbackContext"], json!({"roleWaitAttempts": 1}));
+    assert_eq!(waiting["callbackDelaySeconds"], 10);
+    assert!(waiting.get("errorCode").is_none() && waiting.get("resourceModels").is_none());
+
+    tokio::time::sleep(std::time::Duration::from_millis(1600)).await;
+    let done = world.invoke(&callback(&update, &waiting)).await;
+    assert_eq!(done["status"], "SUCCESS", "{done}");
+    assert_eq!(done["resourceModel"]["RoleArn"], new_role.as_str());
+    assert_eq!(done["resourceModel"]["AssociationArn"], created["AssociationArn"]);
+}
+
+#[tokio::test]
+async fn an_update_stops_waiting_for_a_role_after_bounded_callbacks_and_refuses_forged_contexts() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let mut wanted = created.clone();
+    wanted["RoleArn"] = json!("arn:aws:iam::111122223333:role/never-created");
+    let mut update = update_request(wanted, created);
+    let last = pia_handlers::propagation::ROLE_WAIT_MAX_CALLBACKS - 1;
+    update["callbackContext"] = json!({ "roleWaitAttempts": last });
+    let event = world.invoke(&update).await;
+    assert_eq!(event["errorCode"], "InvalidRequest", "{event}");
+    assert!(event["message"].as_str().unwrap().contains("never-created"), "{event}");
+
+    for forged in [
+        json!({"roleWaitAttempts": 4294967295u64}),
+        json!({"roleWaitAttempts": 0}),
+        json!({"roleWaitAttempts": "1"}),
+        json!({"somethingElse": true}),
+    ] {
+        update["callbackContext"] = forged.clone();
+        let (event, made) = world.invoke_counting(&update).await;
+        assert_eq!(event["errorCode"], "InvalidRequest", "{forged}: {event}");
+        assert!(made.is_empty(), "{forged}: {made:?}");
+    }
 }
 
 #[tokio::test]
@@ -268,6 +332,90 @@ async fn read_of_a_malformed_arn_is_invalid_request() {
     let event = world.invoke(&request("READ", json!({}))).await;
     assert_eq!(event["errorCode"], "InvalidRequest");
     assert!(event["message"].as_str().unwrap().contains("AssociationArn"));
+}
+
+/// The ARN of `arn` with one of its partition, region or account replaced.
+fn elsewhere(arn: &str, part: usize, value: &str) -> String {
+    let mut parts: Vec<&str> = arn.splitn(6, ':').collect();
+    parts[part] = value;
+    parts.join(":")
+}
+
+#[tokio::test]
+async fn an_arn_of_another_partition_region_or_account_is_not_found_and_touches_nothing() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let arn = created["AssociationArn"].as_str().unwrap();
+    for foreign in [
+        elsewhere(arn, 1, "aws-cn"),
+        elsewhere(arn, 1, "aws-us-gov"),
+        elsewhere(arn, 3, "eu-west-1"),
+        elsewhere(arn, 4, "444455556666"),
+    ] {
+        for action in ["READ", "UPDATE", "DELETE"] {
+            let mut model = created.clone();
+            model["AssociationArn"] = json!(foreign);
+            let req = match action {
+                "UPDATE" => update_request(model.clone(), model),
+                _ => request(action, json!({"AssociationArn": foreign})),
+            };
+            let (event, made) = world.invoke_counting(&req).await;
+            assert_eq!(event["errorCode"], "NotFound", "{action} {foreign}: {event}");
+            assert!(made.is_empty(), "{action} {foreign}: {made:?}");
+        }
+    }
+    // A request without awsAccountId (the test-entrypoint shape may lack it): EKS's answer says whose it is.
+    let foreign = elsewhere(arn, 4, "444455556666");
+    for action in ["READ", "DELETE"] {
+        let mut req = request(action, json!({"AssociationArn": foreign}));
+        req.as_object_mut().unwrap().remove("awsAccountId");
+        let (event, made) = world.invoke_counting(&req).await;
+        assert_eq!(event["errorCode"], "NotFound", "{action}: {event}");
+        assert_eq!(
+            made,
+            calls(&[("DescribePodIdentityAssociation", 1)]),
+            "{action}: no delete"
+        );
+    }
+    assert_eq!(world.emulator.association_count("demo"), 1, "nothing was deleted");
+    let read = world.invoke(&request("READ", created.clone())).await;
+    assert_eq!(read["resourceModel"], created);
+}
+
+#[tokio::test]
+async fn a_malformed_account_id_is_invalid_request() {
+    let world = World::start().await;
+    let mut req = request(
+        "READ",
+        json!({"AssociationArn": "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg"}),
+    );
+    req["awsAccountId"] = json!("1111");
+    let (event, made) = world.invoke_counting(&req).await;
+    assert_eq!(event["errorCode"], "InvalidRequest", "{event}");
+    assert!(made.is_empty());
+}
+
+#[tokio::test]
+async fn models_written_by_another_type_version_still_read_delete_and_list() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let mut old = created.clone();
+    old["RetiredProperty"] = json!({"from": "an older version"});
+    for action in ["READ", "LIST"] {
+        let event = world.invoke(&request(action, old.clone())).await;
+        assert_eq!(event["status"], "SUCCESS", "{action}: {event}");
+    }
+    let event = world.invoke(&request("DELETE", old.clone())).await;
+    assert_eq!(event["status"], "SUCCESS", "{event}");
+    // Create and Update stay strict.
+    let mut new = desired();
+    new["UnknownProperty"] = json!(1);
+    let event = world.invoke(&request("CREATE", new)).await;
+    assert_eq!(event["errorCode"], "InvalidRequest", "{event}");
+    assert!(
+        event["message"].as_str().unwrap().contains("UnknownProperty"),
+        "{event}"
+    );
 }
 
 #[tokio::test]
@@ -384,13 +532,113 @@ async fn stack_tag_changes_are_applied_on_update() {
     let mut template = desired();
     template["AssociationArn"] = created["AssociationArn"].clone();
     let mut update = update_request(template.clone(), template);
-    update["requestData"]["previousStackTags"] = json!({"env": "dev"});
     update["requestData"]["stackTags"] = json!({"owner": "sre"});
     let event = world.invoke(&update).await;
     assert_eq!(
         tag_pairs(&event["resourceModel"]),
         vec![("owner".into(), "sre".into()), ("team".into(), "payments".into())]
     );
+}
+
+#[tokio::test]
+async fn an_update_without_the_previous_model_makes_eks_hold_exactly_the_desired_tags() {
+    let world = World::start().await;
+    let mut input = desired();
+    input["Tags"] = json!([{"Key": "team", "Value": "payments"}, {"Key": "removed", "Value": "x"}]);
+    let created = world.create(input).await;
+    let mut wanted = created.clone();
+    wanted["Tags"] = json!([{"Key": "team", "Value": "payments"}]);
+    let (event, made) = world.invoke_counting(&request("UPDATE", wanted.clone())).await;
+    assert_eq!(event["status"], "SUCCESS", "{event}");
+    assert_eq!(event["resourceModel"], wanted);
+    assert_eq!(
+        made,
+        calls(&[("DescribePodIdentityAssociation", 1), ("UntagResource", 1)])
+    );
+    let held = &world.emulator.associations("demo")[0];
+    assert_eq!(held.tags.keys().collect::<Vec<_>>(), ["team"]);
+}
+
+#[tokio::test]
+async fn duplicate_and_aws_tag_keys_in_the_model_are_refused_by_name() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    for (tags, named) in [
+        (
+            json!([{"Key": "team", "Value": "a"}, {"Key": "team", "Value": "b"}]),
+            "\"team\" is given more than once",
+        ),
+        (
+            json!([{"Key": "aws:cloudformation:stack-name", "Value": "s"}]),
+            "\"aws:cloudformation:stack-name\" begins with `aws:`",
+        ),
+    ] {
+        let mut input = desired();
+        input["Namespace"] = json!("other");
+        input["Tags"] = tags.clone();
+        let mut wanted = created.clone();
+        wanted["Tags"] = tags.clone();
+        for req in [request("CREATE", input), update_request(wanted, created.clone())] {
+            let (event, made) = world.invoke_counting(&req).await;
+            assert_eq!(event["errorCode"], "InvalidRequest", "{tags}: {event}");
+            assert!(event["message"].as_str().unwrap().contains(named), "{event}");
+            assert!(made.is_empty(), "{made:?}");
+        }
+    }
+    // System tags from CloudFormation itself (stack tags) stay unsent, as EKS refuses them.
+    let mut create = request(
+        "CREATE",
+        json!({"ClusterName": "demo", "Namespace": "sys", "ServiceAccount": "api", "RoleArn": ROLE}),
+    );
+    create["requestData"]["stackTags"] = json!({"aws:cloudformation:stack-name": "s", "env": "prod"});
+    let event = world.invoke(&create).await;
+    assert_eq!(
+        tag_pairs(&event["resourceModel"]),
+        vec![("env".into(), "prod".into())],
+        "{event}"
+    );
+}
+
+#[tokio::test]
+async fn an_update_whose_change_another_writer_made_first_is_success() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    let mut wanted = created.clone();
+    wanted["RoleArn"] = json!(ROLE_2);
+    // The handler's Update is held back; meanwhile another writer sets the same role.
+    world.emulator.inject(
+        "UpdatePodIdentityAssociation",
+        Fault::Latency(std::time::Duration::from_millis(500)),
+        1,
+    );
+    world.emulator.reset_calls();
+    let provider = world.provider.clone();
+    let update = update_request(wanted.clone(), created.clone());
+    let handler = tokio::spawn(async move { provider.invoke(update.to_string().as_bytes()).await });
+    while world
+        .emulator
+        .calls_snapshot()
+        .get("UpdatePodIdentityAssociation")
+        .copied()
+        != Some(1)
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    sdk_client(&world)
+        .await
+        .update_pod_identity_association()
+        .cluster_name("demo")
+        .association_id(created["AssociationId"].as_str().unwrap())
+        .role_arn(ROLE_2)
+        .send()
+        .await
+        .unwrap();
+    let event = serde_json::to_value(handler.await.unwrap()).unwrap();
+    assert_eq!(
+        event["status"], "SUCCESS",
+        "EKS said nothing changed because it had: {event}"
+    );
+    assert_eq!(event["resourceModel"], wanted);
 }
 
 #[tokio::test]
@@ -451,10 +699,11 @@ async fn an_invalid_update_from_eks_is_invalid_request() {
     let world = World::start().await;
     let created = world.create(desired()).await;
     let mut wanted = created.clone();
-    wanted["RoleArn"] = json!("arn:aws:iam::111122223333:role/does-not-exist");
+    // A role of another account: EKS refuses to pass it (a role not yet visible is waited for instead).
+    wanted["RoleArn"] = json!("arn:aws:iam::444455556666:role/elsewhere");
     let event = world.invoke(&update_request(wanted, created)).await;
     assert_eq!(event["errorCode"], "InvalidRequest", "{event}");
-    assert!(event["message"].as_str().unwrap().contains("does not exist"));
+    assert!(event["message"].as_str().unwrap().contains("pass role"), "{event}");
 }
 
 // ---- List --------------------------------------------------------------------------------------------------
@@ -659,6 +908,52 @@ async fn the_callers_session_credentials_sign_the_eks_calls() {
     });
     let event = world.invoke(&create).await;
     assert_eq!(event["status"], "SUCCESS", "{event}");
+}
+
+#[tokio::test]
+async fn no_caller_credentials_is_invalid_credentials_at_once_for_every_action() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    for action in ["CREATE", "READ", "UPDATE", "DELETE", "LIST"] {
+        for credentials in [None, Some(Value::Null)] {
+            let mut req = match action {
+                "CREATE" => request(action, desired()),
+                "UPDATE" => update_request(created.clone(), created.clone()),
+                _ => request(action, created.clone()),
+            };
+            match &credentials {
+                None => drop(req["requestData"].as_object_mut().unwrap().remove("callerCredentials")),
+                Some(null) => req["requestData"]["callerCredentials"] = null.clone(),
+            }
+            let (event, made) = world.invoke_counting(&req).await;
+            assert_eq!(
+                event["errorCode"], "InvalidCredentials",
+                "{action} {credentials:?}: {event}"
+            );
+            assert!(made.is_empty(), "{action}: EKS was called as somebody: {made:?}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_reused_bearer_token_never_appears_in_the_answer() {
+    let world = World::start().await;
+    let first = request("CREATE", desired());
+    world.invoke(&first).await;
+    // The same token for a create with other parameters: EKS refuses it, quoting the token.
+    let mut reused = request(
+        "CREATE",
+        json!({"ClusterName": "demo", "Namespace": "other", "ServiceAccount": "api", "RoleArn": ROLE}),
+    );
+    reused["bearerToken"] = first["bearerToken"].clone();
+    let event = world.invoke(&reused).await;
+    assert_eq!(event["errorCode"], "InvalidRequest", "{event}");
+    let token = first["bearerToken"].as_str().unwrap();
+    assert!(!event.to_string().contains(token), "{event}");
+    assert!(
+        event["message"].as_str().unwrap().contains("<clientRequestToken>"),
+        "{event}"
+    );
 }
 
 #[tokio::test]

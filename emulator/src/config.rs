@@ -51,6 +51,10 @@ pub struct EmulatorConfig {
     pub access_keys: Vec<AccessKeyConfig>,
     /// Check the SigV4 signature of every EKS, EKS Auth, IAM and STS request, as AWS does.
     pub verify_signatures: bool,
+    /// Seconds before a role created through IAM's CreateRole becomes visible to EKS, as IAM propagation takes on
+    /// AWS (until then EKS answers "Role provided in the request does not exist"). Roles of this configuration are
+    /// visible from the start.
+    pub role_propagation_seconds: f64,
     /// Where to keep the world (clusters, associations, roles, issued keys) across runs: loaded at start
     /// if the file exists (then it replaces `clusters` and `roles`), rewritten after every change.
     pub state_file: Option<std::path::PathBuf>,
@@ -73,6 +77,7 @@ impl Default for EmulatorConfig {
                 AccessKeyConfig::new(NODE_ACCESS_KEY_ID, NODE_SECRET_ACCESS_KEY, NODE_USER_NAME),
             ],
             verify_signatures: true,
+            role_propagation_seconds: 0.0,
             state_file: None,
         }
     }

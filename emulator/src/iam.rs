@@ -320,6 +320,7 @@ fn create_role(shared: &Shared, params: &Params, partition: &str, account: &str)
     role.description = description.map(str::to_owned);
     role.max_session_duration = max_session_duration;
     role.tags = tags;
+    role.visible_to_eks_at = role.created_at + state.settings.role_propagation_seconds;
     let result = role_result(&role);
     tracing::debug!(arn = %role.arn, "role created");
     state.roles.insert(role);

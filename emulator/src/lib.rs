@@ -438,6 +438,12 @@ impl Emulator {
 }
 
 fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
+    if !(0.0..=86_400.0).contains(&config.role_propagation_seconds) {
+        return Err(EmulatorError::InvalidConfig(format!(
+            "role_propagation_seconds {} is not between 0 and 86400",
+            config.role_propagation_seconds
+        )));
+    }
     let mut names = HashSet::new();
     for cluster in &config.clusters {
         if cluster.name.is_empty() || !names.insert(cluster.name.as_str()) {

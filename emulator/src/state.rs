@@ -16,13 +16,15 @@ use crate::config::{ClusterConfig, EmulatorConfig, POD_IDENTITY_PRINCIPAL};
 use crate::identity::{Identities, new_role_id, role_account_and_name, stable_role_id};
 
 /// Behaviour switches, from [`EmulatorConfig`], changeable at run time.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Settings {
     pub check_roles: bool,
     pub max_associations_per_cluster: usize,
     pub allow_system_tags: bool,
     /// Verify the SigV4 signature of every API request.
     pub verify_signatures: bool,
+    /// Seconds before a role created through IAM becomes visible to EKS.
+    pub role_propagation_seconds: f64,
 }
 
 #[derive(Debug)]
@@ -67,6 +69,7 @@ impl State {
                 max_associations_per_cluster: config.max_associations_per_cluster,
                 allow_system_tags: config.allow_system_tags,
                 verify_signatures: config.verify_signatures,
+                role_propagation_seconds: config.role_propagation_seconds,
             },
         }
     }
@@ -98,6 +101,9 @@ pub struct Role {
     pub tags: Vec<(String, String)>,
     /// Managed policy ARNs, in attachment order.
     pub attached_policies: Vec<String>,
+    /// Epoch seconds from which EKS sees the role (IAM propagation); 0: from the start.
+    #[serde(default)]
+    pub visible_to_eks_at: f64,
 }
 
 impl Role {
@@ -123,6 +129,7 @@ impl Role {
             created_at: now_epoch_seconds(),
             tags: Vec::new(),
             attached_policies: Vec::new(),
+            visible_to_eks_at: 0.0,
         }
     }
 
@@ -235,6 +242,14 @@ impl RoleRegistry {
 
     pub fn trust_policy(&self, arn: &str) -> Option<&Value> {
         self.get(arn).map(|role| &role.trust_policy)
+    }
+
+    /// The trust policy of a role EKS can see at `now` (epoch seconds): a new role reaches EKS only once IAM has
+    /// propagated it.
+    pub fn visible_to_eks(&self, arn: &str, now: f64) -> Option<&Value> {
+        self.get(arn)
+            .filter(|role| role.visible_to_eks_at <= now)
+            .map(|role| &role.trust_policy)
     }
 
     pub fn iter(&self) -> impl Iterator<Item = &Role> {

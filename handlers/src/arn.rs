@@ -74,6 +74,22 @@ impl<'a> AssociationArn<'a> {
     }
 }
 
+impl std::fmt::Display for AssociationArn<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let Self {
+            partition,
+            region,
+            account_id,
+            cluster_name,
+            association_id,
+        } = self;
+        write!(
+            f,
+            "arn:{partition}:eks:{region}:{account_id}:podidentityassociation/{cluster_name}/{association_id}"
+        )
+    }
+}
+
 /// `a-` followed by 17 lower-case alphanumerics, the only form EKS accepts.
 pub fn is_association_id(id: &str) -> bool {
     id.len() == 19 && id.starts_with("a-") && id[2..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
@@ -103,6 +119,7 @@ mod tests {
             assert_eq!(parsed.account_id, "111122223333");
             assert_eq!(parsed.cluster_name, "prod");
             assert_eq!(parsed.association_id, "a-abcdefghij0123456");
+            assert_eq!(parsed.to_string(), arn);
         }
     }
 

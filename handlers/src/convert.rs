@@ -4,6 +4,7 @@ use crate::arn::{AssociationArn, is_association_id};
 use crate::eks::{Association, AssociationSummary};
 use crate::error::HandlerError;
 use crate::model::{ResourceModel, tags_from_map};
+use crate::scope::Scope;
 use crate::tags::without_reserved;
 
 /// The model CloudFormation should see for an association, without AWS-owned tags.
@@ -39,15 +40,33 @@ pub fn model_from_summary(summary: AssociationSummary) -> ResourceModel {
 /// panics on a URI longer than 64 KiB).
 pub const MAX_CLUSTER_NAME_CHARS: usize = 100;
 
-/// The (cluster, id) an existing association is addressed by. The ARN, the primary identifier, wins; Cloud Control
-/// and resource import may send nothing else.
-pub fn identify(model: &ResourceModel) -> Result<(&str, &str), HandlerError> {
-    if let Some(arn) = model.association_arn.as_deref() {
-        let arn = AssociationArn::parse(arn)?;
-        return Ok((cluster_name(arn.cluster_name)?, arn.association_id));
+/// The association a Read, Update or Delete addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target<'a> {
+    pub cluster_name: &'a str,
+    pub association_id: &'a str,
+    /// The AssociationArn the request named, if it named one.
+    pub association_arn: Option<&'a str>,
+}
+
+/// The association a model identifies, in this request's scope. The ARN, the primary identifier, wins; Cloud
+/// Control and resource import may send nothing else. An ARN of another partition, region or account is NotFound.
+pub fn identify<'a>(model: &'a ResourceModel, scope: &Scope) -> Result<Target<'a>, HandlerError> {
+    if let Some(text) = model.association_arn.as_deref() {
+        let arn = AssociationArn::parse(text)?;
+        scope.check(&arn)?;
+        return Ok(Target {
+            cluster_name: cluster_name(arn.cluster_name)?,
+            association_id: arn.association_id,
+            association_arn: Some(text),
+        });
     }
     match (model.cluster_name.as_deref(), model.association_id.as_deref()) {
-        (Some(cluster), Some(id)) if is_association_id(id) => Ok((cluster_name(cluster)?, id)),
+        (Some(cluster), Some(id)) if is_association_id(id) => Ok(Target {
+            cluster_name: cluster_name(cluster)?,
+            association_id: id,
+            association_arn: None,
+        }),
         (Some(_), Some(_)) => Err(HandlerError::InvalidRequest(
             "AssociationId must be `a-` followed by 17 lower-case letters or digits".into(),
         )),
@@ -55,6 +74,34 @@ pub fn identify(model: &ResourceModel) -> Result<(&str, &str), HandlerError> {
             "the request does not identify an association: AssociationArn is required".into(),
         )),
     }
+}
+
+impl Target<'_> {
+    /// The association EKS describes must be the one named: EKS addresses associations by cluster and id within
+    /// the caller's account, so an ARN of another account would otherwise read (or change) a local namesake.
+    pub fn confirm(&self, association: &Association) -> Result<(), HandlerError> {
+        match self.association_arn {
+            Some(arn) if arn != association.association_arn => Err(HandlerError::OutOfScope {
+                association_arn: arn.to_owned(),
+                elsewhere: format!(
+                    "another account than the caller's ({})",
+                    account_of(&association.association_arn)
+                ),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    pub fn not_found(&self) -> HandlerError {
+        HandlerError::NotFound {
+            cluster_name: self.cluster_name.to_owned(),
+            association_id: self.association_id.to_owned(),
+        }
+    }
+}
+
+fn account_of(arn: &str) -> &str {
+    AssociationArn::parse(arn).map_or("unknown", |arn| arn.account_id)
 }
 
 /// A cluster name that can address an EKS cluster: 1 to 100 characters.

@@ -1,50 +1,63 @@
-//! Create: one CreatePodIdentityAssociation. A role that IAM has not yet propagated to EKS is waited for with
-//! IN_PROGRESS callbacks (never by sleeping in the Lambda), for a bounded time.
+//! Create: one CreatePodIdentityAssociation, tried again within the invocation while that may still succeed.
 //!
-//! A create that still fails transiently after the client's retries (throttling, 5xx, a lost connection) may
-//! have been applied by EKS all the same: the response can be lost after the write. Reporting FAILED then would
-//! leak the association, since CloudFormation neither retries a FAILED create nor deletes a resource whose
-//! create returned no model. So the handler answers IN_PROGRESS instead, a bounded number of times: CloudFormation
-//! calls again with the same bearer token, which is the call's `clientRequestToken`, and EKS answers with the
-//! association the lost write made (or makes it now). Only when EKS keeps failing does the create end FAILED.
+//! A create cannot answer IN_PROGRESS before EKS has made the association: every IN_PROGRESS event must carry the
+//! primary identifier, and the AssociationArn exists only once EKS answers. So the two waits a create may need
+//! happen inside the invocation, bounded well within the handler's deadline:
+//! - a role that IAM has not yet propagated to EKS is polled for, up to [`ROLE_WAIT_LIMIT`] (a minute);
+//! - a create that still fails transiently after the client's retries (throttling, 5xx, a lost connection) may
+//!   have been applied with its answer lost. Reporting FAILED then would leak the association (CloudFormation
+//!   neither retries a FAILED create nor deletes what returned no model), so it is sent again, a bounded number of
+//!   times within the same minute, with the same `clientRequestToken`: EKS answers with the association the lost
+//!   write made, or makes it now.
 
-use serde::{Deserialize, Serialize};
+use std::time::Duration;
 
+use tokio::time::{Instant, sleep};
+
+use crate::Action;
+use crate::arn;
 use crate::convert::{model_from_association, required};
 use crate::eks::{EksApi, EksError, EksErrorKind, NewAssociation};
 use crate::error::HandlerError;
 use crate::progress::ProgressEvent;
+use crate::propagation::{ROLE_WAIT_LIMIT, is_role_not_propagated};
 use crate::request::ResourceRequest;
-use crate::tags::resource_tags;
-use crate::{Action, arn};
+use crate::tags::{model_tags, resource_tags};
 
-/// Seconds CloudFormation waits before calling again while the role propagates.
-pub const ROLE_WAIT_DELAY_SECONDS: u32 = 15;
-/// Calls made while waiting for the role: with the delay, about two minutes, as Terraform waits.
-pub const ROLE_WAIT_MAX_ATTEMPTS: u32 = 8;
-
-/// Seconds CloudFormation waits before calling again after EKS failed transiently.
-pub const TRANSIENT_RETRY_DELAY_SECONDS: u32 = 10;
-/// Calls again after transient failures (each one with the client's own retries) before the create gives up.
-pub const TRANSIENT_MAX_RETRIES: u32 = 5;
-
-/// The callback context of a create waiting for its role or retrying after a transient failure.
-#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct CreateContext {
-    /// How many creates EKS has refused because the role did not exist yet.
-    #[serde(default, skip_serializing_if = "is_zero")]
-    pub role_wait_attempts: u32,
-    /// How many creates failed transiently (throttling, 5xx, network) after the client's retries.
-    #[serde(default, skip_serializing_if = "is_zero")]
+/// How a create spaces its attempts. The defaults fit CloudFormation's handler timeouts; tests against an emulator
+/// that recovers at once may shorten them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pacing {
+    /// Between creates refused because the role is not visible yet.
+    pub role_poll_interval: Duration,
+    /// Before the first resend after a transient failure; doubled before each further one.
+    pub transient_pause: Duration,
+    /// Resends after transient failures, each with the client's own retries.
     pub transient_retries: u32,
+    /// No attempt starts later than this after the first: the last one (one EKS call, at most 14 s) still ends
+    /// well inside the handler's deadline.
+    pub window: Duration,
 }
 
-fn is_zero(n: &u32) -> bool {
-    *n == 0
+impl Default for Pacing {
+    fn default() -> Self {
+        Self {
+            role_poll_interval: Duration::from_secs(5),
+            transient_pause: Duration::from_secs(1),
+            transient_retries: TRANSIENT_RETRIES,
+            window: ROLE_WAIT_LIMIT,
+        }
+    }
 }
 
-pub async fn create(eks: &impl EksApi, request: &ResourceRequest) -> Result<ProgressEvent, HandlerError> {
+/// Resends of a create after transient failures before it gives up.
+pub const TRANSIENT_RETRIES: u32 = 5;
+
+pub async fn create(
+    eks: &impl EksApi,
+    request: &ResourceRequest,
+    pacing: &Pacing,
+) -> Result<ProgressEvent, HandlerError> {
     let model = &request.desired;
     let read_only = model.read_only_properties_set();
     if !read_only.is_empty() {
@@ -53,12 +66,11 @@ pub async fn create(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
             read_only.join(", ")
         )));
     }
-    let wait = match &request.callback_context {
-        Some(context) => {
-            CreateContext::deserialize(context).map_err(|e| HandlerError::BadCallbackContext(e.to_string()))?
-        }
-        None => CreateContext::default(),
-    };
+    if request.callback_context.is_some() {
+        return Err(HandlerError::BadCallbackContext(
+            "a create is never called back by this provider".into(),
+        ));
+    }
     let new = NewAssociation {
         cluster_name: required(&model.cluster_name, "ClusterName")?.to_owned(),
         namespace: required(&model.namespace, "Namespace")?.to_owned(),
@@ -67,64 +79,59 @@ pub async fn create(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
         target_role_arn: model.target_role_arn.clone(),
         disable_session_tags: model.disable_session_tags,
         policy: model.policy.clone(),
-        tags: resource_tags(&model.tag_map(), &request.stack_tags),
+        tags: resource_tags(&model_tags(model.tags.as_deref())?, &request.stack_tags),
         client_request_token: request.client_request_token.clone(),
     };
 
-    match eks.create_association(&new).await {
-        Ok(association) => Ok(ProgressEvent::success(model_from_association(association))),
-        Err(error) if is_role_not_propagated(&error) => {
-            let attempts = wait.role_wait_attempts + 1;
-            if attempts >= ROLE_WAIT_MAX_ATTEMPTS {
-                return Err(HandlerError::RoleNotFound {
-                    role_arn: new.role_arn,
-                    waited_seconds: wait.role_wait_attempts * ROLE_WAIT_DELAY_SECONDS,
-                });
-            }
-            let context = serde_json::to_value(CreateContext {
-                role_wait_attempts: attempts,
-                ..wait
-            })
-            .map_err(|e| HandlerError::BadCallbackContext(e.to_string()))?;
-            Ok(ProgressEvent::in_progress(
-                model.clone(),
-                context,
-                ROLE_WAIT_DELAY_SECONDS,
-            ))
-        }
-        // The write may have been applied with its answer lost: call again with the same token (see the module docs).
-        // Without a token a second call could not be told from a duplicate, so only a request with one is retried.
-        Err(error)
-            if is_transient(&error)
-                && wait.transient_retries < TRANSIENT_MAX_RETRIES
-                && new.client_request_token.is_some() =>
+    let started = Instant::now();
+    let mut transient_retries = 0;
+    loop {
+        let error = match eks.create_association(&new).await {
+            Ok(association) => return Ok(ProgressEvent::success(model_from_association(association))),
+            Err(error) => error.redacted(new.client_request_token.as_deref()),
+        };
+        let waited = started.elapsed();
+        let pause = if is_role_not_propagated(&error) {
+            pacing.role_poll_interval
+        } else if is_transient(&error)
+            && transient_retries < pacing.transient_retries
+            // Without a token a resend could not be told from a duplicate.
+            && new.client_request_token.is_some()
         {
-            let retries = wait.transient_retries + 1;
+            transient_retries += 1;
             tracing::warn!(
                 operation = error.operation,
                 code = %error.code,
-                retry = retries,
-                "create failed transiently; asking to be called again with the same client request token"
+                retry = transient_retries,
+                "create failed transiently; sending it again with the same client request token"
             );
-            let context = serde_json::to_value(CreateContext {
-                transient_retries: retries,
-                ..wait
-            })
-            .map_err(|e| HandlerError::BadCallbackContext(e.to_string()))?;
-            Ok(ProgressEvent::in_progress(
-                model.clone(),
-                context,
-                TRANSIENT_RETRY_DELAY_SECONDS,
-            ))
+            pacing.transient_pause * 2u32.pow(transient_retries - 1)
+        } else {
+            return Err(failure(error, new, waited));
+        };
+        if waited + pause > pacing.window {
+            return Err(failure(error, new, waited));
         }
-        Err(error) if error.kind == EksErrorKind::Conflict => Err(HandlerError::AlreadyExists {
+        sleep(pause).await;
+    }
+}
+
+fn failure(error: EksError, new: NewAssociation, waited: Duration) -> HandlerError {
+    if error.kind == EksErrorKind::Conflict {
+        return HandlerError::AlreadyExists {
             existing_id: arn::find_association_id(&error.message).map(str::to_owned),
             cluster_name: new.cluster_name,
             namespace: new.namespace,
             service_account: new.service_account,
-        }),
-        Err(error) => Err(HandlerError::eks(Action::Create, error)),
+        };
     }
+    if is_role_not_propagated(&error) {
+        return HandlerError::RoleNotFound {
+            role_arn: new.role_arn,
+            waited_seconds: waited.as_secs(),
+        };
+    }
+    HandlerError::eks(Action::Create, error)
 }
 
 /// Throttling, 5xx or a lost connection, still failing after the client's retries: EKS may have applied the write.
@@ -133,11 +140,4 @@ fn is_transient(error: &EksError) -> bool {
         error.kind,
         EksErrorKind::Throttling | EksErrorKind::ServiceError | EksErrorKind::Network
     )
-}
-
-/// EKS's answer while a new role has not reached it yet:
-/// `InvalidParameterException: Role provided in the request does not exist`.
-fn is_role_not_propagated(error: &EksError) -> bool {
-    let message = error.message.to_ascii_lowercase();
-    error.kind == EksErrorKind::InvalidRequest && message.contains("role") && message.contains("does not exist")
 }

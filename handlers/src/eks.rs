@@ -124,6 +124,17 @@ impl EksError {
     }
 }
 
+impl EksError {
+    /// The error with a secret the request carried (the client request token, which is CloudFormation's bearer
+    /// token) blanked out of EKS's message, which may quote it.
+    pub fn redacted(mut self, secret: Option<&str>) -> Self {
+        if let Some(secret) = secret.filter(|secret| !secret.is_empty()) {
+            self.message = self.message.replace(secret, "<clientRequestToken>");
+        }
+        self
+    }
+}
+
 pub type EksResult<T> = Result<T, EksError>;
 
 /// The EKS calls the handlers make. Each method is exactly one API call (retries of throttled or failed

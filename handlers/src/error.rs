@@ -1,11 +1,11 @@
 //! Handler failures and the HandlerErrorCode each one maps to (the table in eks-behaviour.md §5).
 
-use aws_sdk_cloudformation::types::HandlerErrorCode;
 use thiserror::Error;
 
 use crate::Action;
 use crate::arn::ArnError;
 use crate::eks::{EksError, EksErrorKind};
+use crate::status::HandlerErrorCode;
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum HandlerError {
@@ -30,15 +30,18 @@ pub enum HandlerError {
     },
     /// The role never became visible to EKS within the bounded wait for IAM propagation.
     #[error(
-        "EKS still reports that IAM role {role_arn} does not exist after waiting about {waited_seconds} s for IAM propagation; check RoleArn"
+        "EKS still reports that IAM role {role_arn} does not exist after waiting {waited_seconds} s for IAM to propagate it. A role created in the same stack operation normally reaches EKS within seconds: retry the stack operation. Otherwise check that RoleArn names an existing role in the cluster's account"
     )]
-    RoleNotFound { role_arn: String, waited_seconds: u32 },
+    RoleNotFound { role_arn: String, waited_seconds: u64 },
     /// Read, Update or Delete of an association that does not exist.
     #[error("pod identity association {association_id} does not exist in cluster {cluster_name}")]
     NotFound {
         cluster_name: String,
         association_id: String,
     },
+    /// The identifier names an association in another partition, region or account than the request's.
+    #[error("pod identity association {association_arn} is not in this request's scope: it names {elsewhere}")]
+    OutOfScope { association_arn: String, elsewhere: String },
     /// Any other EKS failure; the code depends on the error and the action.
     #[error("EKS {} failed ({}): {}", .source.operation, .source.code, .source.message)]
     Eks { action: Action, source: EksError },
@@ -54,11 +57,12 @@ impl HandlerError {
 
     pub fn code(&self) -> HandlerErrorCode {
         match self {
-            Self::InvalidRequest(_) | Self::BadArn(_) | Self::RoleNotFound { .. } => HandlerErrorCode::InvalidRequest,
+            Self::InvalidRequest(_) | Self::BadArn(_) | Self::RoleNotFound { .. } | Self::BadCallbackContext(_) => {
+                HandlerErrorCode::InvalidRequest
+            }
             Self::NotUpdatable(_) => HandlerErrorCode::NotUpdatable,
             Self::AlreadyExists { .. } => HandlerErrorCode::AlreadyExists,
-            Self::NotFound { .. } => HandlerErrorCode::NotFound,
-            Self::BadCallbackContext(_) => HandlerErrorCode::InternalFailure,
+            Self::NotFound { .. } | Self::OutOfScope { .. } => HandlerErrorCode::NotFound,
             Self::Eks { action, source } => eks_error_code(*action, source),
         }
     }
@@ -74,9 +78,7 @@ fn eks_error_code(action: Action, error: &EksError) -> HandlerErrorCode {
         EksErrorKind::Conflict => HandlerErrorCode::ResourceConflict,
         EksErrorKind::InvalidRequest => HandlerErrorCode::InvalidRequest,
         EksErrorKind::LimitExceeded => HandlerErrorCode::ServiceLimitExceeded,
-        EksErrorKind::AccessDenied if is_tagging_denial(error) => {
-            HandlerErrorCode::from("UnauthorizedTaggingOperation")
-        }
+        EksErrorKind::AccessDenied if is_tagging_denial(error) => HandlerErrorCode::UnauthorizedTaggingOperation,
         EksErrorKind::AccessDenied => HandlerErrorCode::AccessDenied,
         EksErrorKind::InvalidCredentials => HandlerErrorCode::InvalidCredentials,
         EksErrorKind::Throttling => HandlerErrorCode::Throttling,

@@ -10,19 +10,24 @@ pub mod error;
 pub mod list;
 pub mod model;
 pub mod progress;
+pub mod propagation;
 pub mod read;
 pub mod request;
+pub mod scope;
+pub mod status;
 pub mod tags;
 pub mod update;
 
 use serde::{Deserialize, Serialize};
 
-pub use aws_sdk_cloudformation::types::{HandlerErrorCode, OperationStatus};
+pub use create::Pacing;
 pub use eks::EksApi;
 pub use error::HandlerError;
 pub use model::{ResourceModel, Tag};
 pub use progress::ProgressEvent;
 pub use request::ResourceRequest;
+pub use scope::Scope;
+pub use status::{HandlerErrorCode, OperationStatus};
 
 /// The five handler actions, spelled as CloudFormation spells them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -48,9 +53,9 @@ impl Action {
 }
 
 /// Runs one action. Every failure becomes a FAILED event with its HandlerErrorCode; nothing escapes.
-pub async fn handle(eks: &impl EksApi, action: Action, request: &ResourceRequest) -> ProgressEvent {
+pub async fn handle(eks: &impl EksApi, action: Action, request: &ResourceRequest, pacing: &Pacing) -> ProgressEvent {
     let outcome = match action {
-        Action::Create => create::create(eks, request).await,
+        Action::Create => create::create(eks, request, pacing).await,
         Action::Read => read::read(eks, request).await,
         Action::Update => update::update(eks, request).await,
         Action::Delete => delete::delete(eks, request).await,

@@ -46,15 +46,6 @@ pub struct Tag {
 }
 
 impl ResourceModel {
-    /// The model's tags as a map; absent and empty are the same (an empty list must never cause a diff).
-    pub fn tag_map(&self) -> BTreeMap<String, String> {
-        self.tags
-            .iter()
-            .flatten()
-            .map(|tag| (tag.key.clone(), tag.value.clone()))
-            .collect()
-    }
-
     /// The property names set in a create request that the schema marks readOnly.
     pub fn read_only_properties_set(&self) -> Vec<&'static str> {
         [

@@ -1,17 +1,16 @@
 //! ProgressEvent: what a handler answers, in the exact JSON shape CloudFormation expects (absent fields left out).
 
-use aws_sdk_cloudformation::types::{HandlerErrorCode, OperationStatus};
-use serde::{Serialize, Serializer};
+use serde::Serialize;
 
 use crate::error::HandlerError;
 use crate::model::ResourceModel;
+use crate::status::{HandlerErrorCode, OperationStatus};
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProgressEvent {
-    #[serde(serialize_with = "as_str")]
     pub status: OperationStatus,
-    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "option_as_str")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub error_code: Option<HandlerErrorCode>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
@@ -105,17 +104,6 @@ impl From<HandlerError> for ProgressEvent {
     }
 }
 
-fn as_str<S: Serializer, T: AsRef<str>>(value: &T, serializer: S) -> Result<S::Ok, S::Error> {
-    serializer.serialize_str(value.as_ref())
-}
-
-fn option_as_str<S: Serializer>(value: &Option<HandlerErrorCode>, serializer: S) -> Result<S::Ok, S::Error> {
-    match value {
-        Some(code) => serializer.serialize_str(code.as_str()),
-        None => serializer.serialize_none(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,8 +142,8 @@ mod tests {
     }
 
     #[test]
-    fn codes_outside_the_sdk_enum_keep_their_name() {
-        let event = ProgressEvent::failed(HandlerErrorCode::from("UnauthorizedTaggingOperation"), "no");
+    fn every_code_keeps_its_name() {
+        let event = ProgressEvent::failed(HandlerErrorCode::UnauthorizedTaggingOperation, "no");
         assert_eq!(
             serde_json::to_value(event).unwrap()["errorCode"],
             "UnauthorizedTaggingOperation"

@@ -1,6 +1,7 @@
 //! What a handler is asked to do, independent of the wire shape the request arrived in.
 
 use crate::model::ResourceModel;
+use crate::scope::Scope;
 use crate::tags::TagMap;
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -11,7 +12,8 @@ pub struct ResourceRequest {
     pub previous: Option<ResourceModel>,
     /// Stack-level tags CloudFormation wants on the resource.
     pub stack_tags: TagMap,
-    pub previous_stack_tags: TagMap,
+    /// The partition, region and account the request acts in.
+    pub scope: Scope,
     /// Stable across the re-invocations of one operation: EKS's idempotency token.
     pub client_request_token: Option<String>,
     /// What this provider returned with its last IN_PROGRESS event, if any.

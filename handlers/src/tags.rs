@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use crate::error::HandlerError;
+use crate::model::Tag;
+
 pub type TagMap = BTreeMap<String, String>;
 
 /// Keys beginning with `aws:` (any case) belong to AWS: callers may not set them and Read must not report them.
@@ -25,6 +28,32 @@ pub fn without_reserved(tags: TagMap) -> TagMap {
     tags.into_iter().filter(|(key, _)| !is_reserved(key)).collect()
 }
 
+/// The model's tags as a map. A key given twice, or a key beginning with `aws:`, is refused and named: collapsing
+/// the one or dropping the other would silently make the association differ from the template.
+pub fn model_tags(tags: Option<&[Tag]>) -> Result<TagMap, HandlerError> {
+    let mut map = TagMap::new();
+    for tag in tags.unwrap_or_default() {
+        if is_reserved(&tag.key) {
+            return Err(HandlerError::InvalidRequest(format!(
+                "Tags: key {:?} begins with `aws:`, which is reserved for AWS",
+                shown(&tag.key)
+            )));
+        }
+        if map.insert(tag.key.clone(), tag.value.clone()).is_some() {
+            return Err(HandlerError::InvalidRequest(format!(
+                "Tags: key {:?} is given more than once",
+                shown(&tag.key)
+            )));
+        }
+    }
+    Ok(map)
+}
+
+/// A key as a message quotes it: hostile input must not make the message long.
+fn shown(key: &str) -> String {
+    key.chars().take(128).collect()
+}
+
 /// The Untag and Tag calls an update needs.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct TagChanges {
@@ -32,13 +61,13 @@ pub struct TagChanges {
     pub to_set: TagMap,
 }
 
-/// Removes only what this stack set before and no longer wants (tags others added stay), and sets only what
-/// the association does not already carry.
-pub fn diff(previous: &TagMap, desired: &TagMap, actual: &TagMap) -> TagChanges {
+/// What turns the tags the association carries into the desired ones: the desired set is the whole truth (model
+/// tags and stack tags), so any other key is removed, except the `aws:` ones, which belong to AWS.
+pub fn diff(desired: &TagMap, actual: &TagMap) -> TagChanges {
     TagChanges {
-        to_remove: previous
+        to_remove: actual
             .keys()
-            .filter(|key| !desired.contains_key(*key) && actual.contains_key(*key))
+            .filter(|key| !desired.contains_key(*key) && !is_reserved(key))
             .cloned()
             .collect(),
         to_set: desired
@@ -86,29 +115,41 @@ mod tests {
     }
 
     #[test]
-    fn diff_changes_only_what_differs() {
-        let previous = tags(&[("keep", "1"), ("change", "old"), ("drop", "x")]);
+    fn diff_makes_the_association_carry_exactly_the_desired_tags() {
         let desired = tags(&[("keep", "1"), ("change", "new"), ("add", "y")]);
-        let actual = tags(&[("keep", "1"), ("change", "old"), ("drop", "x"), ("foreign", "z")]);
-        let changes = diff(&previous, &desired, &actual);
+        let actual = tags(&[("keep", "1"), ("change", "old"), ("drop", "x"), ("aws:owner", "z")]);
+        let changes = diff(&desired, &actual);
         assert_eq!(changes.to_remove, vec!["drop".to_string()]);
         assert_eq!(changes.to_set, tags(&[("add", "y"), ("change", "new")]));
         assert_eq!(
             apply(actual, &changes),
-            tags(&[("add", "y"), ("change", "new"), ("foreign", "z"), ("keep", "1")])
+            tags(&[("add", "y"), ("aws:owner", "z"), ("change", "new"), ("keep", "1")])
         );
     }
 
     #[test]
     fn no_changes_when_nothing_differs() {
         let same = tags(&[("a", "1")]);
-        assert_eq!(diff(&same, &same, &same), TagChanges::default());
+        assert_eq!(diff(&same, &same), TagChanges::default());
         // Absent and empty are alike: nothing to do.
-        assert_eq!(
-            diff(&TagMap::new(), &TagMap::new(), &TagMap::new()),
-            TagChanges::default()
+        assert_eq!(diff(&TagMap::new(), &TagMap::new()), TagChanges::default());
+    }
+
+    #[test]
+    fn duplicate_and_reserved_model_keys_are_refused_by_name() {
+        let tag = |key: &str, value: &str| Tag {
+            key: key.into(),
+            value: value.into(),
+        };
+        let error = model_tags(Some(&[tag("team", "a"), tag("team", "b")])).unwrap_err();
+        assert_eq!(error.to_string(), "Tags: key \"team\" is given more than once");
+        let error = model_tags(Some(&[tag("aws:cloudformation:stack-name", "s")])).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("\"aws:cloudformation:stack-name\" begins with `aws:`")
         );
-        // A removed tag that is already gone needs no Untag call.
-        assert_eq!(diff(&same, &TagMap::new(), &TagMap::new()), TagChanges::default());
+        assert_eq!(model_tags(Some(&[tag("team", "a")])).unwrap(), tags(&[("team", "a")]));
+        assert_eq!(model_tags(None).unwrap(), TagMap::new());
     }
 }

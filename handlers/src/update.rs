@@ -3,63 +3,97 @@
 
 use crate::Action;
 use crate::convert::{identify, model_from_association};
-use crate::eks::{Association, AssociationChanges, EksApi};
+use crate::eks::{Association, AssociationChanges, EksApi, EksError, EksErrorKind};
 use crate::error::HandlerError;
 use crate::model::ResourceModel;
 use crate::progress::ProgressEvent;
-use crate::read::not_found_or;
+use crate::propagation::{ROLE_WAIT_DELAY_SECONDS, RoleWaitContext, is_role_not_propagated};
+use crate::read::{describe, not_found_or};
 use crate::request::ResourceRequest;
-use crate::tags::{apply, diff, resource_tags};
+use crate::tags::{apply, diff, model_tags, resource_tags};
 
 pub async fn update(eks: &impl EksApi, request: &ResourceRequest) -> Result<ProgressEvent, HandlerError> {
     let desired = &request.desired;
+    let desired_tags = resource_tags(&model_tags(desired.tags.as_deref())?, &request.stack_tags);
+    let role_wait = RoleWaitContext::from_callback(request.callback_context.as_ref())?;
     let previous = request.previous.as_ref();
     if let Some(previous) = previous {
         reject_create_only_changes(previous, desired)?;
     }
     // The primary identifier normally comes with the desired model; fall back on the previous one.
-    let (cluster_name, association_id) = match (desired.association_arn.is_some(), previous) {
-        (false, Some(previous)) if previous.association_arn.is_some() => identify(previous)?,
-        _ => identify(desired)?,
+    let target = match previous {
+        Some(previous) if desired.association_arn.is_none() && previous.association_arn.is_some() => {
+            identify(previous, &request.scope)?
+        }
+        _ => identify(desired, &request.scope)?,
     };
 
-    let current = eks
-        .describe_association(cluster_name, association_id)
-        .await
-        .map_err(|error| not_found_or(Action::Update, cluster_name, association_id, error))?;
+    let current = describe(eks, Action::Update, &target).await?;
     reject_create_only_changes(&current_model(&current), desired)?;
 
     let changes = changes_from(&current, desired);
     let association = if changes.is_empty() {
-        current.clone()
+        current
     } else {
-        eks.update_association(cluster_name, association_id, &changes)
+        match eks
+            .update_association(target.cluster_name, target.association_id, &changes)
             .await
-            .map_err(|error| not_found_or(Action::Update, cluster_name, association_id, error))?
+        {
+            Ok(association) => association,
+            Err(error) if is_role_not_propagated(&error) => {
+                let Some(next) = role_wait.next() else {
+                    return Err(HandlerError::RoleNotFound {
+                        role_arn: desired.role_arn.clone().unwrap_or_default(),
+                        waited_seconds: role_wait.waited_seconds(),
+                    });
+                };
+                // The model carries the identifier, as every IN_PROGRESS event must.
+                let model = ResourceModel {
+                    association_arn: Some(current.association_arn.clone()),
+                    association_id: Some(current.association_id.clone()),
+                    ..desired.clone()
+                };
+                return Ok(ProgressEvent::in_progress(
+                    model,
+                    next.to_value(),
+                    ROLE_WAIT_DELAY_SECONDS,
+                ));
+            }
+            // Another writer made the same change between our Describe and our Update: it is applied.
+            Err(error) if is_nothing_to_change(&error) => {
+                let now = describe(eks, Action::Update, &target).await?;
+                if !changes_from(&now, desired).is_empty() {
+                    return Err(not_found_or(Action::Update, &target, error));
+                }
+                now
+            }
+            Err(error) => return Err(not_found_or(Action::Update, &target, error)),
+        }
     };
 
-    let previous_tags = resource_tags(
-        &previous.map(ResourceModel::tag_map).unwrap_or_default(),
-        &request.previous_stack_tags,
-    );
-    let desired_tags = resource_tags(&desired.tag_map(), &request.stack_tags);
-    let tag_changes = diff(&previous_tags, &desired_tags, &current.tags);
+    let tag_changes = diff(&desired_tags, &association.tags);
+    let arn = association.association_arn.as_str();
     if !tag_changes.to_remove.is_empty() {
-        eks.untag_resource(&current.association_arn, &tag_changes.to_remove)
+        eks.untag_resource(arn, &tag_changes.to_remove)
             .await
-            .map_err(|error| not_found_or(Action::Update, cluster_name, association_id, error))?;
+            .map_err(|error| not_found_or(Action::Update, &target, error))?;
     }
     if !tag_changes.to_set.is_empty() {
-        eks.tag_resource(&current.association_arn, &tag_changes.to_set)
+        eks.tag_resource(arn, &tag_changes.to_set)
             .await
-            .map_err(|error| not_found_or(Action::Update, cluster_name, association_id, error))?;
+            .map_err(|error| not_found_or(Action::Update, &target, error))?;
     }
 
-    let tags = apply(current.tags, &tag_changes);
+    let tags = apply(association.tags.clone(), &tag_changes);
     Ok(ProgressEvent::success(model_from_association(Association {
         tags,
         ..association
     })))
+}
+
+/// EKS's refusal of an update that changes nothing: "must change at least one of roleArn, …".
+fn is_nothing_to_change(error: &EksError) -> bool {
+    error.kind == EksErrorKind::InvalidRequest && error.message.contains("must change at least one")
 }
 
 /// The fields of `desired` that differ from the association. Never sends a field that did not change (EKS

@@ -3,7 +3,8 @@
 //! lost after the write was applied), with CloudFormation's own behaviour modelled:
 //!
 //! - a Lambda invocation that fails or times out is invoked again with the same request (same bearer token);
-//! - IN_PROGRESS is answered by calling again with the returned model and callback context, same bearer token;
+//! - IN_PROGRESS is answered by calling again with the returned model and callback context, same bearer token
+//!   (a create never answers it: it resends within the invocation instead);
 //! - a FAILED create is not retried, and since it returned no model nothing is deleted on rollback;
 //! - a FAILED update is rolled back: UPDATE with the previous properties as desired (continued until it works,
 //!   as an operator continues an UPDATE_ROLLBACK_FAILED stack);
@@ -21,6 +22,7 @@ use std::time::Duration;
 
 use aws_config::retry::RetryConfig;
 use pia_emulator::{ChaosConfig, Emulator, EmulatorConfig};
+use pia_handlers::Pacing;
 use pia_provider::{Provider, eks_client};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -81,8 +83,9 @@ pub struct Report {
     pub lost_invocations: u64,
     /// IN_PROGRESS answers CloudFormation called back on.
     pub callbacks: u64,
-    /// Creates that EKS had applied when the handler's calls still failed (the answer lost, every retry
-    /// failing): a FAILED answer would have leaked these; IN_PROGRESS and the same token recovered them.
+    /// Creates that EKS had applied when the handler's call still failed (the answer lost, every retry of the
+    /// client failing): a FAILED answer would have leaked these; the handler's resend with the same token
+    /// recovered them.
     pub creates_recovered: u64,
     /// Faults the emulator injected, by kind.
     pub faults: BTreeMap<String, u64>,
@@ -154,7 +157,7 @@ impl fmt::Display for Report {
         }
         writeln!(
             f,
-            "  creates applied by EKS while the handler's calls failed, recovered by IN_PROGRESS + same token: {}",
+            "  creates applied by EKS while the handler's call failed, recovered by its resend with the same token: {}",
             self.creates_recovered
         )?;
         writeln!(
@@ -172,7 +175,7 @@ impl fmt::Display for Report {
 }
 
 /// A provider whose EKS client keeps the production retry policy (attempts, classification, timeouts) with
-/// millisecond backoff, so that hundreds of runs take seconds.
+/// millisecond backoff, and whose creates resend after a millisecond, so that hundreds of runs take seconds.
 pub async fn fast_retry_provider(endpoint: String) -> Arc<Provider> {
     let base = eks_client::base_config_for(Some(endpoint))
         .await
@@ -184,7 +187,11 @@ pub async fn fast_retry_provider(endpoint: String) -> Arc<Provider> {
                 .with_max_backoff(Duration::from_millis(10)),
         )
         .build();
-    Provider::new(base)
+    let pacing = Pacing {
+        transient_pause: Duration::from_millis(1),
+        ..Pacing::default()
+    };
+    Provider::with_pacing(base, pacing)
 }
 
 struct Run<'a> {
@@ -252,9 +259,6 @@ impl Run<'_> {
                 return event;
             }
             self.report.callbacks += 1;
-            if action == "CREATE" && event["callbackContext"]["transientRetries"] == 1 && !self.held().is_empty() {
-                self.report.creates_recovered += 1;
-            }
             request["callbackContext"] = event["callbackContext"].clone();
             request["requestData"]["resourceProperties"] = event["resourceModel"].clone();
         }
@@ -275,8 +279,12 @@ impl Run<'_> {
             "FAILED" => {
                 event["errorCode"].is_string() && event["message"].is_string() && event.get("resourceModels").is_none()
             }
+            // Every IN_PROGRESS carries the primary identifier; a create never answers it.
             "IN_PROGRESS" => {
-                action == "CREATE" && event.get("errorCode").is_none() && event["callbackContext"].is_object()
+                action != "CREATE"
+                    && event.get("errorCode").is_none()
+                    && event["resourceModel"]["AssociationArn"].is_string()
+                    && event["callbackContext"].is_object()
             }
             _ => false,
         };
@@ -292,6 +300,23 @@ impl Run<'_> {
             self.report
                 .violation(self.index, format!("{action} failed with an unexpected code: {event}"));
         }
+    }
+
+    /// CreatePodIdentityAssociation requests received and responses dropped after the write, so far.
+    fn create_requests_and_drops(&self) -> (u64, u64) {
+        let creates = self
+            .emulator
+            .calls_snapshot()
+            .get("CreatePodIdentityAssociation")
+            .copied()
+            .unwrap_or(0);
+        let drops = self
+            .emulator
+            .faults_injected()
+            .get("DropAfterApply")
+            .copied()
+            .unwrap_or(0);
+        (creates, drops)
     }
 
     /// The run's associations as EKS holds them (read on the side, without faults).
@@ -337,7 +362,16 @@ impl Run<'_> {
         });
         // CREATE
         let create = self.request("CREATE", properties.clone());
+        let before = self.create_requests_and_drops();
         let created = self.operation("CREATE", create).await;
+        let after = self.create_requests_and_drops();
+        // More requests than one client call makes, and a write applied with its answer lost: the handler resent.
+        if created["status"] == "SUCCESS"
+            && after.0 - before.0 > u64::from(eks_client::MAX_ATTEMPTS)
+            && after.1 > before.1
+        {
+            self.report.creates_recovered += 1;
+        }
         if created["status"] != "SUCCESS" {
             self.check_transient("CREATE", &created);
             self.report.lifecycle("create FAILED (nothing to roll back)");

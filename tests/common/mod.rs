@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use pia_emulator::{Emulator, EmulatorConfig};
+use pia_handlers::Pacing;
 use pia_provider::{Provider, eks_client};
 use serde_json::{Value, json};
 
@@ -22,9 +23,45 @@ impl World {
     }
 
     pub async fn with_config(config: EmulatorConfig) -> Self {
+        Self::with_pacing(config, Pacing::default()).await
+    }
+
+    /// A world whose provider spaces create attempts as given.
+    pub async fn with_pacing(config: EmulatorConfig, pacing: Pacing) -> Self {
         let emulator = Emulator::start(config).await.expect("emulator starts");
-        let provider = Provider::new(eks_client::base_config_for(Some(emulator.endpoint())).await);
+        let provider = Provider::with_pacing(eks_client::base_config_for(Some(emulator.endpoint())).await, pacing);
         Self { emulator, provider }
+    }
+
+    /// An SDK client of one of the emulated services, as the default IAM user `admin`.
+    pub fn sdk_config(&self) -> aws_config::SdkConfig {
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(self.emulator.endpoint())
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+                aws_credential_types::Credentials::new(
+                    pia_emulator::DEFAULT_ACCESS_KEY_ID,
+                    pia_emulator::DEFAULT_SECRET_ACCESS_KEY,
+                    None,
+                    None,
+                    "test",
+                ),
+            ))
+            .build()
+    }
+
+    /// Creates a pod identity role through the emulated IAM, as a stack's AWS::IAM::Role does.
+    pub async fn create_role(&self, name: &str) -> String {
+        let iam = aws_sdk_iam::Client::new(&self.sdk_config());
+        let role = iam
+            .create_role()
+            .role_name(name)
+            .assume_role_policy_document(pia_emulator::pod_identity_trust_policy().to_string())
+            .send()
+            .await
+            .expect("CreateRole");
+        role.role.unwrap().arn
     }
 
     /// Sends a request as JSON bytes, returns the ProgressEvent as it goes on the wire.
@@ -80,6 +117,24 @@ pub fn request(action: &str, properties: Value) -> Value {
         },
         "stackId": "arn:aws:cloudformation:us-east-1:111122223333:stack/demo/1",
     })
+}
+
+/// Create attempts a few milliseconds apart, within a short window: an emulator recovers at once.
+pub fn fast_pacing() -> Pacing {
+    Pacing {
+        role_poll_interval: std::time::Duration::from_millis(100),
+        transient_pause: std::time::Duration::from_millis(1),
+        window: std::time::Duration::from_secs(10),
+        ..Pacing::default()
+    }
+}
+
+/// CloudFormation's callback after IN_PROGRESS: same request (same bearer token), returned model and context.
+pub fn callback(request: &Value, event: &Value) -> Value {
+    let mut again = request.clone();
+    again["callbackContext"] = event["callbackContext"].clone();
+    again["requestData"]["resourceProperties"] = event["resourceModel"].clone();
+    again
 }
 
 pub fn update_request(desired: Value, previous: Value) -> Value {

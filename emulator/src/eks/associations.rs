@@ -53,7 +53,7 @@ fn check_role(roles: &RoleRegistry, settings: &Settings, cluster: &Cluster, role
     if arn.account_id != cluster.account_id || arn.partition != cluster.partition {
         return Err(ApiError::invalid_parameter(CROSS_ACCOUNT_PASS_ROLE).with_cluster(&cluster.name));
     }
-    let Some(trust_policy) = roles.trust_policy(role_arn) else {
+    let Some(trust_policy) = roles.visible_to_eks(role_arn, now_epoch_seconds()) else {
         return Err(ApiError::invalid_parameter(ROLE_DOES_NOT_EXIST).with_cluster(&cluster.name));
     };
     if !trust_policy_allows_pod_identity(trust_policy) {
@@ -134,7 +134,7 @@ pub(super) async fn create(
             return Err(token_mismatch(token).with_cluster(&cluster.name));
         }
         if let Some(existing) = cluster.association(&record.association_id) {
-            tracing::debug!(token, id = %existing.association_id, "idempotent create replayed");
+            tracing::debug!(id = %existing.association_id, "idempotent create replayed");
             return Ok(respond(existing));
         }
         // The association made for this token was deleted since: the token is spent, create anew.
@@ -254,7 +254,7 @@ pub(super) async fn update(
         if *seen != fingerprint {
             return Err(token_mismatch(token).with_cluster(&cluster.name));
         }
-        tracing::debug!(token, id = %association_id, "idempotent update replayed");
+        tracing::debug!(id = %association_id, "idempotent update replayed");
         return Ok(respond(current));
     }
 
