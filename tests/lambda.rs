@@ -33,6 +33,9 @@ async fn bootstrap_serves_handler_requests_and_logs_no_secret() {
         .env("RUST_LOG", "trace")
         .env("AWS_REGION", "us-east-1")
         .env("AWS_ENDPOINT_URL_EKS", world.emulator.endpoint())
+        // The function's own role, as Lambda hands it over: it must never stand in for the caller's.
+        .env("AWS_ACCESS_KEY_ID", pia_emulator::DEFAULT_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", pia_emulator::DEFAULT_SECRET_ACCESS_KEY)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .kill_on_drop(true)
@@ -61,6 +64,16 @@ async fn bootstrap_serves_handler_requests_and_logs_no_secret() {
     )
     .await;
     assert_eq!(read["resourceModel"], model);
+    let anonymous = invoke(
+        &runtime,
+        &Value::Null,
+        &request("READ", json!({"AssociationArn": model["AssociationArn"]})),
+    )
+    .await;
+    assert_eq!(
+        anonymous["errorCode"], "InvalidCredentials",
+        "not the function's role: {anonymous}"
+    );
     let garbage = invoke(&runtime, &credentials, &json!({"what": "ever"})).await;
     assert_eq!(garbage["errorCode"], "InvalidRequest", "{garbage}");
     let deleted = invoke(&runtime, &credentials, &request("DELETE", model)).await;

@@ -201,3 +201,28 @@ fn a_full_model_round_trips() {
         schema_names
     );
 }
+
+/// Every code the provider answers is in the README's error section, and the contract harness teaches `cfn test`
+/// every code CloudFormation defines (its own enum lacks UnauthorizedTaggingOperation and would crash on it).
+#[test]
+fn every_answered_code_is_documented_and_known_to_the_contract_harness() {
+    let readme = include_str!("../README.md");
+    let section = &readme[readme.find("### Error mapping").expect("the README's error section")..];
+    for code in pia_handlers::error::ANSWERED_CODES {
+        assert!(
+            section.contains(&format!("`{}`", code.as_str())),
+            "{code:?} not in the README"
+        );
+    }
+    let harness = include_str!("../cfn-plugin/rpdk/rust/contract.py");
+    let listed = &harness[harness
+        .find("CLOUDFORMATION_ERROR_CODES = (")
+        .expect("the harness's code list")..];
+    let listed = &listed[..listed.find(')').unwrap()];
+    for code in pia_handlers::HandlerErrorCode::ALL {
+        assert!(
+            listed.contains(&format!("\"{}\"", code.as_str())),
+            "{code:?} unknown to the contract harness"
+        );
+    }
+}

@@ -38,7 +38,8 @@ fn with_credentials(mut request: Value, session: &IssuedCredentials) -> Value {
 }
 
 /// Every action, the way CloudFormation calls them, plus failing ones: a bad request, a read after delete
-/// (NotFound), a create meeting throttling (IN_PROGRESS, with a warning logged), a duplicate (AlreadyExists).
+/// (NotFound), a create meeting throttling (sent again, with a warning logged), a duplicate (AlreadyExists), a
+/// bearer token reused for another create (EKS's refusal quotes the token).
 /// `send` answers each request; returns the requests sent, for their bearer tokens.
 async fn every_action(
     emulator: &Emulator,
@@ -97,8 +98,20 @@ async fn every_action(
         "{text}"
     );
     emulator.inject("CreatePodIdentityAssociation", Fault::Throttle, 4);
-    let throttled = call!(request("CREATE", properties));
-    assert_eq!(throttled["status"], "IN_PROGRESS", "{throttled}");
+    let throttled_request = request("CREATE", properties);
+    let throttled = call!(throttled_request.clone());
+    assert_eq!(throttled["status"], "SUCCESS", "{throttled}");
+    let mut other = common::desired();
+    other["Namespace"] = json!(format!("{namespace}-other"));
+    let mut reused = request("CREATE", other);
+    reused["bearerToken"] = throttled_request["bearerToken"].clone();
+    let reused = call!(reused);
+    assert_eq!(reused["errorCode"], "InvalidRequest", "{reused}");
+    let token = throttled_request["bearerToken"].as_str().unwrap();
+    assert!(
+        !reused.to_string().contains(token),
+        "the bearer token in the answer: {reused}"
+    );
     sent
 }
 
@@ -320,14 +333,29 @@ async fn pia_emulator_and_its_agent_log_no_token_and_no_issued_credential() {
             ))
             .build(),
     );
-    eks.create_pod_identity_association()
+    // With a client request token, replayed once (idempotent) and reused for other parameters (refused).
+    let request_token = format!("client-request-token-{}", std::process::id());
+    for _ in 0..2 {
+        eks.create_pod_identity_association()
+            .cluster_name("demo")
+            .namespace("shop")
+            .service_account("cart")
+            .role_arn(ROLE)
+            .client_request_token(&request_token)
+            .send()
+            .await
+            .expect("association created");
+    }
+    let reused = eks
+        .create_pod_identity_association()
         .cluster_name("demo")
         .namespace("shop")
-        .service_account("cart")
+        .service_account("other")
         .role_arn(ROLE)
+        .client_request_token(&request_token)
         .send()
-        .await
-        .expect("association created");
+        .await;
+    assert!(reused.is_err(), "a token reused for other parameters is refused");
 
     // The pod asks for credentials (twice: the second from the agent's cache), and two bad requests are refused.
     let address = agent
@@ -356,6 +384,7 @@ async fn pia_emulator_and_its_agent_log_no_token_and_no_issued_credential() {
     assert!(logs.contains("AssumeRoleForPodIdentity"), "trace logs expected: {logs}");
     let mut secrets = issued;
     secrets.push(("service-account token".into(), token.trim().to_owned()));
+    secrets.push(("client request token".into(), request_token));
     // The token's signature alone, in case a log cut the token into parts.
     secrets.push((
         "token signature".into(),

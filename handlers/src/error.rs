@@ -50,6 +50,25 @@ pub enum HandlerError {
     BadCallbackContext(String),
 }
 
+/// Every code this provider answers: the handlers' mapping below, plus the provider's own (InvalidRequest for a
+/// request it cannot decode, InvalidCredentials without caller credentials, InternalFailure for a caught panic,
+/// NetworkFailure past the deadline).
+pub const ANSWERED_CODES: [HandlerErrorCode; 13] = [
+    HandlerErrorCode::NotUpdatable,
+    HandlerErrorCode::InvalidRequest,
+    HandlerErrorCode::AccessDenied,
+    HandlerErrorCode::UnauthorizedTaggingOperation,
+    HandlerErrorCode::InvalidCredentials,
+    HandlerErrorCode::AlreadyExists,
+    HandlerErrorCode::NotFound,
+    HandlerErrorCode::ResourceConflict,
+    HandlerErrorCode::Throttling,
+    HandlerErrorCode::ServiceLimitExceeded,
+    HandlerErrorCode::ServiceInternalError,
+    HandlerErrorCode::NetworkFailure,
+    HandlerErrorCode::InternalFailure,
+];
+
 impl HandlerError {
     pub fn eks(action: Action, source: EksError) -> Self {
         Self::Eks { action, source }
@@ -137,6 +156,56 @@ mod tests {
                 let error = HandlerError::eks(action, eks(kind, "DescribePodIdentityAssociation", "m"));
                 assert_eq!(error.code().as_str(), expected, "{kind:?} on {action:?}");
             }
+        }
+    }
+
+    #[test]
+    fn every_mapped_code_is_an_answered_code() {
+        use EksErrorKind::*;
+        let kinds = [
+            NotFound,
+            Conflict,
+            InvalidRequest,
+            LimitExceeded,
+            AccessDenied,
+            InvalidCredentials,
+            Throttling,
+            ServiceError,
+            Network,
+            Internal,
+        ];
+        let actions = [
+            Action::Create,
+            Action::Read,
+            Action::Update,
+            Action::Delete,
+            Action::List,
+        ];
+        let mut produced = vec![
+            HandlerError::InvalidRequest(String::new()).code(),
+            HandlerError::NotUpdatable(String::new()).code(),
+            HandlerError::BadCallbackContext(String::new()).code(),
+            HandlerError::NotFound {
+                cluster_name: String::new(),
+                association_id: String::new(),
+            }
+            .code(),
+            HandlerError::AlreadyExists {
+                cluster_name: String::new(),
+                namespace: String::new(),
+                service_account: String::new(),
+                existing_id: None,
+            }
+            .code(),
+        ];
+        for kind in kinds {
+            for action in actions {
+                produced.push(HandlerError::eks(action, eks(kind, "TagResource", "m")).code());
+                produced.push(HandlerError::eks(action, eks(kind, "DescribePodIdentityAssociation", "m")).code());
+            }
+        }
+        for code in produced {
+            assert!(ANSWERED_CODES.contains(&code), "{code:?} is answered but not listed");
         }
     }
 

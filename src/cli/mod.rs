@@ -38,6 +38,9 @@ enum Command {
     /// Print the identity the standard AWS credential chain yields here (in a pod: the pod identity), via STS.
     Whoami,
     /// Send one handler request (HandlerRequest JSON, from a file or stdin) and print the ProgressEvent.
+    ///
+    /// EKS is called with the request's callerCredentials only; a request without them is answered FAILED
+    /// InvalidCredentials, as in Lambda (this process's own credentials are never used).
     Invoke {
         /// The request file; `-` or nothing reads stdin.
         file: Option<PathBuf>,
@@ -46,6 +49,8 @@ enum Command {
         endpoint_url: Option<String>,
     },
     /// Serve the Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations) for `cfn test` or boto3.
+    ///
+    /// Like Lambda, it calls EKS with each request's callerCredentials only.
     Serve {
         #[arg(long, default_value_t = 3001)]
         port: u16,

@@ -473,9 +473,15 @@ impl Run<'_> {
 
 /// Plays `settings.runs` lifecycles, one after the other (so that a seed always gives the same faults).
 pub async fn run_chaos(settings: &ChaosSettings) -> Report {
-    let emulator = Emulator::start(EmulatorConfig::default())
-        .await
-        .expect("emulator starts");
+    // The cluster lives in the harness's region, as a cluster the requests of that region can address.
+    let config = EmulatorConfig {
+        clusters: vec![pia_emulator::ClusterConfig {
+            region: CHAOS_REGION.to_owned(),
+            ..pia_emulator::ClusterConfig::new(CLUSTER)
+        }],
+        ..EmulatorConfig::default()
+    };
+    let emulator = Emulator::start(config).await.expect("emulator starts");
     let provider = fast_retry_provider(emulator.endpoint()).await;
     let mut report = Report {
         runs: settings.runs,

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -31,3 +33,87 @@ def test_a_failing_contract_test_fails_the_harness(tmp_path):
     assert result.returncode == 1, result.stdout[-3000:] + result.stderr[-3000:]
     assert "FAILED" in result.stdout
     assert "contract tests: FAILED" in result.stdout
+
+
+def test_under_the_harness_every_cloudformation_error_code_resolves_and_the_enum_is_restored():
+    import importlib
+
+    from rpdk.core.contract import hook_client, interface, resource_client
+    from rpdk.core.contract.interface import OperationStatus
+    from rpdk.rust import contract
+
+    original = interface.HandlerErrorCode
+    # The CLI's enum lacks exactly UnauthorizedTaggingOperation (a new CLI code must reach the provider too).
+    assert set(contract.CLOUDFORMATION_ERROR_CODES) - set(original.__members__) == {"UnauthorizedTaggingOperation"}
+    assert set(original.__members__) <= set(contract.CLOUDFORMATION_ERROR_CODES)
+    assert len(contract.CLOUDFORMATION_ERROR_CODES) == len(set(contract.CLOUDFORMATION_ERROR_CODES)) == 20
+    suite_before = {name: module for name, module in sys.modules.items() if ".contract.suite" in name}
+
+    with contract.cloudformation_error_codes() as replacement:
+        # the suite's modules, imported under the patch as pytest imports them during `cfn test`
+        suite = [
+            importlib.import_module("rpdk.core.contract.suite.contract_asserts_commons"),
+            importlib.import_module("rpdk.core.contract.suite.resource.handler_commons"),
+            importlib.import_module("rpdk.core.contract.suite.resource.handler_delete"),
+        ]
+        for module in [interface, resource_client, hook_client, *suite]:
+            assert module.HandlerErrorCode is replacement, module.__name__
+            for code in contract.CLOUDFORMATION_ERROR_CODES:
+                assert module.HandlerErrorCode[code].value == code
+        assert list(replacement.__members__) == list(contract.CLOUDFORMATION_ERROR_CODES)
+        assert issubclass(replacement, interface.AutoName)
+        # the check `cfn test` makes of every FAILED event
+        failed = {"errorCode": "UnauthorizedTaggingOperation"}
+        assert resource_client.ResourceClient.assert_failed(OperationStatus.FAILED, failed) is (
+            replacement.UnauthorizedTaggingOperation
+        )
+
+    for module in (interface, resource_client, hook_client):
+        assert module.HandlerErrorCode is original, module.__name__
+    with pytest.raises(KeyError):
+        resource_client.ResourceClient.assert_failed(OperationStatus.FAILED, failed)
+    assert original["NotFound"].value == "NotFound"
+    holding = [name for name, module in sys.modules.items() if getattr(module, "__dict__", {}).get("HandlerErrorCode")]
+    assert not [name for name in holding if sys.modules[name].HandlerErrorCode is replacement]
+    assert {name: module for name, module in sys.modules.items() if ".contract.suite" in name} == suite_before
+
+
+def test_the_role_late_project_root_holds_the_role_late_set_as_inputs_1(tmp_path):
+    from rpdk.core.project import Project
+    from rpdk.core.test import get_inputs
+    from rpdk.rust import contract
+
+    project = contract.role_late_project(ROOT, tmp_path)
+    names = ["inputs_1_create.json", "inputs_1_invalid.json", "inputs_1_update.json"]
+    assert sorted(path.name for path in (project / "inputs").iterdir()) == names
+
+    headers = {"account_id": None, "source_arn": None}
+    inputs = get_inputs(project, contract.REGION, None, 1, None, None, headers=headers)
+    role_late = ROOT / "inputs" / "role-late"
+    assert inputs == {
+        kind: json.loads((role_late / f"inputs_1_{kind.lower()}.json").read_text())
+        for kind in ("CREATE", "UPDATE", "INVALID")
+    }
+    assert inputs["CREATE"]["RoleArn"] == f"arn:aws:iam::{contract.ACCOUNT}:role/{contract.LATE_ROLES[0]}"
+    assert inputs["UPDATE"]["RoleArn"] == f"arn:aws:iam::{contract.ACCOUNT}:role/{contract.LATE_ROLES[1]}"
+    assert inputs["CREATE"]["Tags"] and inputs["UPDATE"]["Tags"]
+    assert not get_inputs(project, contract.REGION, None, 2, None, None, headers=headers)  # one set only
+
+    # It cannot clash with the other sets: its own namespace and service account, in the same cluster.
+    others = {
+        (json.loads(path.read_text())["Namespace"], json.loads(path.read_text())["ServiceAccount"])
+        for path in (ROOT / "inputs").glob("inputs_*.json")
+    }
+    assert (inputs["CREATE"]["Namespace"], inputs["CREATE"]["ServiceAccount"]) not in others
+
+    # `cfn test` loads the project from it: settings and schema, the same as the project's.
+    loaded, reference = Project(root=project), Project(root=ROOT)
+    loaded.load()
+    reference.load()
+    assert loaded.type_name == "AWS::EKS::PodIdentityAssociation"
+    assert loaded.schema == reference.schema
+
+    # The late roles are not in the emulator's config: they are created through IAM, and reach EKS later.
+    config = contract.emulator_config()
+    assert config["role_propagation_seconds"] == contract.ROLE_PROPAGATION_SECONDS == 20
+    assert not [role for role in config["roles"] if role["arn"].rsplit("/", 1)[1] in contract.LATE_ROLES]

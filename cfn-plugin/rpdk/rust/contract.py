@@ -1,9 +1,15 @@
 """Runs the CloudFormation CLI's own contract tests (`cfn test`) against this provider, offline.
 
 It starts the emulated AWS (`pia emulator`) and the local Lambda Invoke API (`pia serve`), seeds the cluster and
-the IAM roles that `inputs/` refer to, and runs `cfn test` in-process with one change: the CLI's endpoint lookup
+the IAM roles that `inputs/` refer to, and runs `cfn test` in-process with two changes: the CLI's endpoint lookup
 honours `AWS_ENDPOINT_URL_<SERVICE>`, so that its STS calls (account lookup, session token) reach the emulator
-instead of the internet. Everything else, including every handler invocation, goes over the real wire.
+instead of the internet; and its `HandlerErrorCode` enum has every error code CloudFormation defines (the CLI's
+lacks `UnauthorizedTaggingOperation`, and fails on a handler answering it). Everything else, including every
+handler invocation, goes over the real wire.
+
+Two runs: the input sets `inputs/inputs_*`, then the set `inputs/role-late/` against roles created through IAM
+just before that run, which the emulated EKS sees only `ROLE_PROPAGATION_SECONDS` later (IAM propagation): Create
+must wait for its role within the invocation.
 Exit status: 0 when every contract test passed, 1 when one failed, 2 when the harness could not run them.
 """
 import argparse
@@ -14,6 +20,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ACCOUNT = "111122223333"
@@ -26,6 +33,42 @@ TARGET_ROLES = ["contract-target-role", "contract-target-role-2"]
 EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/contract-test-execution"
 # The emulator's built-in administrator key (see `pia emulator`).
 ADMIN_KEY = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+# The role-late input set (`inputs/role-late/`): its roles are created through IAM right before its run, and reach
+# EKS only ROLE_PROPAGATION_SECONDS after that (roles of the emulator config are visible at once).
+ROLE_LATE = "role-late"
+LATE_ROLES = ["contract-late-role", "contract-late-role-2"]
+ROLE_PROPAGATION_SECONDS = 20
+# What `cfn test` reads from a project root, besides `inputs/` (and `overrides.json` when there is one).
+SETTINGS_FILE = ".rpdk-config"
+SCHEMA_FILE = "aws-eks-podidentityassociation.json"
+OVERRIDES_FILE = "overrides.json"
+LOG_FILE = "rpdk.log"  # the CLI's log, written to the working directory
+
+# Every handler error code CloudFormation defines, as the provider's HandlerErrorCode has them (a Rust test
+# compares the two). The CLI's enum lacks UnauthorizedTaggingOperation.
+CLOUDFORMATION_ERROR_CODES = (
+    "NotUpdatable",
+    "InvalidRequest",
+    "AccessDenied",
+    "UnauthorizedTaggingOperation",
+    "InvalidCredentials",
+    "AlreadyExists",
+    "NotFound",
+    "ResourceConflict",
+    "Throttling",
+    "ServiceLimitExceeded",
+    "NotStabilized",
+    "GeneralServiceException",
+    "ServiceInternalError",
+    "NetworkFailure",
+    "InternalFailure",
+    "InvalidTypeConfiguration",
+    "HandlerInternalFailure",
+    "NonCompliant",
+    "UnsupportedTarget",
+    "Unknown",
+)
+CONTRACT_PACKAGE = "rpdk.core.contract"
 
 
 def pod_identity_trust_policy():
@@ -65,6 +108,7 @@ def account_trust_policy():
 def emulator_config():
     return {
         "clusters": [{"name": CLUSTER, "account_id": ACCOUNT, "region": REGION}],
+        "role_propagation_seconds": ROLE_PROPAGATION_SECONDS,
         "roles": [
             {"arn": f"arn:aws:iam::{ACCOUNT}:role/{name}", "trust_policy": pod_identity_trust_policy()}
             for name in POD_ROLES
@@ -117,6 +161,69 @@ def endpoints_from_environment():
         boto_helpers.get_service_endpoint = original
 
 
+def _modules_in(directory):
+    """The loaded modules whose source lies in `directory`, under whatever name they were imported. (pytest
+    imports the suite's test modules a second time, as `core.contract.suite.…`: `rpdk` is a namespace package.)"""
+    found = {}
+    for name, module in list(sys.modules.items()):
+        source = vars(module).get("__file__") if hasattr(module, "__dict__") else None
+        if isinstance(source, str) and Path(source).resolve().is_relative_to(directory):
+            found[name] = module
+    return found
+
+
+@contextlib.contextmanager
+def cloudformation_error_codes():
+    """The second replacement: `HandlerErrorCode`, wherever the suite looks it up, with every code CloudFormation has.
+
+    The CLI checks a FAILED event's code with `HandlerErrorCode[response["errorCode"]]`, a KeyError for a code its
+    enum lacks. The replacement is an enum of the same kind (values equal to names). The suite's modules hold error
+    codes from the time they were imported (`@failed_event(HandlerErrorCode.NotFound)`), so they are imported afresh
+    while it is in place. Everything is put back afterwards, the suite's modules as they were before.
+    """
+    import importlib  # pylint: disable=import-outside-toplevel
+
+    from rpdk.core.contract import interface  # pylint: disable=import-outside-toplevel
+
+    for name in ("resource_client", "hook_client"):  # import them now, so that they are patched and restored
+        importlib.import_module(f"{CONTRACT_PACKAGE}.{name}")
+    original = interface.HandlerErrorCode
+    names = list(CLOUDFORMATION_ERROR_CODES) + [n for n in original.__members__ if n not in CLOUDFORMATION_ERROR_CODES]
+    replacement = interface.AutoName(
+        "HandlerErrorCode", [(n, n) for n in names], module=interface.__name__, qualname=original.__qualname__
+    )
+    contract = Path(interface.__file__).resolve().parent
+    suite_directory = contract / "suite"
+
+    suite = _modules_in(suite_directory)
+    for name in suite:
+        del sys.modules[name]
+    patched = [m for m in _modules_in(contract).values() if m.__dict__.get("HandlerErrorCode") is original]
+    for module in patched:
+        module.HandlerErrorCode = replacement
+    try:
+        yield replacement
+    finally:
+        fresh = _modules_in(suite_directory)
+        for name in fresh:
+            del sys.modules[name]
+        for module in patched:
+            module.HandlerErrorCode = original
+        for module in _modules_in(contract).values():  # contract modules first imported meanwhile
+            if module.__dict__.get("HandlerErrorCode") is replacement:
+                module.HandlerErrorCode = original
+        sys.modules.update(suite)
+        for name in sorted(set(fresh) | set(suite)):  # each package's attribute for its submodule, as before
+            parent, _, child = name.rpartition(".")
+            package = sys.modules.get(parent)
+            if package is None:
+                continue
+            if name in suite:
+                setattr(package, child, suite[name])
+            elif child in package.__dict__:
+                delattr(package, child)
+
+
 def session_credentials(endpoint):
     """Temporary credentials, as CloudFormation hands them to handlers: a session of the emulated STS."""
     import boto3  # pylint: disable=import-outside-toplevel
@@ -128,6 +235,45 @@ def session_credentials(endpoint):
     return credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
 
 
+def create_late_roles(endpoint):
+    """The role-late set's roles, made through the emulated IAM as a deployment would: EKS sees them only later."""
+    import boto3  # pylint: disable=import-outside-toplevel
+
+    iam = boto3.client(
+        "iam",
+        endpoint_url=endpoint,
+        region_name=REGION,
+        aws_access_key_id=ADMIN_KEY[0],
+        aws_secret_access_key=ADMIN_KEY[1],
+    )
+    for name in LATE_ROLES:
+        iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(pod_identity_trust_policy()))
+
+
+def role_late_inputs(root):
+    """The role-late set's files in the project, `inputs/role-late/inputs_1_*.json`."""
+    return sorted((Path(root) / "inputs" / ROLE_LATE).glob("inputs_1_*.json"))
+
+
+def role_late_project(root, directory):
+    """A project root for the role-late run: links to the project's settings and schema, and `inputs/` holding the
+    role-late set (as `inputs_1_*`, the only names `cfn test` reads). The CLI's log goes to the project's."""
+    root, directory = Path(root), Path(directory)
+    for name in (SETTINGS_FILE, SCHEMA_FILE, OVERRIDES_FILE):
+        if (root / name).exists():
+            (directory / name).symlink_to((root / name).resolve())
+    (directory / LOG_FILE).symlink_to(root / LOG_FILE)
+    inputs = directory / "inputs"
+    inputs.mkdir()
+    for source in role_late_inputs(root):
+        (inputs / source.name).symlink_to(source.resolve())
+    return directory
+
+
+def outcome(status):
+    return "passed" if status == 0 else f"FAILED (exit status {status})"
+
+
 def run_cfn_test(project_root, invoke_url, pytest_args):
     from rpdk.core.cli import main as cfn  # pylint: disable=import-outside-toplevel
 
@@ -136,7 +282,7 @@ def run_cfn_test(project_root, invoke_url, pytest_args):
     previous = Path.cwd()
     os.chdir(project_root)
     try:
-        with endpoints_from_environment():
+        with endpoints_from_environment(), cloudformation_error_codes():
             cfn(args_in=argv)
         return 0
     except SystemExit as exit_:
@@ -171,8 +317,30 @@ def main(argv=None):
                 os.environ.pop(stale, None)
             print(f"emulated AWS on {emulator.url}; handlers on {invoke.url}", flush=True)
             status = run_cfn_test(root, invoke.url, pytest_args)
+            print("input sets inputs/inputs_*:", outcome(status), flush=True)
+            status = max(status, run_role_late(root, Path(scratch), emulator.url, invoke.url, pytest_args))
             print("contract tests:", "every input set passed" if status == 0 else f"FAILED (exit status {status})", flush=True)
             return status
+
+
+def run_role_late(root, scratch, emulator_url, invoke_url, pytest_args):
+    label = f"input set {ROLE_LATE} (role visible to EKS {ROLE_PROPAGATION_SECONDS} s after the run starts):"
+    if not role_late_inputs(root):
+        print(label, f"not run, no inputs_1_*.json in {root / 'inputs' / ROLE_LATE}", flush=True)
+        return 0
+    project = scratch / ROLE_LATE
+    project.mkdir()
+    role_late_project(root, project)
+    try:
+        create_late_roles(emulator_url)
+    except Exception as error:  # pylint: disable=broad-except
+        print(label, f"could not create its roles: {error}", flush=True)
+        return 2
+    print(f"{label} roles {', '.join(LATE_ROLES)} created", flush=True)
+    started = time.monotonic()
+    status = run_cfn_test(project, invoke_url, pytest_args)
+    print(label, outcome(status), f"in {time.monotonic() - started:.1f} s", flush=True)
+    return status
 
 
 if __name__ == "__main__":
