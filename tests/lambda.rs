@@ -132,3 +132,36 @@ async fn bootstrap_outside_lambda_says_what_is_missing_instead_of_panicking() {
     assert!(stderr.contains("AWS_LAMBDA_FUNCTION_NAME is not set"), "{stderr}");
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+/// `pia invoke` answers as Lambda does: without callerCredentials, InvalidCredentials, even with credentials in its
+/// environment that EKS would accept.
+#[tokio::test]
+async fn pia_invoke_never_calls_eks_as_itself() {
+    let world = World::start().await;
+    let mut read = request(
+        "READ",
+        json!({"AssociationArn": "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg"}),
+    );
+    read["requestData"].as_object_mut().unwrap().remove("callerCredentials");
+    let mut invoke = tokio::process::Command::new(env!("CARGO_BIN_EXE_pia"))
+        .args(["invoke", "--endpoint-url", &world.emulator.endpoint()])
+        .env("AWS_ACCESS_KEY_ID", pia_emulator::DEFAULT_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", pia_emulator::DEFAULT_SECRET_ACCESS_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("pia invoke starts");
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = invoke.stdin.take().unwrap();
+    stdin.write_all(read.to_string().as_bytes()).await.unwrap();
+    drop(stdin);
+    let output = invoke.wait_with_output().await.unwrap();
+    let event: Value = serde_json::from_slice(&output.stdout).expect("a ProgressEvent");
+    assert_eq!(event["errorCode"], "InvalidCredentials", "{event}");
+    assert_eq!(output.status.code(), Some(2), "FAILED exits 2");
+    assert!(
+        world.emulator.calls_snapshot().values().all(|n| *n == 0),
+        "EKS was called"
+    );
+}
