@@ -21,7 +21,7 @@ rustup --quiet target add "$(triple "$host")" "$(triple "$target")"
 
 runner=()
 if [[ $target == "$host" ]]; then
-    cargo zigbuild --release --locked --target "$target" --bin bootstrap --bin pia
+    cargo zigbuild --release --locked --target "$target" -p pia-provider --bin bootstrap -p pia-cli --bin pia
 else
     arch=${target%%-*}
     command -v "qemu-$arch" >/dev/null || { echo "bench: running $target here needs qemu-$arch (Debian: qemu-user)" >&2; exit 2; }
@@ -29,8 +29,8 @@ else
         export QEMU_LD_PREFIX=/usr/$arch-linux-gnu  # where qemu finds the target's glibc
         [ -d "$QEMU_LD_PREFIX/lib" ] || { echo "bench: $target needs its glibc in $QEMU_LD_PREFIX (Debian: libc6-arm64-cross)" >&2; exit 2; }
     fi
-    cargo zigbuild --release --locked --target "$target" --bin bootstrap
-    cargo zigbuild --release --locked --target "$host" --bin pia
+    cargo zigbuild --release --locked --target "$target" -p pia-provider --bin bootstrap
+    cargo zigbuild --release --locked --target "$host" -p pia-cli --bin pia
     runner=(--runner "qemu-$arch" --bootstrap "target/$(triple "$target")/release/bootstrap")
 fi
 bootstrap="target/$(triple "$target")/release/bootstrap"

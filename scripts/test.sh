@@ -12,7 +12,7 @@ fi
 
 cargo fmt --all -- --check   # rustfmt.toml: the project's 120 columns
 cargo test --workspace --locked
-cargo build --locked --bin pia --bin bootstrap
+cargo build --locked -p pia-cli -p pia-provider --bins
 export PIA_BIN="$PWD/target/debug/pia"
 .venv/bin/python -m pytest -q tests/python
 .venv/bin/pia-contract-test

@@ -3,12 +3,11 @@
 //! answer was lost, scripted. The figures: `cargo run --example chaos`.
 
 mod chaos_support;
-mod common;
 
 use chaos_support::{ChaosSettings, fast_retry_provider, run_chaos};
-use common::*;
 use pia_emulator::Fault;
 use pia_handlers::create::TRANSIENT_RETRIES;
+use pia_testkit::*;
 use serde_json::{Value, json};
 
 const CREATE: &str = "CreatePodIdentityAssociation";

@@ -6,13 +6,11 @@
 //!
 //! Seeds are fixed, so CI sees the same inputs every run: 7 properties × `CASES` inputs, plus the extremes.
 
-mod common;
-
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use common::*;
+use pia_testkit::*;
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngSeed};
 use serde_json::{Map, Value, json};
@@ -388,7 +386,7 @@ proptest! {
         let request = json!({
             "credentials": {"accessKeyId": pia_emulator::DEFAULT_ACCESS_KEY_ID, "secretAccessKey": pia_emulator::DEFAULT_SECRET_ACCESS_KEY},
             "action": action,
-            "request": {"clientRequestToken": uuid_like(), "desiredResourceState": desired, "previousResourceState": previous, "region": "us-east-1"},
+            "request": {"clientRequestToken": bearer_token(), "desiredResourceState": desired, "previousResourceState": previous, "region": "us-east-1"},
             "callbackContext": context,
         });
         assert_fitting_answer(action, request.to_string().as_bytes());

@@ -3,13 +3,11 @@
 //! (a create first sends itself again for up to a minute: it may have been applied), never a Lambda timeout. Outcomes
 //! only are asserted; the generous outer timeout just makes sure an answer comes at all.
 
-mod common;
-
 use std::time::Duration;
 
-use common::*;
 use pia_emulator::{Emulator, EmulatorConfig, Fault};
 use pia_provider::{Provider, eks_client};
+use pia_testkit::*;
 use serde_json::{Value, json};
 
 /// CloudFormation's Lambda timeouts: 60 s for Read and List, twice that for the others.

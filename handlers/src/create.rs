@@ -16,16 +16,49 @@ use tokio::time::{Instant, sleep};
 
 use crate::Action;
 use crate::arn;
-use crate::convert::{model_from_association, required};
 use crate::eks::{EksApi, EksError, EksErrorKind, NewAssociation};
 use crate::error::HandlerError;
 use crate::progress::ProgressEvent;
 use crate::propagation::{ROLE_WAIT_LIMIT, is_role_not_propagated};
 use crate::request::ResourceRequest;
 use crate::tags::{model_tags, resource_tags};
+use crate::translate::{model_from_association, required};
 
 /// How a create spaces its attempts. The defaults fit CloudFormation's handler timeouts; tests against an emulator
 /// that recovers at once may shorten them.
+///
+/// ```rust
+/// use std::time::Duration;
+///
+/// use pia_handlers::testing::{CREATE, MemoryEks};
+/// use pia_handlers::{Action, Pacing, ResourceModel, ResourceRequest, handle};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let role = "arn:aws:iam::111122223333:role/new";
+/// // EKS refuses the role twice, as while IAM propagates a role created moments ago.
+/// let eks = MemoryEks::new().with_cluster("prod").with_late_role(role, 2);
+/// let pacing = Pacing {
+///     role_poll_interval: Duration::from_millis(10),
+///     ..Pacing::default()
+/// };
+/// # let request = ResourceRequest {
+/// #     desired: ResourceModel {
+/// #         cluster_name: Some("prod".into()),
+/// #         namespace: Some("default".into()),
+/// #         service_account: Some("app".into()),
+/// #         role_arn: Some(role.into()),
+/// #         ..ResourceModel::default()
+/// #     },
+/// #     scope: eks.scope(),
+/// #     client_request_token: Some("4b0c7f1e-create".into()),
+/// #     ..ResourceRequest::default()
+/// # };
+/// let event = handle(&eks, Action::Create, &request, &pacing).await;
+/// assert!(event.is_success());
+/// assert_eq!(eks.take_calls(), [CREATE; 3]);
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pacing {
     /// Between creates refused because the role is not visible yet.

@@ -1,12 +1,12 @@
 //! Delete: one DeletePodIdentityAssociation; a missing association is NotFound, as the contract requires.
 
 use crate::Action;
-use crate::convert::identify;
 use crate::eks::EksApi;
 use crate::error::HandlerError;
 use crate::progress::ProgressEvent;
 use crate::read::{describe, not_found_or};
 use crate::request::ResourceRequest;
+use crate::translate::identify;
 
 pub async fn delete(eks: &impl EksApi, request: &ResourceRequest) -> Result<ProgressEvent, HandlerError> {
     let target = identify(&request.desired, &request.scope)?;

@@ -139,6 +139,47 @@ pub type EksResult<T> = Result<T, EksError>;
 
 /// The EKS calls the handlers make. Each method is exactly one API call (retries of throttled or failed
 /// attempts happen inside, bounded).
+///
+/// Code written against the trait runs on the AWS SDK or, in tests, on `testing::MemoryEks`:
+///
+/// ```rust
+/// use pia_handlers::EksApi;
+/// use pia_handlers::eks::{EksErrorKind, EksResult, NewAssociation};
+/// use pia_handlers::testing::{CREATE, LIST, MemoryEks};
+///
+/// /// The ids of every association of a cluster, one List page at a time.
+/// async fn all_ids(eks: &impl EksApi, cluster_name: &str) -> EksResult<Vec<String>> {
+///     let mut ids = Vec::new();
+///     let mut next_token = None;
+///     loop {
+///         let page = eks.list_associations(cluster_name, next_token.as_deref()).await?;
+///         ids.extend(page.associations.into_iter().map(|summary| summary.association_id));
+///         next_token = page.next_token;
+///         if next_token.is_none() {
+///             return Ok(ids);
+///         }
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let role = "arn:aws:iam::111122223333:role/app";
+/// let eks = MemoryEks::new().with_cluster("prod").with_role(role).with_page_size(1);
+/// for service_account in ["a", "b"] {
+///     let new = NewAssociation {
+///         cluster_name: "prod".into(),
+///         namespace: "default".into(),
+///         service_account: service_account.into(),
+///         role_arn: role.into(),
+///         ..NewAssociation::default()
+///     };
+///     eks.create_association(&new).await.unwrap();
+/// }
+/// assert_eq!(all_ids(&eks, "prod").await.unwrap().len(), 2);
+/// assert_eq!(all_ids(&eks, "test").await.unwrap_err().kind, EksErrorKind::NotFound);
+/// assert_eq!(eks.take_calls(), [CREATE, CREATE, LIST, LIST, LIST]);
+/// # }
+/// ```
 pub trait EksApi: Sync {
     fn create_association(&self, new: &NewAssociation) -> impl Future<Output = EksResult<Association>> + Send;
     fn describe_association(

@@ -2,7 +2,6 @@
 //! ([`eks::EksApi`]). The wire protocol and the AWS SDK live elsewhere.
 
 pub mod arn;
-pub mod convert;
 pub mod create;
 pub mod delete;
 pub mod eks;
@@ -16,6 +15,9 @@ pub mod request;
 pub mod scope;
 pub mod status;
 pub mod tags;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
+pub mod translate;
 pub mod update;
 
 use serde::{Deserialize, Serialize};
@@ -53,6 +55,51 @@ impl Action {
 }
 
 /// Runs one action. Every failure becomes a FAILED event with its HandlerErrorCode; nothing escapes.
+///
+/// ```rust
+/// use pia_handlers::testing::{CREATE, DELETE, DESCRIBE, MemoryEks};
+/// use pia_handlers::{Action, HandlerErrorCode, OperationStatus, Pacing, ResourceModel, ResourceRequest, handle};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let role = "arn:aws:iam::111122223333:role/app";
+/// let eks = MemoryEks::new().with_cluster("prod").with_role(role);
+/// let create = ResourceRequest {
+///     desired: ResourceModel {
+///         cluster_name: Some("prod".into()),
+///         namespace: Some("default".into()),
+///         service_account: Some("app".into()),
+///         role_arn: Some(role.into()),
+///         ..ResourceModel::default()
+///     },
+///     scope: eks.scope(),
+///     client_request_token: Some("4b0c7f1e-create".into()),
+///     ..ResourceRequest::default()
+/// };
+/// let created = handle(&eks, Action::Create, &create, &Pacing::default()).await;
+/// assert_eq!(created.status, OperationStatus::Success);
+/// let model = created.resource_model.unwrap();
+///
+/// // Read and Delete need only the primary identifier.
+/// let by_arn = ResourceRequest {
+///     desired: ResourceModel {
+///         association_arn: model.association_arn.clone(),
+///         ..ResourceModel::default()
+///     },
+///     scope: eks.scope(),
+///     ..ResourceRequest::default()
+/// };
+/// let read = handle(&eks, Action::Read, &by_arn, &Pacing::default()).await;
+/// assert_eq!(read.resource_model.as_ref(), Some(&model));
+/// assert!(handle(&eks, Action::Delete, &by_arn, &Pacing::default()).await.is_success());
+///
+/// // A failure is an event too.
+/// let gone = handle(&eks, Action::Read, &by_arn, &Pacing::default()).await;
+/// assert_eq!(gone.status, OperationStatus::Failed);
+/// assert_eq!(gone.error_code, Some(HandlerErrorCode::NotFound));
+/// assert_eq!(eks.take_calls(), [CREATE, DESCRIBE, DELETE, DESCRIBE]);
+/// # }
+/// ```
 pub async fn handle(eks: &impl EksApi, action: Action, request: &ResourceRequest, pacing: &Pacing) -> ProgressEvent {
     let outcome = match action {
         Action::Create => create::create(eks, request, pacing).await,

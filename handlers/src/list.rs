@@ -1,11 +1,11 @@
 //! List: one ListPodIdentityAssociations page per invocation; CloudFormation's nextToken is EKS's.
 
 use crate::Action;
-use crate::convert::{self, model_from_summary};
 use crate::eks::EksApi;
 use crate::error::HandlerError;
 use crate::progress::ProgressEvent;
 use crate::request::ResourceRequest;
+use crate::translate::{self, model_from_summary};
 
 /// The longest nextToken passed on to EKS: EKS's own tokens are far shorter, and the token goes in the request URI.
 pub const MAX_NEXT_TOKEN_CHARS: usize = 4096;
@@ -17,7 +17,7 @@ pub async fn list(eks: &impl EksApi, request: &ResourceRequest) -> Result<Progre
         .as_deref()
         .filter(|name| !name.is_empty())
         .ok_or_else(|| HandlerError::InvalidRequest("List requires ClusterName".into()))?;
-    let cluster_name = convert::cluster_name(cluster_name)?;
+    let cluster_name = translate::cluster_name(cluster_name)?;
     if request
         .next_token
         .as_ref()

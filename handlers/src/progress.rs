@@ -6,6 +6,36 @@ use crate::error::HandlerError;
 use crate::model::ResourceModel;
 use crate::status::{HandlerErrorCode, OperationStatus};
 
+/// One invocation's answer. A failure is an event too, with its code and a bounded message:
+///
+/// ```rust
+/// use pia_handlers::testing::MemoryEks;
+/// use pia_handlers::{Action, Pacing, ResourceModel, ResourceRequest, handle};
+/// use serde_json::json;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let eks = MemoryEks::new().with_cluster("prod");
+/// let request = ResourceRequest {
+///     desired: ResourceModel {
+///         cluster_name: Some("prod".into()),
+///         association_id: Some("a-0123456789abcdefg".into()),
+///         ..ResourceModel::default()
+///     },
+///     scope: eks.scope(),
+///     ..ResourceRequest::default()
+/// };
+/// let event = handle(&eks, Action::Read, &request, &Pacing::default()).await;
+/// assert_eq!(
+///     serde_json::to_value(&event).unwrap(),
+///     json!({
+///         "status": "FAILED",
+///         "errorCode": "NotFound",
+///         "message": "pod identity association a-0123456789abcdefg does not exist in cluster prod",
+///     })
+/// );
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ProgressEvent {

@@ -1,11 +1,11 @@
 //! Read: one DescribePodIdentityAssociation.
 
 use crate::Action;
-use crate::convert::{Target, identify, model_from_association};
 use crate::eks::{Association, EksApi, EksError, EksErrorKind};
 use crate::error::HandlerError;
 use crate::progress::ProgressEvent;
 use crate::request::ResourceRequest;
+use crate::translate::{Target, identify, model_from_association};
 
 pub async fn read(eks: &impl EksApi, request: &ResourceRequest) -> Result<ProgressEvent, HandlerError> {
     let target = identify(&request.desired, &request.scope)?;

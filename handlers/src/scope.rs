@@ -4,6 +4,34 @@
 use crate::arn::AssociationArn;
 use crate::error::HandlerError;
 
+/// The region (and so the partition) and account a request acts in.
+///
+/// An identifier of another account, region or partition is NotFound before any EKS call:
+///
+/// ```rust
+/// use pia_handlers::testing::MemoryEks;
+/// use pia_handlers::{Action, HandlerErrorCode, Pacing, ResourceModel, ResourceRequest, Scope, handle};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let eks = MemoryEks::in_region("eu-west-1", "111122223333").with_cluster("prod");
+/// assert_eq!(eks.scope(), Scope::new(Some("eu-west-1"), Some("111122223333")));
+/// let request = ResourceRequest {
+///     desired: ResourceModel {
+///         association_arn: Some(
+///             "arn:aws:eks:eu-west-1:444455556666:podidentityassociation/prod/a-0123456789abcdefg".into(),
+///         ),
+///         ..ResourceModel::default()
+///     },
+///     scope: eks.scope(),
+///     ..ResourceRequest::default()
+/// };
+/// let event = handle(&eks, Action::Read, &request, &Pacing::default()).await;
+/// assert_eq!(event.error_code, Some(HandlerErrorCode::NotFound));
+/// assert!(event.message.unwrap().contains("account 444455556666 (this request: 111122223333)"));
+/// assert_eq!(eks.take_calls(), Vec::<&str>::new());
+/// # }
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Scope {
     /// The request's region (or, when the request names none, the one the EKS client is configured for).

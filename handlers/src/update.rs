@@ -2,7 +2,6 @@
 //! when an updatable field differs, UntagResource / TagResource for the tags that changed.
 
 use crate::Action;
-use crate::convert::{identify, model_from_association};
 use crate::eks::{Association, AssociationChanges, EksApi, EksError, EksErrorKind};
 use crate::error::HandlerError;
 use crate::model::ResourceModel;
@@ -11,6 +10,7 @@ use crate::propagation::{ROLE_WAIT_DELAY_SECONDS, RoleWaitContext, is_role_not_p
 use crate::read::{describe, not_found_or};
 use crate::request::ResourceRequest;
 use crate::tags::{apply, diff, model_tags, resource_tags};
+use crate::translate::{identify, model_from_association};
 
 pub async fn update(eks: &impl EksApi, request: &ResourceRequest) -> Result<ProgressEvent, HandlerError> {
     let desired = &request.desired;

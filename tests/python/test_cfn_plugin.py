@@ -66,7 +66,7 @@ def test_the_default_build_pins_the_glibc_of_provided_al2023(tmp_path, monkeypat
     fake_tools(tmp_path, monkeypatch, "cargo", "cargo-zigbuild")
     command, output = build_command(DEFAULT_TARGET)
     assert Path(command[0]).name == "cargo-zigbuild"
-    assert command[1:] == ["zigbuild", "--release", "--locked", "--bin", "bootstrap",
+    assert command[1:] == ["zigbuild", "--release", "--locked", "-p", "pia-provider", "--bin", "bootstrap",
                            "--target", "x86_64-unknown-linux-gnu.2.34"]
     assert output == Path("target/x86_64-unknown-linux-gnu/release/bootstrap")
     # zig is the C compiler for a static musl or a cross build too; only a glibc pin stays out of the path.

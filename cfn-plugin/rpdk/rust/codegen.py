@@ -95,7 +95,7 @@ def build_command(target):
         raise DownstreamError(
             f"cargo-zigbuild is not on PATH, and building for {target} needs it: pip install ziglang cargo-zigbuild"
         )
-    command = [program, "zigbuild", "--release", "--locked", "--bin", ENTRYPOINT, "--target", target]
+    command = [program, "zigbuild", "--release", "--locked", "-p", "pia-provider", "--bin", ENTRYPOINT, "--target", target]
     pinned = GLIBC_PINNED.match(target)
     triple = pinned.group("triple") if pinned else target
     return command, Path("target") / triple / "release" / ENTRYPOINT

@@ -300,7 +300,7 @@ def main(argv=None):
     root = Path(args.project_root).resolve()
     pia = args.pia or str(root / "target" / "debug" / "pia")
     if not Path(pia).is_file():
-        print(f"pia-contract-test: no pia binary at {pia}; run `cargo build --bin pia` first", file=sys.stderr)
+        print(f"pia-contract-test: no pia binary at {pia}; run `cargo build -p pia-cli` first", file=sys.stderr)
         return 2
     pytest_args = [a for a in args.pytest_args if a != "--"]
 

@@ -2,8 +2,7 @@
 //! credentials, 1 they will not, 2 bad input), policies from files and from standard input, and role
 //! creation against moto's IAM server.
 
-#[path = "../trust/tests/support/moto.rs"]
-mod moto;
+use crate::moto;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,15 +1,13 @@
 //! Registering the type without the Python CLI: the package is renamed consistently, and the three registry calls
 //! are made with aws-sdk-cloudformation against the emulated registry.
 
-mod common;
-
 use std::io::Read;
 use std::time::Duration;
 
-use common::World;
-use pia_provider::lambda_binary::{self, GlibcVersion, LambdaBinaryError};
-use pia_provider::package;
-use pia_provider::registration::{Polling, Registration, RegistrationError, register};
+use pia_cli::lambda_binary::{self, GlibcVersion, LambdaBinaryError};
+use pia_cli::package;
+use pia_cli::registration::{Polling, Registration, RegistrationError, register};
+use pia_testkit::World;
 
 async fn cloudformation(world: &World) -> aws_sdk_cloudformation::Client {
     let config = aws_sdk_cloudformation::Config::builder()
@@ -100,7 +98,7 @@ async fn the_registry_refuses_reserved_names_and_non_s3_packages() {
 
 #[test]
 fn the_package_is_renamed_consistently_and_carries_an_executable_bootstrap() {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = project_root();
     let bootstrap = bootstrap_needing_glibc("17", "package");
     let type_name = package::registration_type_name(Some("Acme::EKS::PodIdentityAssociation")).unwrap();
     let package = package::build(root, &type_name, &bootstrap).unwrap();
@@ -145,7 +143,7 @@ fn the_package_is_renamed_consistently_and_carries_an_executable_bootstrap() {
 /// This test build's own `bootstrap` (a real ELF), with every `GLIBC_2.NN` version it needs rewritten to `GLIBC_2.<minor>`:
 /// the same binary, needing an older or a newer glibc than the build machine's, whatever that machine has.
 fn bootstrap_needing_glibc(minor: &str, name: &str) -> std::path::PathBuf {
-    let mut bytes = std::fs::read(env!("CARGO_BIN_EXE_bootstrap")).unwrap();
+    let mut bytes = std::fs::read(pia_testkit::bootstrap_binary()).unwrap();
     let mut rewritten = 0;
     for at in dynamic_strings(&bytes) {
         let version = &mut bytes[at..at + 11];
@@ -174,7 +172,7 @@ fn dynamic_strings(elf: &[u8]) -> std::ops::Range<usize> {
 }
 
 fn package_error(bootstrap: &std::path::Path) -> package::PackageError {
-    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let root = project_root();
     let error = package::build(root, "Acme::EKS::PodIdentityAssociation", bootstrap).unwrap_err();
     std::fs::remove_file(bootstrap).unwrap();
     error
@@ -264,4 +262,11 @@ fn a_truncated_or_corrupted_bootstrap_is_an_error_never_a_panic() {
             corrupted[at] ^= flip;
         }
     }
+}
+
+/// The resource provider project, which the package is built from (this crate lives in its `cli/`).
+fn project_root() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("cli/ sits in the project")
 }

@@ -1,8 +1,14 @@
-//! The `pia` command: run the demo, invoke handlers, serve the Lambda Invoke API locally, run the emulator.
+//! The `pia` command: run the demo, invoke handlers, serve the Lambda Invoke API locally, run the emulator, work
+//! with trust policies, package and register the type, benchmark. Everything here is for people and tests; the
+//! Lambda itself (`pia-provider`) depends on none of it.
 
 mod bench;
 mod demo;
 mod emulator;
+mod invoke_server;
+pub mod lambda_binary;
+pub mod package;
+pub mod registration;
 mod trust;
 mod whoami;
 
@@ -14,9 +20,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use thiserror::Error;
 
-use crate::eks_client;
-use crate::invoke_server;
-use crate::provider::Provider;
+use pia_provider::{Provider, eks_client};
 
 #[derive(Parser)]
 #[command(
@@ -119,7 +123,7 @@ pub enum CliError {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    crate::logging::init(crate::logging::LogStyle::Terminal);
+    pia_provider::logging::init(pia_provider::logging::LogStyle::Terminal);
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {

@@ -12,7 +12,10 @@ fn resource_schema() -> Value {
 }
 
 fn published_schema() -> Value {
-    serde_json::from_str(include_str!("../schema/published/aws-eks-podidentityassociation.json")).unwrap()
+    serde_json::from_str(include_str!(
+        "../../schema/published/aws-eks-podidentityassociation.json"
+    ))
+    .unwrap()
 }
 
 /// Serves the meta-schema's sibling documents from the repository instead of the network.
@@ -22,10 +25,10 @@ impl Retrieve for MetaSchemaFiles {
     fn retrieve(&self, uri: &Uri<String>) -> Result<Value, Box<dyn std::error::Error + Send + Sync>> {
         let text = match uri.as_str() {
             "https://schema.cloudformation.us-east-1.amazonaws.com/base.definition.schema.v1.json" => {
-                include_str!("../schema/meta-schema/base.definition.schema.v1.json")
+                include_str!("../../schema/meta-schema/base.definition.schema.v1.json")
             }
             "https://schema.cloudformation.us-east-1.amazonaws.com/provider.configuration.definition.schema.v1.json" => {
-                include_str!("../schema/meta-schema/provider.configuration.definition.schema.v1.json")
+                include_str!("../../schema/meta-schema/provider.configuration.definition.schema.v1.json")
             }
             other => return Err(format!("no offline copy of {other}").into()),
         };
@@ -34,8 +37,10 @@ impl Retrieve for MetaSchemaFiles {
 }
 
 fn meta_schema_validator() -> jsonschema::Validator {
-    let meta: Value =
-        serde_json::from_str(include_str!("../schema/meta-schema/provider.definition.schema.v1.json")).unwrap();
+    let meta: Value = serde_json::from_str(include_str!(
+        "../../schema/meta-schema/provider.definition.schema.v1.json"
+    ))
+    .unwrap();
     jsonschema::draft7::options()
         .with_retriever(MetaSchemaFiles)
         .build(&meta)
@@ -206,7 +211,7 @@ fn a_full_model_round_trips() {
 /// every code CloudFormation defines (its own enum lacks UnauthorizedTaggingOperation and would crash on it).
 #[test]
 fn every_answered_code_is_documented_and_known_to_the_contract_harness() {
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let section = &readme[readme.find("### Error mapping").expect("the README's error section")..];
     for code in pia_handlers::error::ANSWERED_CODES {
         assert!(
@@ -214,7 +219,7 @@ fn every_answered_code_is_documented_and_known_to_the_contract_harness() {
             "{code:?} not in the README"
         );
     }
-    let harness = include_str!("../cfn-plugin/rpdk/rust/contract.py");
+    let harness = include_str!("../../cfn-plugin/rpdk/rust/contract.py");
     let listed = &harness[harness
         .find("CLOUDFORMATION_ERROR_CODES = (")
         .expect("the harness's code list")..];

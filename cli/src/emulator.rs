@@ -11,7 +11,7 @@ use pia_emulator::tokens::TokenRequest;
 use pia_emulator::webhook;
 use pia_emulator::{Emulator, EmulatorConfig};
 
-use super::{CliError, read_input};
+use crate::{CliError, read_input};
 
 #[derive(Args)]
 pub struct EmulatorArgs {

@@ -1,4 +1,5 @@
-//! Between the resource model and EKS's association.
+//! Translation between the resource model and EKS's types: the models CloudFormation sees for EKS's answers,
+//! and the association a model's identifiers address.
 
 use crate::arn::{AssociationArn, is_association_id};
 use crate::eks::{Association, AssociationSummary};

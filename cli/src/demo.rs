@@ -14,9 +14,9 @@ use pia_emulator::{Emulator, EmulatorConfig};
 use pia_handlers::ProgressEvent;
 use serde_json::{Value, json};
 
-use super::CliError;
-use crate::eks_client;
-use crate::provider::Provider;
+use crate::CliError;
+use pia_provider::Provider;
+use pia_provider::eks_client;
 
 const ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role";
 const NEW_ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role-2";
@@ -275,21 +275,14 @@ fn print_model(model: &Value) {
     }
 }
 
-/// A HandlerRequest as CloudFormation sends it.
+/// A HandlerRequest as CloudFormation sends it for the demo's stack: its stack tags, the previous model on an update.
 fn request(action: &str, properties: &Value, previous: Option<&Value>) -> Value {
-    json!({
-        "action": action,
-        "awsAccountId": "111122223333",
-        "bearerToken": format!("demo-{action}-token"),
-        "region": "us-east-1",
-        "resourceType": "AWS::EKS::PodIdentityAssociation",
-        "requestData": {
-            "callerCredentials": {"accessKeyId": "AKIAIOSFODNN7EXAMPLE", "secretAccessKey": "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"},
-            "resourceProperties": properties,
-            "previousResourceProperties": previous,
-            "stackTags": {"stack": "pod-identity-demo"},
-            "previousStackTags": {"stack": "pod-identity-demo"},
-            "logicalResourceId": "ApiPodIdentity"
-        }
-    })
+    let mut request = pia_testkit::request(action, properties.clone());
+    request["requestData"]["stackTags"] = json!({"stack": "pod-identity-demo"});
+    request["requestData"]["logicalResourceId"] = json!("ApiPodIdentity");
+    if let Some(previous) = previous {
+        request["requestData"]["previousResourceProperties"] = previous.clone();
+        request["requestData"]["previousStackTags"] = json!({"stack": "pod-identity-demo"});
+    }
+    request
 }

@@ -1,10 +1,8 @@
 //! The handlers end to end: wire requests in, ProgressEvents out, aws-sdk-eks on the wire to the emulated EKS.
 //! Each test checks a contract rule of handler-protocol.md or a row of the error table in eks-behaviour.md.
 
-mod common;
-
-use common::*;
 use pia_emulator::{EmulatorConfig, ErrorKind, Fault};
+use pia_testkit::*;
 use serde_json::{Value, json};
 
 // ---- Create ------------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ use zip::write::SimpleFileOptions;
 use zip::{CompressionMethod, ZipWriter};
 
 use crate::lambda_binary::{self, LambdaBinary};
-use crate::schema::RESOURCE_SCHEMA;
+use pia_provider::schema::RESOURCE_SCHEMA;
 
 /// Namespaces CloudFormation keeps for itself: a private registration must choose another first segment.
 const RESERVED_NAMESPACES: &[&str] = &["AWS", "Alexa", "AMZN", "Amazon", "ASK", "Custom", "Dev"];

@@ -54,7 +54,7 @@ fn each_handler_path_makes_the_fewest_eks_calls() {
 
 #[test]
 fn cold_start_runs_the_real_bootstrap_through_a_full_crudl() {
-    let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_pia")).with_file_name("bootstrap");
+    let bootstrap = pia_testkit::bootstrap_binary();
     let report = bench(&[
         "--only",
         "cold",
@@ -80,7 +80,7 @@ fn a_bootstrap_that_cannot_start_is_reported_with_what_it_said() {
         std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("no-runtime-api-{}", std::process::id()));
     std::fs::write(&runner, "#!/bin/sh\nunset AWS_LAMBDA_RUNTIME_API\nexec \"$@\"\n").unwrap();
     std::fs::set_permissions(&runner, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let bootstrap = std::path::Path::new(env!("CARGO_BIN_EXE_pia")).with_file_name("bootstrap");
+    let bootstrap = pia_testkit::bootstrap_binary();
     let output = Command::new(env!("CARGO_BIN_EXE_pia"))
         .args([
             "bench",

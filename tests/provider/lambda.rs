@@ -1,13 +1,14 @@
 //! The real `bootstrap` binary, run as Lambda runs it: a Runtime API on loopback feeds it HandlerRequests.
 
-mod common;
-
 use std::process::Stdio;
 
-use common::*;
 use pia_emulator::lambda_runtime_api::{InvocationOutcome, LambdaRuntimeApi};
+use pia_emulator::{Emulator, EmulatorConfig};
+use pia_testkit::secrets::{assert_no_secret, every_action, output_of, request_secrets, session, verbose};
+use pia_testkit::*;
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
+use tokio::process::Command;
 
 async fn invoke(runtime: &LambdaRuntimeApi, credentials: &Value, request: &Value) -> Value {
     let mut request = request.clone();
@@ -133,35 +134,34 @@ async fn bootstrap_outside_lambda_says_what_is_missing_instead_of_panicking() {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
-/// `pia invoke` answers as Lambda does: without callerCredentials, InvalidCredentials, even with credentials in its
-/// environment that EKS would accept.
 #[tokio::test]
-async fn pia_invoke_never_calls_eks_as_itself() {
-    let world = World::start().await;
-    let mut read = request(
-        "READ",
-        json!({"AssociationArn": "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg"}),
-    );
-    read["requestData"].as_object_mut().unwrap().remove("callerCredentials");
-    let mut invoke = tokio::process::Command::new(env!("CARGO_BIN_EXE_pia"))
-        .args(["invoke", "--endpoint-url", &world.emulator.endpoint()])
-        .env("AWS_ACCESS_KEY_ID", pia_emulator::DEFAULT_ACCESS_KEY_ID)
-        .env("AWS_SECRET_ACCESS_KEY", pia_emulator::DEFAULT_SECRET_ACCESS_KEY)
-        .env("AWS_REGION", "us-east-1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("pia invoke starts");
-    use tokio::io::AsyncWriteExt;
-    let mut stdin = invoke.stdin.take().unwrap();
-    stdin.write_all(read.to_string().as_bytes()).await.unwrap();
-    drop(stdin);
-    let output = invoke.wait_with_output().await.unwrap();
-    let event: Value = serde_json::from_slice(&output.stdout).expect("a ProgressEvent");
-    assert_eq!(event["errorCode"], "InvalidCredentials", "{event}");
-    assert_eq!(output.status.code(), Some(2), "FAILED exits 2");
+async fn the_lambda_bootstrap_logs_no_secret_at_trace() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let runtime = LambdaRuntimeApi::start().await.unwrap();
+    let bootstrap = verbose(
+        Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+            .env_clear()
+            .envs(runtime.function_environment())
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT_URL_EKS", emulator.endpoint()),
+    )
+    .spawn()
+    .expect("bootstrap starts");
+    let session = session(&emulator);
+    let sent = every_action(&emulator, &session, "via-lambda", async |request: Value| match runtime
+        .invoke(request.to_string())
+        .await
+        .expect("an answer")
+    {
+        InvocationOutcome::Response(body) => serde_json::from_slice(&body).unwrap(),
+        InvocationOutcome::Error(body) => panic!("a Lambda error: {}", String::from_utf8_lossy(&body)),
+    })
+    .await;
+    let logs = output_of(bootstrap).await;
+    assert!(logs.contains("\"action\":\"UPDATE\""), "trace logs expected: {logs}");
     assert!(
-        world.emulator.calls_snapshot().values().all(|n| *n == 0),
-        "EKS was called"
+        logs.contains("create failed transiently"),
+        "the warning is logged: {logs}"
     );
+    assert_no_secret("bootstrap", &logs, &request_secrets(&sent));
 }

@@ -3,7 +3,7 @@
 
 use std::process::ExitCode;
 
-use super::CliError;
+use crate::CliError;
 
 pub async fn run() -> Result<ExitCode, CliError> {
     let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;

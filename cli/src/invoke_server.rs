@@ -11,7 +11,7 @@ use axum::{Json, Router};
 use pia_handlers::ProgressEvent;
 use tokio::net::TcpListener;
 
-use crate::provider::Provider;
+use pia_provider::Provider;
 
 /// Lambda's own limit for a synchronous invocation payload.
 pub const MAX_PAYLOAD_BYTES: usize = 6 * 1024 * 1024;

@@ -22,12 +22,13 @@ use pia_emulator::agent::AgentConfig;
 use pia_emulator::lambda_runtime_api::{InvocationOutcome, LambdaRuntimeApi};
 use pia_emulator::tokens::TokenRequest;
 use pia_emulator::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Emulator, EmulatorConfig};
+use pia_testkit::{request, update_request};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 
-use super::CliError;
-use crate::eks_client;
-use crate::provider::Provider;
+use crate::CliError;
+use pia_provider::Provider;
+use pia_provider::eks_client;
 
 const ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role";
 const ROLE_2: &str = "arn:aws:iam::111122223333:role/demo-pod-role-2";
@@ -139,9 +140,7 @@ impl World {
 
     /// The model as the Read handler returns it.
     async fn read(&self, arn: &str) -> Value {
-        self.invoke(&request("READ", json!({"AssociationArn": arn}), None))
-            .await["resourceModel"]
-            .clone()
+        self.invoke(&request("READ", json!({"AssociationArn": arn}))).await["resourceModel"].clone()
     }
 
     /// Times what the Lambda does with a payload: decode, handle, serialize the ProgressEvent to bytes. The request
@@ -160,27 +159,6 @@ async fn start_emulator() -> Result<Emulator, CliError> {
     Emulator::start(EmulatorConfig::default())
         .await
         .map_err(|e| CliError::Start(e.to_string()))
-}
-
-fn request(action: &str, properties: Value, previous: Option<Value>) -> Value {
-    json!({
-        "action": action,
-        "awsAccountId": "111122223333",
-        "bearerToken": format!("bench-{}", uuid_like()),
-        "region": "us-east-1",
-        "resourceType": "AWS::EKS::PodIdentityAssociation",
-        "requestData": {
-            "callerCredentials": {"accessKeyId": DEFAULT_ACCESS_KEY_ID, "secretAccessKey": DEFAULT_SECRET_ACCESS_KEY},
-            "resourceProperties": properties,
-            "previousResourceProperties": previous,
-        }
-    })
-}
-
-fn uuid_like() -> u64 {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static NEXT: AtomicU64 = AtomicU64::new(1);
-    NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
 fn model(service_account: &str, role: &str, tags: Value) -> Value {
@@ -219,9 +197,7 @@ async fn cold_start(
         return Ok(());
     }
     let world = World::start().await?;
-    let created = world
-        .invoke(&request("CREATE", model("cold", ROLE, json!([])), None))
-        .await;
+    let created = world.invoke(&request("CREATE", model("cold", ROLE, json!([])))).await;
     let arn = created["resourceModel"]["AssociationArn"].clone();
     let mut starts = Vec::new();
     let mut peak_kib = 0u64;
@@ -261,7 +237,7 @@ async fn cold_start(
                 source,
             })?;
         let first = tokio::select! {
-            first = runtime.invoke(request("READ", json!({"AssociationArn": arn}), None).to_string()) => first,
+            first = runtime.invoke(request("READ", json!({"AssociationArn": arn})).to_string()) => first,
             exit = child.wait() => {
                 let said = std::fs::read_to_string(&log).unwrap_or_default();
                 let _ = std::fs::remove_file(&log);
@@ -278,7 +254,7 @@ async fn cold_start(
             // One full CRUDL sequence, then the peak resident memory of the process.
             let sa = "cold-crudl";
             let created = runtime
-                .invoke(request("CREATE", model(sa, ROLE, json!([{"Key": "k", "Value": "v"}])), None).to_string())
+                .invoke(request("CREATE", model(sa, ROLE, json!([{"Key": "k", "Value": "v"}]))).to_string())
                 .await;
             let Some(InvocationOutcome::Response(body)) = created else {
                 return Err(CliError::Demo("bootstrap CREATE failed".into()));
@@ -289,10 +265,10 @@ async fn cold_start(
             let mut updated = model_v.clone();
             updated["RoleArn"] = json!(ROLE_2);
             for step in [
-                request("READ", model_v.clone(), None),
-                request("UPDATE", updated, Some(model_v.clone())),
-                request("LIST", json!({"ClusterName": "demo"}), None),
-                request("DELETE", model_v, None),
+                request("READ", model_v.clone()),
+                update_request(updated, model_v.clone()),
+                request("LIST", json!({"ClusterName": "demo"})),
+                request("DELETE", model_v),
             ] {
                 let action = step["action"].as_str().unwrap_or_default().to_owned();
                 let status = match runtime.invoke(step.to_string()).await {
@@ -377,7 +353,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     let mut created = Vec::new();
     for i in 0..iterations {
         let (elapsed, event) = world
-            .timed(&request("CREATE", model(&format!("h-{i}"), ROLE, json!([])), None))
+            .timed(&request("CREATE", model(&format!("h-{i}"), ROLE, json!([]))))
             .await;
         handler.push(elapsed);
         created.push(event["resourceModel"].clone());
@@ -395,7 +371,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     report(
         world,
         "create",
-        &request("CREATE", model("probe-c", ROLE, json!([])), None),
+        &request("CREATE", model("probe-c", ROLE, json!([]))),
         &mut handler,
         &mut floor,
     )
@@ -414,12 +390,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     let floor_arn = floor_association.association_arn;
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for _ in 0..iterations {
-        handler.push(
-            world
-                .timed(&request("READ", json!({"AssociationArn": arn}), None))
-                .await
-                .0,
-        );
+        handler.push(world.timed(&request("READ", json!({"AssociationArn": arn}))).await.0);
         let started = Instant::now();
         floor_describe(eks, &id).await?;
         floor.push(started.elapsed());
@@ -427,7 +398,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     report(
         world,
         "read",
-        &request("READ", json!({"AssociationArn": arn}), None),
+        &request("READ", json!({"AssociationArn": arn})),
         &mut handler,
         &mut floor,
     )
@@ -439,7 +410,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     for i in 0..iterations {
         let mut wanted = current.clone();
         wanted["RoleArn"] = json!(if i % 2 == 0 { ROLE_2 } else { ROLE });
-        let (elapsed, event) = world.timed(&request("UPDATE", wanted, Some(current.clone()))).await;
+        let (elapsed, event) = world.timed(&update_request(wanted, current.clone())).await;
         handler.push(elapsed);
         current = event["resourceModel"].clone();
         let started = Instant::now();
@@ -458,7 +429,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     report(
         world,
         "update: role",
-        &request("UPDATE", probe, Some(current.clone())),
+        &update_request(probe, current.clone()),
         &mut handler,
         &mut floor,
     )
@@ -470,7 +441,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     for i in 0..iterations {
         let mut wanted = current.clone();
         wanted["Tags"] = json!([{"Key": "rev", "Value": i.to_string()}]);
-        let (elapsed, event) = world.timed(&request("UPDATE", wanted, Some(current.clone()))).await;
+        let (elapsed, event) = world.timed(&update_request(wanted, current.clone())).await;
         handler.push(elapsed);
         current = event["resourceModel"].clone();
         let started = Instant::now();
@@ -488,7 +459,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     report(
         world,
         "update: tags only",
-        &request("UPDATE", probe, Some(current.clone())),
+        &update_request(probe, current.clone()),
         &mut handler,
         &mut floor,
     )
@@ -497,39 +468,24 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     report_calls(
         world,
         "update: no change",
-        &request("UPDATE", current.clone(), Some(current.clone())),
+        &update_request(current.clone(), current.clone()),
     )
     .await;
     // The other paths, for their calls only.
     let mut probe = current.clone();
     probe["RoleArn"] = json!(if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE });
     probe["Tags"] = json!([{"Key": "rev", "Value": "both"}]);
-    report_calls(
-        world,
-        "update: role and tags",
-        &request("UPDATE", probe, Some(current.clone())),
-    )
-    .await;
+    report_calls(world, "update: role and tags", &update_request(probe, current.clone())).await;
     let current = world.read(&arn).await;
     let mut probe = current.clone();
     probe["Tags"] = json!([]);
-    report_calls(
-        world,
-        "update: tags removed",
-        &request("UPDATE", probe, Some(current.clone())),
-    )
-    .await;
+    report_calls(world, "update: tags removed", &update_request(probe, current.clone())).await;
     let tagged = model("probe-tagged", ROLE, json!([{"Key": "team", "Value": "platform"}]));
-    report_calls(world, "create with tags", &request("CREATE", tagged, None)).await;
+    report_calls(world, "create with tags", &request("CREATE", tagged)).await;
 
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for _ in 0..iterations {
-        handler.push(
-            world
-                .timed(&request("LIST", json!({"ClusterName": "demo"}), None))
-                .await
-                .0,
-        );
+        handler.push(world.timed(&request("LIST", json!({"ClusterName": "demo"}))).await.0);
         let started = Instant::now();
         eks.list_pod_identity_associations()
             .cluster_name("demo")
@@ -542,7 +498,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     report(
         world,
         "list (page of 100)",
-        &request("LIST", json!({"ClusterName": "demo"}), None),
+        &request("LIST", json!({"ClusterName": "demo"})),
         &mut handler,
         &mut floor,
     )
@@ -550,19 +506,15 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     // The part of List's extra that no provider can skip: encoding the page as the JSON CloudFormation receives.
     let page = world
         .provider
-        .invoke(
-            request("LIST", json!({"ClusterName": "demo"}), None)
-                .to_string()
-                .as_bytes(),
-        )
+        .invoke(request("LIST", json!({"ClusterName": "demo"})).to_string().as_bytes())
         .await;
     let list_encoding = median_of(iterations, || serde_json::to_vec(&page).unwrap_or_default());
     let page_bytes = serde_json::to_vec(&page).map_or(0, |bytes| bytes.len());
     // The parts of Create's extra that are the provider's own work, not the EKS call's.
-    let create_payload = request("CREATE", model("probe-d", ROLE, json!([])), None).to_string();
-    let validator = crate::schema::ModelValidator::new();
+    let create_payload = request("CREATE", model("probe-d", ROLE, json!([]))).to_string();
+    let validator = pia_provider::schema::ModelValidator::new();
     let create_decoding = median_of(iterations, || {
-        crate::protocol::decode(create_payload.as_bytes(), &validator).is_ok()
+        pia_provider::protocol::decode(create_payload.as_bytes(), &validator).is_ok()
     });
     let create_answer = world.provider.invoke(create_payload.as_bytes()).await;
     let create_encoding = median_of(iterations, || serde_json::to_vec(&create_answer).unwrap_or_default());
@@ -577,7 +529,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         .collect();
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for (model_v, floor_id) in created.iter().skip(1).zip(&floor_ids) {
-        handler.push(world.timed(&request("DELETE", model_v.clone(), None)).await.0);
+        handler.push(world.timed(&request("DELETE", model_v.clone())).await.0);
         let started = Instant::now();
         eks.delete_pod_identity_association()
             .cluster_name("demo")
@@ -587,14 +539,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
             .map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
     }
-    report(
-        world,
-        "delete",
-        &request("DELETE", first, None),
-        &mut handler,
-        &mut floor,
-    )
-    .await;
+    report(world, "delete", &request("DELETE", first), &mut handler, &mut floor).await;
     println!(
         "\nOf List's extra, encoding the page of 100 models ({:.1} KB of JSON) takes {} (median).",
         page_bytes as f64 / 1000.0,
@@ -663,7 +608,6 @@ async fn agent(concurrency: usize, requests: usize) -> Result<(), CliError> {
         .invoke(&request(
             "CREATE",
             json!({"ClusterName": "demo", "Namespace": "load", "ServiceAccount": "app", "RoleArn": ROLE}),
-            None,
         ))
         .await;
     let agent = world
@@ -776,7 +720,7 @@ async fn scale() -> Result<(), CliError> {
     let mut next_token: Option<Value> = None;
     let mut listed = 0;
     loop {
-        let mut list = request("LIST", json!({"ClusterName": "demo"}), None);
+        let mut list = request("LIST", json!({"ClusterName": "demo"}));
         if let Some(token) = &next_token {
             list["nextToken"] = token.clone();
         }

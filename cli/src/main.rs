@@ -1,3 +1,3 @@
 fn main() -> std::process::ExitCode {
-    pia_provider::cli::main()
+    pia_cli::main()
 }

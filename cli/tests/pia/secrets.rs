@@ -1,0 +1,236 @@
+//! Secrets never reach a log of the `pia` command: every action (and failing ones) through `pia serve` and through
+//! `pia invoke` at the most verbose levels (`RUST_LOG=trace`), and `pia emulator` with its Pod Identity Agent handing
+//! out credentials. Whatever each process prints must hold no access key id, secret access key, session token, bearer
+//! token, client request token or service-account token that passed through it.
+
+use std::process::Stdio;
+
+use pia_emulator::{Emulator, EmulatorConfig};
+use pia_testkit::secrets::{assert_no_secret, every_action, output_of, request_secrets, session, verbose};
+use pia_testkit::*;
+use serde_json::{Value, json};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+use tokio::process::Command;
+
+#[tokio::test]
+async fn pia_serve_and_pia_invoke_log_no_secret_at_trace() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let session = session(&emulator);
+
+    // pia serve: the local Lambda Invoke API.
+    let mut serve = verbose(
+        Command::new(env!("CARGO_BIN_EXE_pia"))
+            .args(["serve", "--port", "0", "--endpoint-url"])
+            .arg(emulator.endpoint())
+            .env("AWS_REGION", "us-east-1"),
+    )
+    .spawn()
+    .expect("pia serve starts");
+    let mut first = String::new();
+    BufReader::new(serve.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .await
+        .unwrap();
+    let address = first
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .unwrap_or_else(|| panic!("first line: {first:?}"))
+        .to_owned();
+    let sent = every_action(&emulator, &session, "via-serve", async |request: Value| {
+        let response = http::post_json(
+            &address,
+            "/2015-03-31/functions/TypeFunction/invocations",
+            &request.to_string(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(response.status, 200, "{}", response.body);
+        serde_json::from_str(&response.body).unwrap()
+    })
+    .await;
+    let logs = output_of(serve).await;
+    assert!(logs.contains("CREATE"), "trace logs expected: {logs}");
+    assert_no_secret("pia serve", &logs, &request_secrets(&sent));
+
+    // pia invoke: one request per process, from stdin.
+    let endpoint = emulator.endpoint();
+    let sent = every_action(&emulator, &session, "via-invoke", async |request: Value| {
+        let mut invoke = verbose(Command::new(env!("CARGO_BIN_EXE_pia")).args(["invoke", "--endpoint-url", &endpoint]))
+            .spawn()
+            .expect("pia invoke starts");
+        let mut stdin = invoke.stdin.take().unwrap();
+        stdin.write_all(request.to_string().as_bytes()).await.unwrap();
+        drop(stdin);
+        let output = invoke.wait_with_output().await.unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_no_secret(
+            "pia invoke",
+            &format!("{stdout}\n{stderr}"),
+            &request_secrets(std::slice::from_ref(&request)),
+        );
+        serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+    })
+    .await;
+    assert!(!sent.is_empty());
+}
+
+#[tokio::test]
+async fn pia_emulator_and_its_agent_log_no_token_and_no_issued_credential() {
+    let token_file = std::env::temp_dir().join(format!("pia-secrets-token-{}", std::process::id()));
+    let mut emulator = verbose(
+        Command::new(env!("CARGO_BIN_EXE_pia"))
+            .args([
+                "emulator",
+                "--port",
+                "0",
+                "--agent-port",
+                "0",
+                "--pod",
+                "shop/cart/cart-0",
+                "--token-file",
+            ])
+            .arg(&token_file),
+    )
+    .spawn()
+    .expect("pia emulator starts");
+    let mut stdout = BufReader::new(emulator.stdout.take().unwrap());
+    let (mut endpoint, mut agent) = (String::new(), String::new());
+    let mut printed = String::new();
+    while agent.is_empty() || endpoint.is_empty() {
+        let mut line = String::new();
+        assert!(
+            stdout.read_line(&mut line).await.unwrap() > 0,
+            "output ended early: {printed}"
+        );
+        printed.push_str(&line);
+        if let Some(rest) = line.strip_prefix("EKS association API on ") {
+            endpoint = rest.trim().to_owned();
+        }
+        if let Some(rest) = line.strip_prefix("Pod Identity Agent on ") {
+            agent = rest.split_whitespace().next().unwrap().to_owned();
+        }
+    }
+    let token = std::fs::read_to_string(&token_file).expect("the token file");
+
+    // The pod's service account gets an association (through the real EKS API of that process).
+    let eks = aws_sdk_eks::Client::from_conf(
+        aws_sdk_eks::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_eks::config::Region::new("us-east-1"))
+            .endpoint_url(&endpoint)
+            .credentials_provider(aws_sdk_eks::config::Credentials::new(
+                pia_emulator::DEFAULT_ACCESS_KEY_ID,
+                pia_emulator::DEFAULT_SECRET_ACCESS_KEY,
+                None,
+                None,
+                "test",
+            ))
+            .build(),
+    );
+    // With a client request token, replayed once (idempotent) and reused for other parameters (refused).
+    let request_token = format!("client-request-token-{}", std::process::id());
+    for _ in 0..2 {
+        eks.create_pod_identity_association()
+            .cluster_name("demo")
+            .namespace("shop")
+            .service_account("cart")
+            .role_arn(ROLE)
+            .client_request_token(&request_token)
+            .send()
+            .await
+            .expect("association created");
+    }
+    let reused = eks
+        .create_pod_identity_association()
+        .cluster_name("demo")
+        .namespace("shop")
+        .service_account("other")
+        .role_arn(ROLE)
+        .client_request_token(&request_token)
+        .send()
+        .await;
+    assert!(reused.is_err(), "a token reused for other parameters is refused");
+
+    // The pod asks for credentials (twice: the second from the agent's cache), and two bad requests are refused.
+    let address = agent
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let mut issued = Vec::new();
+    for _ in 0..2 {
+        let http::Response { status, body } = http::get(&address, "/v1/credentials", Some(token.trim()))
+            .await
+            .unwrap();
+        assert_eq!(status, 200, "{body}");
+        let credentials: Value = serde_json::from_str(&body).unwrap();
+        for key in ["AccessKeyId", "SecretAccessKey", "Token"] {
+            issued.push((key.to_owned(), credentials[key].as_str().unwrap().to_owned()));
+        }
+    }
+    let status = http::get(&address, "/v1/credentials", Some("not.a.token"))
+        .await
+        .unwrap()
+        .status;
+    assert_eq!(status, 400);
+    let mut forged = token.trim().to_owned();
+    forged.push('x');
+    let status = http::get(&address, "/v1/credentials", Some(&forged))
+        .await
+        .unwrap()
+        .status;
+    assert!((400..500).contains(&status), "{status}");
+
+    let logs = format!("{printed}{}", output_of(emulator).await);
+    assert!(logs.contains("AssumeRoleForPodIdentity"), "trace logs expected: {logs}");
+    let mut secrets = issued;
+    secrets.push(("service-account token".into(), token.trim().to_owned()));
+    secrets.push(("client request token".into(), request_token));
+    // The token's signature alone, in case a log cut the token into parts.
+    secrets.push((
+        "token signature".into(),
+        token.trim().rsplit('.').next().unwrap().to_owned(),
+    ));
+    secrets.push((
+        "node secret".into(),
+        pia_emulator::config::NODE_SECRET_ACCESS_KEY.to_owned(),
+    ));
+    assert_no_secret("pia emulator", &logs, &secrets);
+    let _ = std::fs::remove_file(&token_file);
+}
+
+/// `pia invoke` answers as Lambda does: without callerCredentials, InvalidCredentials, even with credentials in its
+/// environment that EKS would accept.
+#[tokio::test]
+async fn pia_invoke_never_calls_eks_as_itself() {
+    let world = World::start().await;
+    let mut read = request(
+        "READ",
+        json!({"AssociationArn": "arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-0123456789abcdefg"}),
+    );
+    read["requestData"].as_object_mut().unwrap().remove("callerCredentials");
+    let mut invoke = tokio::process::Command::new(env!("CARGO_BIN_EXE_pia"))
+        .args(["invoke", "--endpoint-url", &world.emulator.endpoint()])
+        .env("AWS_ACCESS_KEY_ID", pia_emulator::DEFAULT_ACCESS_KEY_ID)
+        .env("AWS_SECRET_ACCESS_KEY", pia_emulator::DEFAULT_SECRET_ACCESS_KEY)
+        .env("AWS_REGION", "us-east-1")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("pia invoke starts");
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = invoke.stdin.take().unwrap();
+    stdin.write_all(read.to_string().as_bytes()).await.unwrap();
+    drop(stdin);
+    let output = invoke.wait_with_output().await.unwrap();
+    let event: Value = serde_json::from_slice(&output.stdout).expect("a ProgressEvent");
+    assert_eq!(event["errorCode"], "InvalidCredentials", "{event}");
+    assert_eq!(output.status.code(), Some(2), "FAILED exits 2");
+    assert!(
+        world.emulator.calls_snapshot().values().all(|n| *n == 0),
+        "EKS was called"
+    );
+}
