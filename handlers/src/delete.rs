@@ -15,7 +15,7 @@ pub async fn delete(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
     if request.scope.account_id.is_none() && target.association_arn.is_some() {
         describe(eks, Action::Delete, &target).await?;
     }
-    eks.delete_association(target.cluster_name, target.association_id)
+    eks.delete_association(&target.cluster_name, &target.association_id)
         .await
         .map_err(|error| not_found_or(Action::Delete, &target, error))?;
     Ok(ProgressEvent::deleted())

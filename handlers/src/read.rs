@@ -20,7 +20,7 @@ pub(crate) async fn describe(
     target: &Target<'_>,
 ) -> Result<Association, HandlerError> {
     let association = eks
-        .describe_association(target.cluster_name, target.association_id)
+        .describe_association(&target.cluster_name, &target.association_id)
         .await
         .map_err(|error| not_found_or(action, target, error))?;
     target.confirm(&association)?;

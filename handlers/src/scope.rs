@@ -1,8 +1,8 @@
 //! Where a request acts: the partition, region and account CloudFormation invokes the handler for. An identifier
 //! from anywhere else names an association this request cannot reach; it is never "corrected" into a local one.
 
-use crate::arn::AssociationArn;
 use crate::error::HandlerError;
+use pia_core::{AssociationArn, partition_of_region};
 
 /// The region (and so the partition) and account a request acts in.
 ///
@@ -40,23 +40,6 @@ pub struct Scope {
     pub account_id: Option<String>,
 }
 
-/// The partition a region belongs to, by the region-name prefixes AWS assigns to each partition.
-pub fn partition_of_region(region: &str) -> &'static str {
-    const PREFIXES: [(&str, &str); 7] = [
-        ("cn-", "aws-cn"),
-        ("us-gov-", "aws-us-gov"),
-        ("us-isob-", "aws-iso-b"),
-        ("us-isof-", "aws-iso-f"),
-        ("eu-isoe-", "aws-iso-e"),
-        ("us-iso-", "aws-iso"),
-        ("eusc-", "aws-eusc"),
-    ];
-    PREFIXES
-        .iter()
-        .find(|(prefix, _)| region.starts_with(prefix))
-        .map_or("aws", |(_, partition)| partition)
-}
-
 impl Scope {
     pub fn new(region: Option<&str>, account_id: Option<&str>) -> Self {
         Self {
@@ -66,21 +49,21 @@ impl Scope {
     }
 
     /// NotFound unless the ARN's partition, region and account are this request's.
-    pub fn check(&self, arn: &AssociationArn<'_>) -> Result<(), HandlerError> {
+    pub fn check(&self, arn: &AssociationArn) -> Result<(), HandlerError> {
         let mut elsewhere = Vec::new();
         if let Some(region) = &self.region {
             let partition = partition_of_region(region);
-            if arn.partition != partition {
-                elsewhere.push(format!("partition {} (this request: {partition})", arn.partition));
+            if arn.partition() != partition {
+                elsewhere.push(format!("partition {} (this request: {partition})", arn.partition()));
             }
-            if arn.region != region {
-                elsewhere.push(format!("region {} (this request: {region})", arn.region));
+            if arn.region() != region {
+                elsewhere.push(format!("region {} (this request: {region})", arn.region()));
             }
         }
         if let Some(account) = &self.account_id
-            && arn.account_id != account
+            && arn.account_id() != account
         {
-            elsewhere.push(format!("account {} (this request: {account})", arn.account_id));
+            elsewhere.push(format!("account {} (this request: {account})", arn.account_id()));
         }
         if elsewhere.is_empty() {
             return Ok(());
@@ -97,26 +80,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn partitions_follow_region_prefixes() {
-        for (region, partition) in [
-            ("us-east-1", "aws"),
-            ("eu-west-1", "aws"),
-            ("cn-north-1", "aws-cn"),
-            ("cn-northwest-1", "aws-cn"),
-            ("us-gov-west-1", "aws-us-gov"),
-            ("us-iso-east-1", "aws-iso"),
-            ("us-isob-east-1", "aws-iso-b"),
-            ("eusc-de-east-1", "aws-eusc"),
-        ] {
-            assert_eq!(partition_of_region(region), partition, "{region}");
-        }
-    }
-
-    #[test]
     fn an_arn_from_elsewhere_is_not_found_and_says_why() {
         let scope = Scope::new(Some("us-east-1"), Some("111122223333"));
         let local = "arn:aws:eks:us-east-1:111122223333:podidentityassociation/c/a-abcdefghij0123456";
-        assert!(scope.check(&AssociationArn::parse(local).unwrap()).is_ok());
+        assert!(scope.check(&local.parse().unwrap()).is_ok());
         for (arn, why) in [
             (
                 "arn:aws-cn:eks:us-east-1:111122223333:podidentityassociation/c/a-abcdefghij0123456",
@@ -131,7 +98,7 @@ mod tests {
                 "account 444455556666",
             ),
         ] {
-            let error = scope.check(&AssociationArn::parse(arn).unwrap()).unwrap_err();
+            let error = scope.check(&arn.parse().unwrap()).unwrap_err();
             assert_eq!(error.code(), crate::HandlerErrorCode::NotFound, "{arn}");
             assert!(error.to_string().contains(why), "{error}");
         }
@@ -141,6 +108,6 @@ mod tests {
     fn an_unknown_account_checks_partition_and_region_only() {
         let scope = Scope::new(Some("cn-north-1"), None);
         let arn = "arn:aws-cn:eks:cn-north-1:444455556666:podidentityassociation/c/a-abcdefghij0123456";
-        assert!(scope.check(&AssociationArn::parse(arn).unwrap()).is_ok());
+        assert!(scope.check(&arn.parse().unwrap()).is_ok());
     }
 }

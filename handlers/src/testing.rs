@@ -43,8 +43,9 @@ use crate::eks::{
     Association, AssociationChanges, AssociationPage, AssociationSummary, EksApi, EksError, EksErrorKind, EksResult,
     NewAssociation,
 };
-use crate::scope::{Scope, partition_of_region};
+use crate::scope::Scope;
 use crate::tags::{TagMap, is_reserved};
+use pia_core::partition_of_region;
 
 /// The operation names EKS errors carry ([`EksError::operation`]) and the call log records.
 pub const CREATE: &str = "CreatePodIdentityAssociation";
@@ -606,12 +607,12 @@ mod tests {
         for n in 0..300 {
             let made = eks.create_association(&new(&format!("sa-{n}"))).await.unwrap();
             assert!(is_association_id(&made.association_id), "{}", made.association_id);
-            let arn = AssociationArn::parse(&made.association_arn).unwrap();
+            let arn: AssociationArn = made.association_arn.parse().unwrap();
             assert_eq!(
-                (arn.partition, arn.region, arn.account_id, arn.cluster_name),
+                (arn.partition(), arn.region(), arn.account_id(), arn.cluster_name()),
                 ("aws-cn", "cn-north-1", "444455556666", "prod")
             );
-            assert_eq!(arn.association_id, made.association_id);
+            assert_eq!(arn.association_id(), made.association_id);
             assert!(made.external_id.is_some());
             ids.insert(made.association_id);
         }

@@ -44,8 +44,8 @@ pub const MAX_CLUSTER_NAME_CHARS: usize = 100;
 /// The association a Read, Update or Delete addresses.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target<'a> {
-    pub cluster_name: &'a str,
-    pub association_id: &'a str,
+    pub cluster_name: String,
+    pub association_id: String,
     /// The AssociationArn the request named, if it named one.
     pub association_arn: Option<&'a str>,
 }
@@ -54,18 +54,18 @@ pub struct Target<'a> {
 /// Control and resource import may send nothing else. An ARN of another partition, region or account is NotFound.
 pub fn identify<'a>(model: &'a ResourceModel, scope: &Scope) -> Result<Target<'a>, HandlerError> {
     if let Some(text) = model.association_arn.as_deref() {
-        let arn = AssociationArn::parse(text)?;
+        let arn: AssociationArn = text.parse()?;
         scope.check(&arn)?;
         return Ok(Target {
-            cluster_name: cluster_name(arn.cluster_name)?,
-            association_id: arn.association_id,
+            cluster_name: cluster_name(arn.cluster_name())?.to_owned(),
+            association_id: arn.association_id().to_owned(),
             association_arn: Some(text),
         });
     }
     match (model.cluster_name.as_deref(), model.association_id.as_deref()) {
         (Some(cluster), Some(id)) if is_association_id(id) => Ok(Target {
-            cluster_name: cluster_name(cluster)?,
-            association_id: id,
+            cluster_name: cluster_name(cluster)?.to_owned(),
+            association_id: id.to_owned(),
             association_arn: None,
         }),
         (Some(_), Some(_)) => Err(HandlerError::InvalidRequest(
@@ -95,14 +95,15 @@ impl Target<'_> {
 
     pub fn not_found(&self) -> HandlerError {
         HandlerError::NotFound {
-            cluster_name: self.cluster_name.to_owned(),
-            association_id: self.association_id.to_owned(),
+            cluster_name: self.cluster_name.clone(),
+            association_id: self.association_id.clone(),
         }
     }
 }
 
-fn account_of(arn: &str) -> &str {
-    AssociationArn::parse(arn).map_or("unknown", |arn| arn.account_id)
+fn account_of(arn: &str) -> String {
+    arn.parse::<AssociationArn>()
+        .map_or_else(|_| "unknown".to_owned(), |arn| arn.account_id().to_owned())
 }
 
 /// A cluster name that can address an EKS cluster: 1 to 100 characters.

@@ -36,7 +36,7 @@ pub async fn update(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
         current
     } else {
         match eks
-            .update_association(target.cluster_name, target.association_id, &changes)
+            .update_association(&target.cluster_name, &target.association_id, &changes)
             .await
         {
             Ok(association) => association,

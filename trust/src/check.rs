@@ -26,15 +26,7 @@ use crate::evaluate::{
 use crate::generate::POD_IDENTITY_SERVICE_PRINCIPAL;
 use crate::policy::{Effect, OperatorKind, PolicyDocument, PrincipalType, Principals, Statement};
 
-/// The session tags EKS Auth sets, in the order EKS documents them.
-pub const SESSION_TAG_KEYS: [&str; 6] = [
-    "eks-cluster-arn",
-    "eks-cluster-name",
-    "kubernetes-namespace",
-    "kubernetes-service-account",
-    "kubernetes-pod-name",
-    "kubernetes-pod-uid",
-];
+pub use pia_core::pod_identity::SESSION_TAG_KEYS;
 
 /// IAM's default quota for a role trust policy, in characters without whitespace (raisable to 8,192).
 const TRUST_POLICY_DEFAULT_QUOTA: usize = 2048;

@@ -9,8 +9,8 @@ use crate::policy::{
     PolicyVersion, PrincipalElement, PrincipalType, Principals, Scalar, Statement,
 };
 
-/// The service principal EKS Auth assumes roles as.
-pub const POD_IDENTITY_SERVICE_PRINCIPAL: &str = "pods.eks.amazonaws.com";
+/// The service principal a pod identity role trusts.
+pub use pia_core::pod_identity::PRINCIPAL as POD_IDENTITY_SERVICE_PRINCIPAL;
 /// The actions EKS Auth performs on the role: it assumes it and tags the session.
 pub const POD_IDENTITY_ACTIONS: [&str; 2] = ["sts:AssumeRole", "sts:TagSession"];
 

@@ -19,7 +19,7 @@
 //! # Ok::<(), pia_trust::PolicyError>(())
 //! ```
 
-pub mod arn;
+pub use pia_core::arn;
 pub mod check;
 pub mod evaluate;
 pub mod generate;

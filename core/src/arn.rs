@@ -1,7 +1,8 @@
-//! The two ARNs a pod identity association is built from: the cluster's and the roles'.
+//! The ARNs of EKS Pod Identity: the cluster's, the roles', the association's, and the partition a region belongs
+//! to. The one place ARNs are split.
 //!
-//! Parsing is strict about the parts the trust checks depend on (partition, account, region, resource type)
-//! and never panics; anything else is an [`ArnError`] saying what is wrong.
+//! Parsing is strict about the parts that matter (partition, account, region, resource type) and never panics;
+//! anything else is an [`ArnError`] saying what is wrong.
 
 use std::fmt;
 use std::str::FromStr;
@@ -24,6 +25,10 @@ pub enum ArnError {
     NotAPrincipalArn { arn: String },
     #[error("{account:?} is not an AWS account id: expected 12 digits")]
     InvalidAccountId { account: String },
+    #[error(
+        "AssociationArn `{arn}` is not a pod identity association ARN (arn:<partition>:eks:<region>:<account>:podidentityassociation/<cluster>/<id>): {reason}"
+    )]
+    NotAnAssociationArn { arn: String, reason: &'static str },
 }
 
 /// Whether `account` is an AWS account id (exactly 12 ASCII digits).
@@ -43,7 +48,7 @@ pub fn validate_account_id(account: &str) -> Result<(), ArnError> {
 }
 
 /// The six colon-separated parts of an ARN; the resource part keeps any further colons.
-pub(crate) struct ArnParts<'a> {
+pub struct ArnParts<'a> {
     pub partition: &'a str,
     pub service: &'a str,
     pub region: &'a str,
@@ -52,7 +57,7 @@ pub(crate) struct ArnParts<'a> {
 }
 
 impl<'a> ArnParts<'a> {
-    pub(crate) fn split(arn: &'a str) -> Option<Self> {
+    pub fn split(arn: &'a str) -> Option<Self> {
         let mut parts = arn.splitn(6, ':');
         if parts.next()? != "arn" {
             return None;
@@ -215,9 +220,217 @@ impl Serialize for RoleArn {
     }
 }
 
+/// The partition a region belongs to, by the region-name prefixes AWS assigns to each partition.
+pub fn partition_of_region(region: &str) -> &'static str {
+    const PREFIXES: [(&str, &str); 7] = [
+        ("cn-", "aws-cn"),
+        ("us-gov-", "aws-us-gov"),
+        ("us-isob-", "aws-iso-b"),
+        ("us-isof-", "aws-iso-f"),
+        ("eu-isoe-", "aws-iso-e"),
+        ("us-iso-", "aws-iso"),
+        ("eusc-", "aws-eusc"),
+    ];
+    PREFIXES
+        .iter()
+        .find(|(prefix, _)| region.starts_with(prefix))
+        .map_or("aws", |(_, partition)| partition)
+}
+
+/// `arn:{partition}:eks:{region}:{account}:podidentityassociation/{cluster}/{id}`, the primary identifier.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AssociationArn {
+    partition: String,
+    region: String,
+    account_id: String,
+    cluster_name: String,
+    association_id: String,
+}
+
+impl AssociationArn {
+    pub fn new(partition: &str, region: &str, account_id: &str, cluster_name: &str, association_id: &str) -> Self {
+        Self {
+            partition: partition.to_owned(),
+            region: region.to_owned(),
+            account_id: account_id.to_owned(),
+            cluster_name: cluster_name.to_owned(),
+            association_id: association_id.to_owned(),
+        }
+    }
+    pub fn partition(&self) -> &str {
+        &self.partition
+    }
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+    pub fn account_id(&self) -> &str {
+        &self.account_id
+    }
+    pub fn cluster_name(&self) -> &str {
+        &self.cluster_name
+    }
+    pub fn association_id(&self) -> &str {
+        &self.association_id
+    }
+}
+
+/// `a-` followed by 17 lower-case alphanumerics, the only form EKS accepts.
+pub fn is_association_id(id: &str) -> bool {
+    id.len() == 19 && id.starts_with("a-") && id[2..].bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+}
+
+impl FromStr for AssociationArn {
+    type Err = ArnError;
+
+    fn from_str(arn: &str) -> Result<Self, ArnError> {
+        let fail = |reason| ArnError::NotAnAssociationArn {
+            arn: arn.to_owned(),
+            reason,
+        };
+        let parts = ArnParts::split(arn).ok_or_else(|| fail("it does not have six colon-separated parts"))?;
+        if !parts.partition.starts_with("aws") {
+            return Err(fail("the partition must start with `aws`"));
+        }
+        if parts.service != "eks" {
+            return Err(fail("the service must be `eks`"));
+        }
+        if parts.region.is_empty() {
+            return Err(fail("the region is empty"));
+        }
+        if !is_account_id(parts.account) {
+            return Err(fail("the account id must be 12 digits"));
+        }
+        let path = parts
+            .resource
+            .strip_prefix("podidentityassociation/")
+            .ok_or_else(|| fail("the resource must start with `podidentityassociation/`"))?;
+        let (cluster_name, association_id) = path
+            .split_once('/')
+            .ok_or_else(|| fail("the resource must be `podidentityassociation/<cluster>/<id>`"))?;
+        if cluster_name.is_empty() {
+            return Err(fail("the cluster name is empty"));
+        }
+        if !is_association_id(association_id) {
+            return Err(fail(
+                "the association id must be `a-` followed by 17 lower-case letters or digits",
+            ));
+        }
+        Ok(Self::new(
+            parts.partition,
+            parts.region,
+            parts.account,
+            cluster_name,
+            association_id,
+        ))
+    }
+}
+
+impl fmt::Display for AssociationArn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "arn:{}:eks:{}:{}:podidentityassociation/{}/{}",
+            self.partition, self.region, self.account_id, self.cluster_name, self.association_id
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partitions_follow_region_prefixes() {
+        for (region, partition) in [
+            ("us-east-1", "aws"),
+            ("eu-west-1", "aws"),
+            ("cn-north-1", "aws-cn"),
+            ("cn-northwest-1", "aws-cn"),
+            ("us-gov-west-1", "aws-us-gov"),
+            ("us-iso-east-1", "aws-iso"),
+            ("us-isob-east-1", "aws-iso-b"),
+            ("eusc-de-east-1", "aws-eusc"),
+        ] {
+            assert_eq!(partition_of_region(region), partition, "{region}");
+        }
+    }
+
+    #[test]
+    fn parses_every_partition() {
+        for partition in ["aws", "aws-cn", "aws-us-gov", "aws-iso", "aws-iso-b", "aws-eusc"] {
+            let arn = format!("{partition}:eks:eu-west-1:111122223333:podidentityassociation/prod/a-abcdefghij0123456");
+            let arn = format!("arn:{arn}");
+            let parsed: AssociationArn = arn.parse().unwrap();
+            assert_eq!(parsed.partition(), partition);
+            assert_eq!(parsed.region(), "eu-west-1");
+            assert_eq!(parsed.account_id(), "111122223333");
+            assert_eq!(parsed.cluster_name(), "prod");
+            assert_eq!(parsed.association_id(), "a-abcdefghij0123456");
+            assert_eq!(parsed.to_string(), arn);
+        }
+    }
+
+    #[test]
+    fn rejects_malformed_arns_with_a_reason() {
+        let cases = [
+            ("", "six colon-separated parts"),
+            (
+                "arn::eks:us-east-1:111122223333:podidentityassociation/c/a-abcdefghij0123456",
+                "six colon-separated parts",
+            ),
+            ("arn:aws:eks", "six colon-separated parts"),
+            ("arn:aws:iam::111122223333:role/x", "service must be `eks`"),
+            (
+                "arn:gcp:eks:us-east-1:111122223333:podidentityassociation/c/a-abcdefghij0123456",
+                "partition must start with `aws`",
+            ),
+            (
+                "arn:aws:eks::111122223333:podidentityassociation/c/a-abcdefghij0123456",
+                "region is empty",
+            ),
+            (
+                "arn:aws:eks:us-east-1:1111:podidentityassociation/c/a-abcdefghij0123456",
+                "12 digits",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:cluster/c",
+                "podidentityassociation/",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:podidentityassociation/c",
+                "podidentityassociation/<cluster>/<id>",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:podidentityassociation//a-abcdefghij0123456",
+                "cluster name is empty",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:podidentityassociation/c/a-short",
+                "17 lower-case",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:podidentityassociation/c/a-ABCDEFGHIJ0123456",
+                "17 lower-case",
+            ),
+            (
+                "arn:aws:eks:us-east-1:111122223333:podidentityassociation/c/a-abcdefghij0123456/x",
+                "17 lower-case",
+            ),
+        ];
+        for (arn, reason) in cases {
+            let err = arn.parse::<AssociationArn>().unwrap_err();
+            assert!(err.to_string().contains(reason), "{arn}: {err}");
+        }
+    }
+
+    #[test]
+    fn never_panics_on_multibyte_text() {
+        assert!(
+            "arn:aws:eks:é:111122223333:podidentityassociation/ü/a-ééééééééé"
+                .parse::<AssociationArn>()
+                .is_err()
+        );
+    }
 
     #[test]
     fn cluster_arns_round_trip_in_every_partition() {
