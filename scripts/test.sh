@@ -11,6 +11,7 @@ fi
 .venv/bin/pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 
 cargo fmt --all -- --check   # rustfmt.toml: the project's 120 columns
+cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
 cargo test --workspace --locked
 cargo build --locked -p pia-cli -p pia-provider --bins
 export PIA_BIN="$PWD/target/debug/pia"
