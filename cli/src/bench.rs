@@ -464,24 +464,145 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         &mut floor,
     )
     .await;
+    // Update, nothing changed: Describe only.
+    let (mut handler, mut floor) = (Vec::new(), Vec::new());
     let current = world.read(&arn).await;
-    report_calls(
+    for _ in 0..iterations {
+        handler.push(world.timed(&update_request(current.clone(), current.clone())).await.0);
+        let started = Instant::now();
+        floor_describe(eks, &id).await?;
+        floor.push(started.elapsed());
+    }
+    report(
         world,
         "update: no change",
         &update_request(current.clone(), current.clone()),
+        &mut handler,
+        &mut floor,
     )
     .await;
-    // The other paths, for their calls only.
+
+    // Update, role and tags: Describe + Update + TagResource (Update takes no tags).
+    let (mut handler, mut floor) = (Vec::new(), Vec::new());
+    let mut current = world.read(&arn).await;
+    let mut floor_role = world
+        .emulator
+        .associations("demo")
+        .into_iter()
+        .find(|a| a.association_id == id)
+        .map(|a| a.role_arn)
+        .unwrap_or_default();
+    for i in 0..iterations {
+        let role = if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE };
+        floor_role = if floor_role == ROLE { ROLE_2.to_owned() } else { ROLE.to_owned() };
+        let mut wanted = current.clone();
+        wanted["RoleArn"] = json!(role);
+        wanted["Tags"] = json!([{"Key": "rev", "Value": format!("both-{i}")}]);
+        let (elapsed, event) = world.timed(&update_request(wanted, current.clone())).await;
+        handler.push(elapsed);
+        current = event["resourceModel"].clone();
+        let started = Instant::now();
+        floor_describe(eks, &id).await?;
+        eks.update_pod_identity_association()
+            .cluster_name("demo")
+            .association_id(&id)
+            .role_arn(&floor_role)
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
+        eks.tag_resource()
+            .resource_arn(&floor_arn)
+            .tags("rev", format!("both-{i}"))
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
+        floor.push(started.elapsed());
+    }
     let mut probe = current.clone();
     probe["RoleArn"] = json!(if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE });
     probe["Tags"] = json!([{"Key": "rev", "Value": "both"}]);
-    report_calls(world, "update: role and tags", &update_request(probe, current.clone())).await;
+    report(
+        world,
+        "update: role and tags",
+        &update_request(probe, current.clone()),
+        &mut handler,
+        &mut floor,
+    )
+    .await;
+
+    // Update, tags removed: Describe + UntagResource. Each round first puts a tag back, untimed.
+    let (mut handler, mut floor) = (Vec::new(), Vec::new());
+    let handler_arn = world.read(&arn).await["AssociationArn"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    for _ in 0..iterations {
+        for resource in [&handler_arn, &floor_arn] {
+            eks.tag_resource()
+                .resource_arn(resource)
+                .tags("rev", "to-remove")
+                .send()
+                .await
+                .map_err(|e| CliError::Call(e.to_string()))?;
+        }
+        let current = world.read(&arn).await;
+        let mut wanted = current.clone();
+        wanted["Tags"] = json!([]);
+        handler.push(world.timed(&update_request(wanted, current)).await.0);
+        let started = Instant::now();
+        floor_describe(eks, &id).await?;
+        eks.untag_resource()
+            .resource_arn(&floor_arn)
+            .tag_keys("rev")
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
+        floor.push(started.elapsed());
+    }
+    eks.tag_resource()
+        .resource_arn(&handler_arn)
+        .tags("rev", "to-remove")
+        .send()
+        .await
+        .map_err(|e| CliError::Call(e.to_string()))?;
     let current = world.read(&arn).await;
     let mut probe = current.clone();
     probe["Tags"] = json!([]);
-    report_calls(world, "update: tags removed", &update_request(probe, current.clone())).await;
+    report(
+        world,
+        "update: tags removed",
+        &update_request(probe, current),
+        &mut handler,
+        &mut floor,
+    )
+    .await;
+
+    // Create with tags: one CreatePodIdentityAssociation carrying them.
+    let (mut handler, mut floor) = (Vec::new(), Vec::new());
+    for i in 0..iterations {
+        let tagged = model(&format!("ht-{i}"), ROLE, json!([{"Key": "team", "Value": "platform"}]));
+        handler.push(world.timed(&request("CREATE", tagged)).await.0);
+        let started = Instant::now();
+        eks.create_pod_identity_association()
+            .cluster_name("demo")
+            .namespace("bench")
+            .service_account(format!("ft-{i}"))
+            .role_arn(ROLE)
+            .tags("team", "platform")
+            .send()
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?;
+        floor.push(started.elapsed());
+    }
     let tagged = model("probe-tagged", ROLE, json!([{"Key": "team", "Value": "platform"}]));
-    report_calls(world, "create with tags", &request("CREATE", tagged)).await;
+    report(
+        world,
+        "create with tags",
+        &request("CREATE", tagged),
+        &mut handler,
+        &mut floor,
+    )
+    .await;
 
     let (mut handler, mut floor) = (Vec::new(), Vec::new());
     for _ in 0..iterations {
@@ -576,20 +697,11 @@ async fn floor_describe(eks: &EksClient, association_id: &str) -> Result<(), Cli
         .map_err(|e| CliError::Call(e.to_string()))
 }
 
-/// A row for a path measured for its EKS calls only.
-async fn report_calls(world: &World, action: &str, probe: &Value) {
-    report(world, action, probe, &mut [], &mut []).await;
-}
-
 /// One table row: the calls a probe invocation makes, and the medians.
 async fn report(world: &World, action: &str, probe: &Value, handler: &mut [Duration], floor: &mut [Duration]) {
     world.emulator.reset_calls();
     world.invoke(probe).await;
     let calls = world.emulator.call_log().join(" + ");
-    if handler.is_empty() {
-        println!("| {action} | {calls} | | | |");
-        return;
-    }
     let (handler_p50, _) = percentiles(handler);
     let (floor_p50, _) = percentiles(floor);
     println!(

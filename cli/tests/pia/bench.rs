@@ -43,6 +43,15 @@ fn each_handler_path_makes_the_fewest_eks_calls() {
         let row = format!("| {path} | {calls} |");
         assert!(report.contains(&row), "expected the row `{row}` in:\n{report}");
     }
+    // Every row of the table carries its figures: handler and floor medians and their ratio.
+    let rows: Vec<&str> = report
+        .lines()
+        .filter(|line| line.starts_with("| ") && !line.starts_with("| action"))
+        .collect();
+    assert!(rows.len() >= 10, "{report}");
+    for row in rows {
+        assert!(row.ends_with("× |") && row.matches(" µs").count() >= 2, "a row without figures: {row}");
+    }
     // The parts of the extra that are the provider's own work are timed beside the rows.
     for part in [
         "Of List's extra, encoding the page of 100 models",
