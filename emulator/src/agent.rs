@@ -56,14 +56,17 @@ use tokio::sync::watch;
 use tracing::debug;
 
 use crate::config::{NODE_ACCESS_KEY_ID, NODE_SECRET_ACCESS_KEY};
-use crate::{Emulator, EmulatorError, Shared};
+use crate::emulator::{Emulator, EmulatorError};
+use crate::webhook;
+use crate::wire::server::serve;
+use crate::world::store::Store;
 
 /// The credentials path, as on the real agent.
-pub const CREDENTIALS_PATH: &str = "/v1/credentials";
-pub const HEALTH_PATH: &str = "/healthz";
-pub const WEBHOOK_PATH: &str = "/webhook/mutate";
+const CREDENTIALS_PATH: &str = "/v1/credentials";
+const HEALTH_PATH: &str = "/healthz";
+const WEBHOOK_PATH: &str = "/webhook/mutate";
 /// Cached credentials are fetched anew this long before they expire (at most half their lifetime).
-pub const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
+const REFRESH_BEFORE_EXPIRY: Duration = Duration::from_secs(300);
 
 /// How to run an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -128,7 +131,7 @@ struct AgentService {
     client: aws_sdk_eksauth::Client,
     cache: Mutex<HashMap<Vec<u8>, Cached>>,
     max_cache_entries: usize,
-    shared: Arc<Shared>,
+    store: Arc<Store>,
 }
 
 #[derive(Clone)]
@@ -142,9 +145,9 @@ struct Cached {
 impl Agent {
     /// Starts an agent for one of the emulator's clusters.
     pub async fn start(emulator: &Emulator, config: AgentConfig) -> Result<Agent, EmulatorError> {
-        let shared = emulator.inner.shared.clone();
+        let store = emulator.store().clone();
         let (cluster, region) = {
-            let state = shared.state();
+            let state = store.state();
             let cluster = match &config.cluster {
                 Some(name) => state.clusters.get(name),
                 None => state.clusters.values().next(),
@@ -186,7 +189,7 @@ impl Agent {
             client: aws_sdk_eksauth::Client::from_conf(sdk_config),
             cache: Mutex::new(HashMap::new()),
             max_cache_entries: config.max_cache_entries.max(1),
-            shared,
+            store,
         });
 
         let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
@@ -202,7 +205,7 @@ impl Agent {
             .route(WEBHOOK_PATH, post(webhook))
             .with_state(service.clone());
         let (shutdown, stop) = watch::channel(false);
-        tokio::spawn(crate::server::serve(listener, router, stop));
+        tokio::spawn(serve(listener, router, stop));
         debug!(%addr, cluster = %service.cluster, "pod identity agent listening");
         Ok(Agent {
             inner: Arc::new(AgentInner {
@@ -440,7 +443,7 @@ async fn webhook(State(service): State<Arc<AgentService>>, body: Bytes) -> Respo
             );
         }
     };
-    axum::Json(crate::webhook::review(&service.shared, &service.cluster, &review)).into_response()
+    axum::Json(webhook::review(&service.store, &service.cluster, &review)).into_response()
 }
 
 #[cfg(test)]

@@ -2,46 +2,27 @@
 //! registration makes: RegisterType, DescribeTypeRegistration and SetTypeDefaultVersion.
 //!
 //! A registration reports IN_PROGRESS on its first DescribeTypeRegistration, as the real registry does for
-//! minutes, then COMPLETE, so that a client's wait loop is exercised. The package itself is not fetched.
+//! minutes, then COMPLETE, so that a client's wait loop is exercised. The package itself is not fetched, and
+//! SetTypeDefaultVersion only checks that the version exists: no call served reads a type's default.
 
-use std::collections::BTreeMap;
+use crate::context::RequestContext;
+use crate::protocol::query::{Params, QueryError, Xml};
+use crate::world::cloudformation::Registry;
+use crate::world::store::Store;
 
-use crate::Shared;
-use crate::dispatch::RequestContext;
-use crate::query::{Params, QueryError, Xml};
-use crate::state::new_uuid;
+/// The actions served.
+pub(crate) const ACTIONS: &[&str] = &["RegisterType", "DescribeTypeRegistration", "SetTypeDefaultVersion"];
 
 /// Namespaces CloudFormation keeps for itself.
 const RESERVED_NAMESPACES: &[&str] = &["AWS", "Alexa", "AMZN", "Amazon", "ASK", "Custom", "Dev"];
 
-#[derive(Debug, Default)]
-pub struct Registry {
-    registrations: BTreeMap<String, Registration>,
-    /// Type ARN → its versions (oldest first) and the default one.
-    types: BTreeMap<String, TypeRecord>,
-}
-
-#[derive(Debug)]
-struct Registration {
-    type_arn: String,
-    type_version_arn: String,
-    /// DescribeTypeRegistration calls still answered IN_PROGRESS.
-    pending_polls: u32,
-}
-
-#[derive(Debug, Default)]
-struct TypeRecord {
-    versions: Vec<String>,
-    default_version: Option<String>,
-}
-
 pub(crate) fn handle(
-    shared: &Shared,
+    store: &Store,
     action: &str,
     params: &Params,
     context: &RequestContext,
 ) -> Result<Option<String>, QueryError> {
-    let mut state = shared.state();
+    let mut state = store.state();
     let registry = &mut state.cloudformation;
     match action {
         "RegisterType" => register_type(registry, params, context),
@@ -105,22 +86,7 @@ fn register_type(
         context.caller.account_id,
         type_name.replace("::", "-")
     );
-    let record = registry.types.entry(type_arn.clone()).or_default();
-    let type_version_arn = format!("{type_arn}/{:08}", record.versions.len() + 1);
-    record.versions.push(type_version_arn.clone());
-    if record.default_version.is_none() {
-        // The first version of a type becomes its default, as in the registry.
-        record.default_version = Some(type_version_arn.clone());
-    }
-    let token = new_uuid();
-    registry.registrations.insert(
-        token.clone(),
-        Registration {
-            type_arn,
-            type_version_arn,
-            pending_polls: 1,
-        },
-    );
+    let token = registry.register(type_arn);
     let mut xml = Xml::new();
     xml.leaf("RegistrationToken", &token);
     Ok(Some(xml.finish()))
@@ -128,19 +94,14 @@ fn register_type(
 
 fn describe_type_registration(registry: &mut Registry, params: &Params) -> Result<Option<String>, QueryError> {
     let token = required(params, "RegistrationToken")?;
-    let registration = registry.registrations.get_mut(token).ok_or_else(|| {
+    let progress = registry.poll(token).ok_or_else(|| {
         QueryError::new(
             404,
             "CFNRegistryException",
             format!("Registration token {token} not found"),
         )
     })?;
-    let status = if registration.pending_polls > 0 {
-        registration.pending_polls -= 1;
-        "IN_PROGRESS"
-    } else {
-        "COMPLETE"
-    };
+    let status = if progress.complete { "COMPLETE" } else { "IN_PROGRESS" };
     let mut xml = Xml::new();
     xml.leaf("ProgressStatus", status).leaf(
         "Description",
@@ -150,24 +111,25 @@ fn describe_type_registration(registry: &mut Registry, params: &Params) -> Resul
             "Deployment is currently in DEPLOY_STAGE of status IN_PROGRESS"
         },
     );
-    xml.leaf("TypeArn", &registration.type_arn);
-    if status == "COMPLETE" {
-        xml.leaf("TypeVersionArn", &registration.type_version_arn);
+    xml.leaf("TypeArn", progress.type_arn);
+    if progress.complete {
+        xml.leaf("TypeVersionArn", progress.type_version_arn);
     }
     Ok(Some(xml.finish()))
 }
 
-fn set_type_default_version(registry: &mut Registry, params: &Params) -> Result<Option<String>, QueryError> {
+fn set_type_default_version(registry: &Registry, params: &Params) -> Result<Option<String>, QueryError> {
     let arn = required(params, "Arn")?;
     let (type_arn, _) = arn
         .rsplit_once('/')
         .ok_or_else(|| QueryError::new(404, "TypeNotFoundException", format!("Type {arn} not found")))?;
-    let record = registry
-        .types
-        .get_mut(type_arn)
-        .filter(|record| record.versions.iter().any(|version| version == arn))
-        .ok_or_else(|| QueryError::new(404, "TypeNotFoundException", format!("Type version {arn} not found")))?;
-    record.default_version = Some(arn.to_owned());
+    if !registry.has_version(type_arn, arn) {
+        return Err(QueryError::new(
+            404,
+            "TypeNotFoundException",
+            format!("Type version {arn} not found"),
+        ));
+    }
     Ok(None)
 }
 
@@ -176,13 +138,4 @@ fn required<'p>(params: &'p Params, name: &str) -> Result<&'p str, QueryError> {
         .get(name)
         .filter(|value| !value.is_empty())
         .ok_or_else(|| QueryError::validation(None, name, "Member must not be null"))
-}
-
-impl Registry {
-    /// The default version of a type, for tests.
-    pub fn default_version(&self, type_arn: &str) -> Option<&str> {
-        self.types
-            .get(type_arn)
-            .and_then(|record| record.default_version.as_deref())
-    }
 }

@@ -1,4 +1,4 @@
-//! Fault injection and call counting.
+//! Fault injection: what a fault does to a request, and which request gets which.
 //!
 //! Scripted faults are queued per operation name (or `"*"` for every operation) and each hits the next
 //! `times` requests; the operation's own queue is served before `"*"`. When no scripted fault applies,
@@ -11,10 +11,10 @@ use std::time::Duration;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use crate::eks::ErrorKind;
+use crate::error_kind::ErrorKind;
 
 /// Matches every operation in [`crate::Emulator::inject`].
-pub const ANY_OPERATION: &str = "*";
+pub(crate) const ANY_OPERATION: &str = "*";
 
 /// What an injected fault does to one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,7 +100,7 @@ struct Chaos {
 
 /// Queued and random faults; see the module docs.
 #[derive(Debug, Default)]
-pub struct FaultInjector {
+pub(crate) struct FaultInjector {
     scripted: HashMap<String, VecDeque<Scripted>>,
     chaos: Option<Chaos>,
     /// Faults handed out so far, by [`Fault::kind`] (scripted and chaos alike).
@@ -195,38 +195,6 @@ impl FaultInjector {
     }
 }
 
-/// Requests received, per operation name, and the operation names in arrival order.
-#[derive(Debug, Default)]
-pub struct CallCounter {
-    counts: BTreeMap<String, u64>,
-    log: Vec<String>,
-}
-
-impl CallCounter {
-    pub fn record(&mut self, operation: &str) {
-        *self.counts.entry(operation.to_owned()).or_default() += 1;
-        self.log.push(operation.to_owned());
-    }
-
-    /// Operation names in arrival order.
-    pub fn log(&self) -> Vec<String> {
-        self.log.clone()
-    }
-
-    pub fn get(&self, operation: &str) -> u64 {
-        self.counts.get(operation).copied().unwrap_or(0)
-    }
-
-    pub fn snapshot(&self) -> BTreeMap<String, u64> {
-        self.counts.clone()
-    }
-
-    pub fn reset(&mut self) {
-        self.counts.clear();
-        self.log.clear();
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,19 +223,6 @@ mod tests {
         );
         faults.reset_injected();
         assert!(faults.injected().is_empty());
-    }
-
-    #[test]
-    fn the_call_log_keeps_arrival_order_until_reset() {
-        let mut calls = CallCounter::default();
-        for op in ["B", "A", "B"] {
-            calls.record(op);
-        }
-        assert_eq!(calls.log(), ["B", "A", "B"]);
-        assert_eq!(calls.get("B"), 2);
-        calls.reset();
-        assert!(calls.log().is_empty());
-        assert_eq!(calls.get("B"), 0);
     }
 
     #[test]

@@ -11,29 +11,32 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use crate::Shared;
-use crate::dispatch::RequestContext;
-use crate::identity::{Key, SessionRequest};
-use crate::query::{Params, QueryError, Xml};
-use crate::sigv4::format_iso8601;
+use crate::clock::format_iso8601;
+use crate::context::RequestContext;
+use crate::protocol::query::{Params, QueryError, Xml};
 use crate::trust::{TrustContext, TrustPrincipal, trust_allows};
+use crate::world::identities::{Key, SessionRequest};
+use crate::world::store::Store;
 
-pub const DEFAULT_DURATION_SECONDS: u64 = 3600;
-pub const MIN_DURATION_SECONDS: u64 = 900;
+/// The actions served.
+pub(crate) const ACTIONS: &[&str] = &["GetCallerIdentity", "AssumeRole", "GetSessionToken"];
+
+const DEFAULT_DURATION_SECONDS: u64 = 3600;
+const MIN_DURATION_SECONDS: u64 = 900;
 /// The longest session of a role assumed with role-session credentials.
-pub const ROLE_CHAINING_LIMIT_SECONDS: u64 = 3600;
-pub const MAX_SESSION_TAGS: usize = 50;
+const ROLE_CHAINING_LIMIT_SECONDS: u64 = 3600;
+const MAX_SESSION_TAGS: usize = 50;
 
 pub(crate) fn handle(
-    shared: &Shared,
+    store: &Store,
     action: &str,
     params: &Params,
     context: &RequestContext,
 ) -> Result<Option<String>, QueryError> {
     match action {
         "GetCallerIdentity" => Ok(Some(get_caller_identity(context))),
-        "AssumeRole" => assume_role(shared, params, context),
-        "GetSessionToken" => get_session_token(shared, params, context),
+        "AssumeRole" => assume_role(store, params, context),
+        "GetSessionToken" => get_session_token(store, params, context),
         _ => Err(QueryError::new(
             400,
             "InvalidAction",
@@ -51,7 +54,7 @@ fn get_caller_identity(context: &RequestContext) -> String {
 }
 
 /// Temporary credentials for the calling user (12 hours unless DurationSeconds says otherwise).
-fn get_session_token(shared: &Shared, params: &Params, context: &RequestContext) -> Result<Option<String>, QueryError> {
+fn get_session_token(store: &Store, params: &Params, context: &RequestContext) -> Result<Option<String>, QueryError> {
     let duration = match params.get("DurationSeconds") {
         None => 43_200,
         Some(text) => match text.parse::<u64>() {
@@ -65,7 +68,7 @@ fn get_session_token(shared: &Shared, params: &Params, context: &RequestContext)
             }
         },
     };
-    let mut state = shared.state();
+    let mut state = store.state();
     let is_session = context
         .access_key_id
         .as_deref()
@@ -96,7 +99,7 @@ fn name_like(value: &str, extra: &str) -> bool {
         .all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c) || extra.contains(c))
 }
 
-fn assume_role(shared: &Shared, params: &Params, context: &RequestContext) -> Result<Option<String>, QueryError> {
+fn assume_role(store: &Store, params: &Params, context: &RequestContext) -> Result<Option<String>, QueryError> {
     let role_arn = params.get("RoleArn").ok_or_else(|| QueryError::missing("roleArn"))?;
     if !(20..=2048).contains(&role_arn.len()) {
         return Err(QueryError::validation(
@@ -184,7 +187,7 @@ fn assume_role(shared: &Shared, params: &Params, context: &RequestContext) -> Re
         ));
     }
 
-    let mut state = shared.state();
+    let mut state = store.state();
     let caller = &context.caller;
     let denied = || {
         QueryError::new(

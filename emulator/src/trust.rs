@@ -1,6 +1,6 @@
 //! Trust policy evaluation for STS AssumeRole and EKS Auth: may this principal perform these actions on the
 //! role, given the request's condition keys? The IAM policy language is the project's own evaluator
-//! ([`pia_trust::evaluate`]), so that the emulator refuses exactly what the trust-policy checker explains.
+//! ([`pia_trust::evaluate()`]), so that the emulator refuses exactly what the trust-policy checker explains.
 
 use std::collections::BTreeMap;
 

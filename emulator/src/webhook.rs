@@ -27,21 +27,19 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 
-use crate::Shared;
 use crate::config::POD_IDENTITY_PRINCIPAL;
+use crate::world::store::Store;
 
 /// The agent's address as pods see it (IPv4 clusters).
-pub const CREDENTIALS_FULL_URI: &str = "http://169.254.170.23/v1/credentials";
-/// The agent's address in IPv6 clusters (not injected by this emulator; documented for reference).
-pub const CREDENTIALS_FULL_URI_IPV6: &str = "http://[fd00:ec2::23]/v1/credentials";
+pub(crate) const CREDENTIALS_FULL_URI: &str = "http://169.254.170.23/v1/credentials";
 pub const ENV_FULL_URI: &str = "AWS_CONTAINER_CREDENTIALS_FULL_URI";
 pub const ENV_TOKEN_FILE: &str = "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE";
-pub const TOKEN_VOLUME: &str = "eks-pod-identity-token";
+pub(crate) const TOKEN_VOLUME: &str = "eks-pod-identity-token";
 /// The file name inside the volume.
 pub const TOKEN_PATH: &str = "eks-pod-identity-token";
-pub const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount";
-pub const TOKEN_FILE: &str = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token";
-pub const TOKEN_EXPIRATION_SECONDS: u64 = 86_400;
+pub(crate) const TOKEN_MOUNT_PATH: &str = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount";
+pub(crate) const TOKEN_FILE: &str = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token";
+pub(crate) const TOKEN_EXPIRATION_SECONDS: u64 = 86_400;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum WebhookError {
@@ -84,7 +82,7 @@ fn check_pod(pod: &Value) -> Result<(), WebhookError> {
 
 /// The pod's service account: `spec.serviceAccountName`, else the deprecated `spec.serviceAccount`, else
 /// `default`.
-pub fn pod_service_account(pod: &Value) -> &str {
+pub(crate) fn pod_service_account(pod: &Value) -> &str {
     ["/spec/serviceAccountName", "/spec/serviceAccount"]
         .iter()
         .filter_map(|p| pod.pointer(p).and_then(Value::as_str))
@@ -93,7 +91,7 @@ pub fn pod_service_account(pod: &Value) -> &str {
 }
 
 /// The projected token volume the webhook adds.
-pub fn token_volume() -> Value {
+pub(crate) fn token_volume() -> Value {
     json!({
         "name": TOKEN_VOLUME,
         "projected": {"sources": [{"serviceAccountToken": {
@@ -105,7 +103,7 @@ pub fn token_volume() -> Value {
 }
 
 /// The mount the webhook adds to each container.
-pub fn token_mount() -> Value {
+pub(crate) fn token_mount() -> Value {
     json!({"name": TOKEN_VOLUME, "mountPath": TOKEN_MOUNT_PATH, "readOnly": true})
 }
 
@@ -125,7 +123,7 @@ fn named<'a>(list: Option<&'a Value>, name: &str) -> Option<&'a Value> {
 
 /// The JSONPatch that gives a pod pod-identity credentials (see the module docs); empty when the pod
 /// has everything already or cannot be given it. Does not look at associations.
-pub fn pod_identity_patch(pod: &Value) -> Vec<Value> {
+pub(crate) fn pod_identity_patch(pod: &Value) -> Vec<Value> {
     let mut patch = Vec::new();
     let volumes = pod.pointer("/spec/volumes");
     match named(volumes, TOKEN_VOLUME) {
@@ -218,7 +216,7 @@ pub fn apply_patch(document: &Value, patch: &[Value]) -> Result<Value, WebhookEr
 /// The patch for a pod in a cluster: [`pod_identity_patch`] if its service account in `namespace` (else
 /// the pod's own namespace, else `default`) has an association, else none.
 pub(crate) fn mutate(
-    shared: &Shared,
+    store: &Store,
     cluster: &str,
     namespace: Option<&str>,
     pod: &Value,
@@ -231,7 +229,7 @@ pub(crate) fn mutate(
         .unwrap_or("default");
     let service_account = pod_service_account(pod);
     let associated = {
-        let state = shared.state();
+        let state = store.state();
         let cluster = state
             .clusters
             .get(cluster)
@@ -246,7 +244,7 @@ pub(crate) fn mutate(
 }
 
 /// The AdmissionReview (admission.k8s.io/v1) answering `review`.
-pub(crate) fn review(shared: &Shared, cluster: &str, review: &Value) -> Value {
+pub(crate) fn review(store: &Store, cluster: &str, review: &Value) -> Value {
     let api_version = review
         .get("apiVersion")
         .and_then(Value::as_str)
@@ -267,7 +265,7 @@ pub(crate) fn review(shared: &Shared, cluster: &str, review: &Value) -> Value {
         return refuse(WebhookError::InvalidReview("no object".into()).to_string());
     };
     let namespace = request.get("namespace").and_then(Value::as_str);
-    match mutate(shared, cluster, namespace, pod) {
+    match mutate(store, cluster, namespace, pod) {
         Ok(patch) if patch.is_empty() => answer(json!({"uid": uid, "allowed": true})),
         Ok(patch) => answer(json!({
             "uid": uid,
@@ -276,20 +274,6 @@ pub(crate) fn review(shared: &Shared, cluster: &str, review: &Value) -> Value {
             "patch": STANDARD.encode(Value::Array(patch).to_string()),
         })),
         Err(error) => refuse(error.to_string()),
-    }
-}
-
-impl crate::Emulator {
-    /// The webhook's JSONPatch for a pod (JSON value; see [`parse_pod`] for YAML) created in `namespace`
-    /// (`None`: the pod's `metadata.namespace`, else `default`) of `cluster`; empty when its service account
-    /// has no association.
-    pub fn mutate_pod(&self, cluster: &str, namespace: Option<&str>, pod: &Value) -> Result<Vec<Value>, WebhookError> {
-        mutate(&self.inner.shared, cluster, namespace, pod)
-    }
-
-    /// The AdmissionReview response to an AdmissionReview request, as the webhook endpoint answers it.
-    pub fn review_admission(&self, cluster: &str, admission_review: &Value) -> Value {
-        review(&self.inner.shared, cluster, admission_review)
     }
 }
 

@@ -12,14 +12,16 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
-use super::error::{ApiError, CROSS_ACCOUNT_PASS_ROLE, ErrorKind, ROLE_DOES_NOT_EXIST, TRUST_POLICY_INVALID};
+use super::error::{ApiError, ErrorKind};
+use super::extract::{PathParams, QueryPairs, parse_body};
+use super::roles::{check_role, check_target_role};
 use super::shapes::{AssociationOutput, CreateAssociationRequest, ListAssociationsOutput, UpdateAssociationRequest};
-use super::{PathParams, QueryPairs, parse_body, validate};
-use crate::Shared;
-use crate::state::{
-    Association, AssociationSummary, Cluster, IdempotencyRecord, ListFilter, RoleRegistry, Settings, State as World,
-    new_association_id, new_uuid, now_epoch_seconds, trust_policy_allows_pod_identity,
-};
+use super::validate;
+use crate::clock::now_epoch_seconds;
+use crate::ids::{new_association_id, new_uuid};
+use crate::world::eks::{Association, AssociationSummary, Cluster, IdempotencyRecord, ListFilter};
+use crate::world::state::State as World;
+use crate::world::store::Store;
 
 fn respond(association: &Association) -> Response {
     Json(AssociationOutput { association }).into_response()
@@ -36,41 +38,6 @@ fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
 /// `None` for absent or empty: on create, an empty optional ARN or policy means none.
 fn non_empty(value: Option<String>) -> Option<String> {
     value.filter(|v| !v.is_empty())
-}
-
-/// The role checks of Create and Update. Syntax is always checked; with `check_roles`, the role must
-/// be in the cluster's account, known to the registry, and trust `pods.eks.amazonaws.com`.
-fn check_role(roles: &RoleRegistry, settings: &Settings, cluster: &Cluster, role_arn: &str) -> Result<(), ApiError> {
-    let Some(arn) = validate::parse_role_arn(role_arn) else {
-        return Err(
-            ApiError::invalid_parameter(format!("The roleArn {role_arn:?} is not a valid IAM role ARN."))
-                .with_cluster(&cluster.name),
-        );
-    };
-    if !settings.check_roles {
-        return Ok(());
-    }
-    if arn.account_id != cluster.account_id || arn.partition != cluster.partition {
-        return Err(ApiError::invalid_parameter(CROSS_ACCOUNT_PASS_ROLE).with_cluster(&cluster.name));
-    }
-    let Some(trust_policy) = roles.visible_to_eks(role_arn, now_epoch_seconds()) else {
-        return Err(ApiError::invalid_parameter(ROLE_DOES_NOT_EXIST).with_cluster(&cluster.name));
-    };
-    if !trust_policy_allows_pod_identity(trust_policy) {
-        return Err(ApiError::invalid_parameter(TRUST_POLICY_INVALID).with_cluster(&cluster.name));
-    }
-    Ok(())
-}
-
-/// targetRoleArn: any account, but an IAM role ARN.
-fn check_target_role(cluster: &Cluster, target_role_arn: &str) -> Result<(), ApiError> {
-    match validate::parse_role_arn(target_role_arn) {
-        Some(_) => Ok(()),
-        None => Err(ApiError::invalid_parameter(format!(
-            "The targetRoleArn {target_role_arn:?} is not a valid IAM role ARN."
-        ))
-        .with_cluster(&cluster.name)),
-    }
 }
 
 /// A session policy needs session tags disabled.
@@ -93,12 +60,12 @@ fn token_mismatch(token: &str) -> ApiError {
 }
 
 pub(super) async fn create(
-    State(shared): State<Arc<Shared>>,
+    State(store): State<Arc<Store>>,
     PathParams(cluster_name): PathParams<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request: CreateAssociationRequest = parse_body(&body, ErrorKind::InvalidRequest)?;
-    let mut guard = shared.state();
+    let mut guard = store.state();
     let World {
         clusters,
         roles,
@@ -205,11 +172,11 @@ pub(super) async fn create(
 }
 
 pub(super) async fn describe(
-    State(shared): State<Arc<Shared>>,
+    State(store): State<Arc<Store>>,
     PathParams((cluster_name, association_id)): PathParams<(String, String)>,
 ) -> Result<Response, ApiError> {
     validate::association_id(&association_id)?;
-    let mut guard = shared.state();
+    let mut guard = store.state();
     let cluster = cluster_mut(&mut guard.clusters, &cluster_name)?;
     let association = cluster
         .association(&association_id)
@@ -218,13 +185,13 @@ pub(super) async fn describe(
 }
 
 pub(super) async fn update(
-    State(shared): State<Arc<Shared>>,
+    State(store): State<Arc<Store>>,
     PathParams((cluster_name, association_id)): PathParams<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     validate::association_id(&association_id)?;
     let request: UpdateAssociationRequest = parse_body(&body, ErrorKind::InvalidRequest)?;
-    let mut guard = shared.state();
+    let mut guard = store.state();
     let World {
         clusters,
         roles,
@@ -308,11 +275,11 @@ pub(super) async fn update(
 }
 
 pub(super) async fn delete(
-    State(shared): State<Arc<Shared>>,
+    State(store): State<Arc<Store>>,
     PathParams((cluster_name, association_id)): PathParams<(String, String)>,
 ) -> Result<Response, ApiError> {
     validate::association_id(&association_id)?;
-    let mut guard = shared.state();
+    let mut guard = store.state();
     let cluster = cluster_mut(&mut guard.clusters, &cluster_name)?;
     let association = cluster
         .remove(&association_id)
@@ -322,7 +289,7 @@ pub(super) async fn delete(
 }
 
 pub(super) async fn list(
-    State(shared): State<Arc<Shared>>,
+    State(store): State<Arc<Store>>,
     PathParams(cluster_name): PathParams<String>,
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
@@ -343,7 +310,7 @@ pub(super) async fn list(
         namespace: query.get("namespace").map(str::to_owned),
         service_account: query.get("serviceAccount").map(str::to_owned),
     };
-    let mut guard = shared.state();
+    let mut guard = store.state();
     let cluster = cluster_mut(&mut guard.clusters, &cluster_name)?;
     let after = match query.get("nextToken") {
         None => None,
@@ -379,15 +346,6 @@ fn token_check(cluster: &str, seq: u64) -> u32 {
         hash = hash.wrapping_mul(0x0100_0193);
     }
     hash
-}
-
-/// All associations of a cluster, for the in-process API.
-pub(crate) fn snapshot(world: &World, cluster: &str) -> Vec<Association> {
-    world
-        .clusters
-        .get(cluster)
-        .map(|c| c.associations().cloned().collect())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]

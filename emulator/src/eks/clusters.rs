@@ -6,16 +6,16 @@ use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
-use super::PathParams;
 use super::error::ApiError;
+use super::extract::PathParams;
 use super::shapes::{ClusterOutput, ClusterShape, Identity, ListClustersOutput, Oidc};
-use crate::Shared;
+use crate::world::store::Store;
 
 pub(super) async fn describe(
-    State(shared): State<Arc<Shared>>,
+    State(store): State<Arc<Store>>,
     PathParams(name): PathParams<String>,
 ) -> Result<Response, ApiError> {
-    let guard = shared.state();
+    let guard = store.state();
     let cluster = guard
         .clusters
         .get(&name)
@@ -38,8 +38,8 @@ pub(super) async fn describe(
     Ok(Json(ClusterOutput { cluster: shape }).into_response())
 }
 
-pub(super) async fn list(State(shared): State<Arc<Shared>>) -> Response {
-    let guard = shared.state();
+pub(super) async fn list(State(store): State<Arc<Store>>) -> Response {
+    let guard = store.state();
     Json(ListClustersOutput {
         clusters: guard.clusters.keys().map(String::as_str).collect(),
     })

@@ -4,11 +4,11 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::state::{Association, AssociationSummary};
+use crate::world::eks::{Association, AssociationSummary};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CreateAssociationRequest {
+pub(super) struct CreateAssociationRequest {
     pub namespace: Option<String>,
     pub service_account: Option<String>,
     pub role_arn: Option<String>,
@@ -21,7 +21,7 @@ pub struct CreateAssociationRequest {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct UpdateAssociationRequest {
+pub(super) struct UpdateAssociationRequest {
     pub role_arn: Option<String>,
     pub client_request_token: Option<String>,
     pub disable_session_tags: Option<bool>,
@@ -31,36 +31,36 @@ pub struct UpdateAssociationRequest {
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct TagResourceRequest {
+pub(super) struct TagResourceRequest {
     pub tags: Option<BTreeMap<String, String>>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct AssociationOutput<'a> {
+pub(super) struct AssociationOutput<'a> {
     pub association: &'a Association,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ListAssociationsOutput {
+pub(super) struct ListAssociationsOutput {
     pub associations: Vec<AssociationSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct TagsOutput<'a> {
+pub(super) struct TagsOutput<'a> {
     pub tags: &'a BTreeMap<String, String>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ClusterOutput<'a> {
+pub(super) struct ClusterOutput<'a> {
     pub cluster: ClusterShape<'a>,
 }
 
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct ClusterShape<'a> {
+pub(super) struct ClusterShape<'a> {
     pub name: &'a str,
     pub arn: &'a str,
     pub created_at: f64,
@@ -73,16 +73,16 @@ pub struct ClusterShape<'a> {
 }
 
 #[derive(Debug, Serialize)]
-pub struct Identity<'a> {
+pub(super) struct Identity<'a> {
     pub oidc: Oidc<'a>,
 }
 
 #[derive(Debug, Serialize)]
-pub struct Oidc<'a> {
+pub(super) struct Oidc<'a> {
     pub issuer: &'a str,
 }
 
 #[derive(Debug, Serialize)]
-pub struct ListClustersOutput<'a> {
+pub(super) struct ListClustersOutput<'a> {
     pub clusters: Vec<&'a str>,
 }

@@ -10,10 +10,11 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 use super::error::{ApiError, ErrorKind};
+use super::extract::{PathParams, QueryPairs, parse_body};
 use super::shapes::{TagResourceRequest, TagsOutput};
-use super::{PathParams, QueryPairs, parse_body, validate};
-use crate::Shared;
-use crate::state::State as World;
+use super::validate;
+use crate::world::state::State as World;
+use crate::world::store::Store;
 
 /// The tag map of the resource an EKS ARN names.
 fn tags_of<'a>(world: &'a mut World, resource_arn: &str) -> Result<&'a mut BTreeMap<String, String>, ApiError> {
@@ -46,16 +47,16 @@ fn tags_of<'a>(world: &'a mut World, resource_arn: &str) -> Result<&'a mut BTree
 }
 
 pub(super) async fn list(
-    State(shared): State<Arc<Shared>>,
+    State(store): State<Arc<Store>>,
     PathParams(resource_arn): PathParams<String>,
 ) -> Result<Response, ApiError> {
-    let mut guard = shared.state();
+    let mut guard = store.state();
     let tags = tags_of(&mut guard, &resource_arn)?;
     Ok(Json(TagsOutput { tags }).into_response())
 }
 
 pub(super) async fn tag(
-    State(shared): State<Arc<Shared>>,
+    State(store): State<Arc<Store>>,
     PathParams(resource_arn): PathParams<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
@@ -64,7 +65,7 @@ pub(super) async fn tag(
     if new_tags.is_empty() {
         return Err(ApiError::bad_request("The request must contain at least one tag."));
     }
-    let mut guard = shared.state();
+    let mut guard = store.state();
     let allow_system_tags = guard.settings.allow_system_tags;
     let tags = tags_of(&mut guard, &resource_arn)?;
     let mut merged = tags.clone();
@@ -75,7 +76,7 @@ pub(super) async fn tag(
 }
 
 pub(super) async fn untag(
-    State(shared): State<Arc<Shared>>,
+    State(store): State<Arc<Store>>,
     PathParams(resource_arn): PathParams<String>,
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
@@ -85,7 +86,7 @@ pub(super) async fn untag(
             "The request must name at least one tag key (tagKeys).",
         ));
     }
-    let mut guard = shared.state();
+    let mut guard = store.state();
     let tags = tags_of(&mut guard, &resource_arn)?;
     for key in keys {
         tags.remove(key);

@@ -1,14 +1,16 @@
-//! EKS Auth's errors (botocore `eks-auth` 2023-11-26): name, status, and the rest-json wire form
+//! EKS Auth's errors (its service model, API version 2023-11-26): name, status, and the rest-json wire form
 //! (`x-amzn-errortype` and `{"message"}`). Note that AccessDeniedException is a 400 here, where EKS answers
 //! 403.
 
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use serde_json::Map;
 
-use crate::dispatch::Api;
-use crate::eks::ErrorKind;
+use crate::error_kind::ErrorKind;
+use crate::protocol::rest_json;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum AuthErrorKind {
+pub(crate) enum AuthErrorKind {
     InvalidRequest,
     AccessDenied,
     InvalidToken,
@@ -21,18 +23,6 @@ pub enum AuthErrorKind {
 }
 
 impl AuthErrorKind {
-    pub const ALL: [AuthErrorKind; 9] = [
-        Self::InvalidRequest,
-        Self::AccessDenied,
-        Self::InvalidToken,
-        Self::InvalidParameter,
-        Self::ExpiredToken,
-        Self::ResourceNotFound,
-        Self::Throttling,
-        Self::InternalServer,
-        Self::ServiceUnavailable,
-    ];
-
     /// EKS Auth's nearest error to an EKS error kind (for injected [`crate::Fault::Error`] faults).
     pub fn from_eks(kind: ErrorKind) -> Self {
         match kind {
@@ -81,7 +71,7 @@ impl AuthErrorKind {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{}: {message}", kind.name())]
-pub struct AuthError {
+pub(crate) struct AuthError {
     pub kind: AuthErrorKind,
     pub message: String,
 }
@@ -110,6 +100,43 @@ impl AuthError {
 impl IntoResponse for AuthError {
     fn into_response(self) -> Response {
         // The request id header is added by the dispatcher.
-        Api::EksAuth.error_response(self.kind.status(), self.kind.name(), &self.message, "")
+        let status = StatusCode::from_u16(self.kind.status()).unwrap_or(StatusCode::BAD_REQUEST);
+        rest_json::error_response(status, self.kind.name(), &self.message, Map::new())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_statuses_follow_the_model() {
+        use AuthErrorKind::*;
+        let all = [
+            InvalidRequest,
+            AccessDenied,
+            InvalidToken,
+            InvalidParameter,
+            ExpiredToken,
+            ResourceNotFound,
+            Throttling,
+            InternalServer,
+            ServiceUnavailable,
+        ];
+        let statuses: Vec<(&str, u16)> = all.iter().map(|k| (k.name(), k.status())).collect();
+        assert_eq!(
+            statuses,
+            [
+                ("InvalidRequestException", 400),
+                ("AccessDeniedException", 400),
+                ("InvalidTokenException", 400),
+                ("InvalidParameterException", 400),
+                ("ExpiredTokenException", 400),
+                ("ResourceNotFoundException", 404),
+                ("ThrottlingException", 429),
+                ("InternalServerException", 500),
+                ("ServiceUnavailableException", 503),
+            ]
+        );
     }
 }

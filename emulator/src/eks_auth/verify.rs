@@ -13,11 +13,11 @@ use crate::tokens::{POD_IDENTITY_AUDIENCE, SigningKey};
 /// no limit, so this one is the emulator's (answered with InvalidParameterException).
 pub const MAX_TOKEN_BYTES: usize = 8192;
 /// Clock skew allowed on `exp` and `nbf`, in seconds (the Kubernetes API server's leeway).
-pub const LEEWAY_SECONDS: u64 = 60;
+const LEEWAY_SECONDS: u64 = 60;
 
 /// The pod and service account that a valid token stands for.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VerifiedToken {
+pub(crate) struct VerifiedToken {
     pub namespace: String,
     pub service_account: String,
     pub service_account_uid: String,
@@ -27,7 +27,12 @@ pub struct VerifiedToken {
 
 /// Checks shape, signature (RS256 with the cluster's key only), `iss`, `aud`, `exp`/`nbf`, `sub` and
 /// the `kubernetes.io` claim.
-pub fn verify_token(token: &str, key: &SigningKey, issuer: &str, cluster: &str) -> Result<VerifiedToken, AuthError> {
+pub(crate) fn verify_token(
+    token: &str,
+    key: &SigningKey,
+    issuer: &str,
+    cluster: &str,
+) -> Result<VerifiedToken, AuthError> {
     check_shape(token)?;
     let (header_part, payload_part) = {
         let mut parts = token.split('.');

@@ -122,10 +122,13 @@ pub fn sts_client(emulator: &Emulator, credentials: aws_sdk_sts::config::Credent
     )
 }
 
-/// A fresh path in the temp directory for a token file.
+/// A fresh path in the temp directory for a token file: unique across runs (the pid and the time) and
+/// within one (a counter).
 pub fn temp_path(name: &str) -> PathBuf {
-    let unique = format!("pia-{name}-{}-{}", std::process::id(), pia_emulator::state::new_uuid());
-    std::env::temp_dir().join(unique)
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let nanos = std::time::UNIX_EPOCH.elapsed().map_or(0, |d| d.as_nanos());
+    std::env::temp_dir().join(format!("pia-{name}-{}-{nanos}-{n}", std::process::id()))
 }
 
 /// A token for a pod of the default cluster.

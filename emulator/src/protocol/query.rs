@@ -1,4 +1,4 @@
-//! The AWS query protocol of IAM and STS: form-encoded `Action=…&Version=…&…` requests on `POST /`,
+//! The AWS query protocol of IAM, STS and CloudFormation: form-encoded `Action=…&Version=…&…` requests on `POST /`,
 //! XML responses `<ActionResponse><ActionResult>…</ActionResult><ResponseMetadata>…` and XML errors
 //! `<ErrorResponse><Error><Type>Sender</Type><Code>…</Code><Message>…</Message></Error>…`.
 
@@ -6,11 +6,9 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
-use crate::dispatch::Api;
-
 /// The request's parameters: the query string's, then the form body's.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Params(pub Vec<(String, String)>);
+pub(crate) struct Params(pub Vec<(String, String)>);
 
 impl Params {
     pub fn parse(query: Option<&str>, body: &[u8]) -> Self {
@@ -70,7 +68,7 @@ impl Params {
 
 /// An error as the query protocol sends it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueryError {
+pub(crate) struct QueryError {
     pub status: u16,
     pub code: &'static str,
     pub message: String,
@@ -106,7 +104,7 @@ impl QueryError {
 }
 
 /// Escapes text for XML content.
-pub fn escape(text: &str) -> String {
+fn escape(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     for c in text.chars() {
         match c {
@@ -123,7 +121,7 @@ pub fn escape(text: &str) -> String {
 
 /// A small XML writer.
 #[derive(Debug, Default)]
-pub struct Xml(String);
+pub(crate) struct Xml(String);
 
 impl Xml {
     pub fn new() -> Self {
@@ -167,7 +165,7 @@ impl Xml {
 const POLICY_ENCODE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
 
 /// A policy document URL-encoded, as IAM returns documents.
-pub fn url_encode(text: &str) -> String {
+pub(crate) fn url_encode(text: &str) -> String {
     utf8_percent_encode(text, POLICY_ENCODE).to_string()
 }
 
@@ -179,12 +177,9 @@ fn xml_response(status: StatusCode, body: String) -> Response {
     response
 }
 
-/// `<ActionResponse xmlns=…>[<ActionResult>result</ActionResult>]<ResponseMetadata>…`.
-pub fn ok_response(api: Api, action: &str, result: Option<String>, request_id: &str) -> Response {
-    let mut body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{}\">",
-        api.xml_namespace()
-    );
+/// `<ActionResponse xmlns=NAMESPACE>[<ActionResult>result</ActionResult>]<ResponseMetadata>…`.
+pub(crate) fn ok_response(namespace: &str, action: &str, result: Option<String>, request_id: &str) -> Response {
+    let mut body = format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<{action}Response xmlns=\"{namespace}\">");
     if let Some(result) = result {
         body.push_str(&format!("<{action}Result>{result}</{action}Result>"));
     }
@@ -195,11 +190,10 @@ pub fn ok_response(api: Api, action: &str, result: Option<String>, request_id: &
     xml_response(StatusCode::OK, body)
 }
 
-pub fn error_response(api: Api, error: &QueryError, request_id: &str) -> Response {
+pub(crate) fn error_response(namespace: &str, error: &QueryError, request_id: &str) -> Response {
     let kind = if error.status >= 500 { "Receiver" } else { "Sender" };
     let body = format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"{}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
-        api.xml_namespace(),
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ErrorResponse xmlns=\"{namespace}\"><Error><Type>{kind}</Type><Code>{}</Code><Message>{}</Message></Error><RequestId>{}</RequestId></ErrorResponse>",
         escape(error.code),
         escape(&error.message),
         escape(request_id)

@@ -12,12 +12,14 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use super::eks::{Association, Cluster, IdempotencyRecord};
+use super::iam::{Role, RoleRegistry};
+use super::identities::Identities;
+use super::state::State;
 use crate::config::ClusterConfig;
-use crate::identity::Identities;
-use crate::state::{Association, Cluster, IdempotencyRecord, Role, RoleRegistry, State};
 
 /// Bumped when the format changes incompatibly.
-pub const FORMAT_VERSION: u32 = 1;
+const FORMAT_VERSION: u32 = 1;
 
 #[derive(Debug, Serialize, Deserialize)]
 struct Snapshot {
@@ -114,7 +116,7 @@ impl ClusterSnapshot {
 }
 
 /// The world as JSON.
-pub fn save(state: &State) -> Vec<u8> {
+pub(crate) fn save(state: &State) -> Vec<u8> {
     let snapshot = Snapshot {
         format_version: FORMAT_VERSION,
         clusters: state.clusters.values().map(ClusterSnapshot::from).collect(),
@@ -126,7 +128,7 @@ pub fn save(state: &State) -> Vec<u8> {
 
 /// Replaces the world of `state` (clusters, roles) by the saved one, and adds the saved access keys
 /// and sessions to the configured keys (which win over saved keys of the same id).
-pub fn load(state: &mut State, bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn load(state: &mut State, bytes: &[u8]) -> Result<(), String> {
     let snapshot: Snapshot = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
     if snapshot.format_version != FORMAT_VERSION {
         return Err(format!(
@@ -150,7 +152,7 @@ pub fn load(state: &mut State, bytes: &[u8]) -> Result<(), String> {
 }
 
 /// Writes `bytes` to a temporary file beside `path`, then renames it over `path`.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     let file_name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())

@@ -1,6 +1,6 @@
-//! Who signs requests: long-term access keys of IAM users (from the config, or made with
+//! STS's data, who signs requests: long-term access keys of IAM users (from the config, or made with
 //! [`crate::Emulator::issue_access_key`]) and temporary session credentials issued for assumed roles
-//! (by STS AssumeRole, and by EKS Auth through [`crate::Shared::issue_role_session`]).
+//! (by STS AssumeRole, and by EKS Auth through [`crate::world::store::Store::issue_role_session`]).
 //!
 //! Key formats follow AWS: `AKIA…` for users, `ASIA…` for sessions (20 characters), 40-character
 //! secrets, session tokens that must travel in `X-Amz-Security-Token`.
@@ -8,8 +8,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use rand::Rng;
 use serde::{Deserialize, Serialize};
+
+use crate::clock::epoch_seconds;
+use crate::context::CallerIdentity;
+use crate::ids::{new_secret, new_session_key_id, new_session_token, new_user_key_id, role_account_and_name, user_id};
 
 /// Temporary credentials as handed out for a role session.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,21 +27,9 @@ pub struct IssuedCredentials {
     pub assumed_role_id: String,
 }
 
-/// Who a key belongs to, as STS GetCallerIdentity tells it (plus the session tags, which it does not).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CallerIdentity {
-    /// `arn:aws:iam::ACCOUNT:user/NAME` or `arn:aws:sts::ACCOUNT:assumed-role/ROLE_NAME/SESSION`.
-    pub arn: String,
-    pub account_id: String,
-    /// `AIDA…` for a user, `AROA…:SESSION` for a role session.
-    pub user_id: String,
-    /// The session's tags (empty for users).
-    pub session_tags: BTreeMap<String, String>,
-}
-
 /// A long-term key of an IAM user.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserKey {
+pub(crate) struct UserKey {
     pub secret_access_key: String,
     pub account_id: String,
     pub user_name: String,
@@ -53,7 +44,7 @@ impl UserKey {
 
 /// Temporary credentials of a role session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Session {
+pub(crate) struct Session {
     pub secret_access_key: String,
     pub session_token: String,
     /// Epoch seconds.
@@ -85,7 +76,7 @@ impl Session {
 
 /// What an access key id stands for.
 #[derive(Debug, Clone, Copy)]
-pub enum Key<'a> {
+pub(crate) enum Key<'a> {
     User(&'a UserKey),
     Session(&'a Session),
 }
@@ -126,7 +117,7 @@ impl Key<'_> {
 
 /// What a new role session is for.
 #[derive(Debug, Clone)]
-pub struct SessionRequest<'a> {
+pub(crate) struct SessionRequest<'a> {
     pub role_arn: &'a str,
     /// The role's unique id (`AROA…`).
     pub role_id: &'a str,
@@ -138,7 +129,7 @@ pub struct SessionRequest<'a> {
 
 /// Every access key the emulator knows.
 #[derive(Debug, Default, Clone, Serialize, Deserialize)]
-pub struct Identities {
+pub(crate) struct Identities {
     users: BTreeMap<String, UserKey>,
     sessions: BTreeMap<String, Session>,
 }
@@ -162,11 +153,11 @@ impl Identities {
 
     /// Makes a new long-term key for a user: (access key id, secret).
     pub fn new_user_key(&mut self, account_id: &str, user_name: &str) -> (String, String) {
-        let mut access_key_id = format!("AKIA{}", random_key_chars(16));
+        let mut access_key_id = new_user_key_id();
         while self.get(&access_key_id).is_some() {
-            access_key_id = format!("AKIA{}", random_key_chars(16));
+            access_key_id = new_user_key_id();
         }
-        let secret = random_secret();
+        let secret = new_secret();
         self.add_user_key(&access_key_id, &secret, account_id, user_name);
         (access_key_id, secret)
     }
@@ -184,10 +175,6 @@ impl Identities {
         self.sessions.get(access_key_id).map(Key::Session)
     }
 
-    pub fn session(&self, access_key_id: &str) -> Option<&Session> {
-        self.sessions.get(access_key_id)
-    }
-
     /// Issues temporary credentials for a role session, valid from now for `request.duration`.
     pub fn issue_session(&mut self, request: SessionRequest<'_>) -> IssuedCredentials {
         let now = SystemTime::now();
@@ -201,14 +188,14 @@ impl Identities {
             request.session_name
         );
         let assumed_role_id = format!("{}:{}", request.role_id, request.session_name);
-        let mut access_key_id = format!("ASIA{}", random_key_chars(16));
+        let mut access_key_id = new_session_key_id();
         while self.get(&access_key_id).is_some() {
-            access_key_id = format!("ASIA{}", random_key_chars(16));
+            access_key_id = new_session_key_id();
         }
         let expiration = epoch_seconds(now) + request.duration.as_secs();
         let session = Session {
-            secret_access_key: random_secret(),
-            session_token: random_session_token(),
+            secret_access_key: new_secret(),
+            session_token: new_session_token(),
             expiration,
             account_id: account_id.to_owned(),
             role_arn: request.role_arn.to_owned(),
@@ -230,18 +217,16 @@ impl Identities {
         self.sessions.insert(access_key_id, session);
         issued
     }
-}
 
-impl Identities {
     /// Temporary credentials that act as the user `user` (STS GetSessionToken).
     pub fn issue_user_session(&mut self, user: &CallerIdentity, duration: Duration) -> IssuedCredentials {
-        let mut access_key_id = format!("ASIA{}", random_key_chars(16));
+        let mut access_key_id = new_session_key_id();
         while self.get(&access_key_id).is_some() {
-            access_key_id = format!("ASIA{}", random_key_chars(16));
+            access_key_id = new_session_key_id();
         }
         let session = Session {
-            secret_access_key: random_secret(),
-            session_token: random_session_token(),
+            secret_access_key: new_secret(),
+            session_token: new_session_token(),
             expiration: epoch_seconds(SystemTime::now()) + duration.as_secs(),
             account_id: user.account_id.clone(),
             role_arn: user.arn.clone(),
@@ -263,76 +248,6 @@ impl Identities {
         self.sessions.insert(access_key_id, session);
         issued
     }
-}
-
-/// The account and role name (without path) of a role ARN `arn:P:iam::ACCOUNT:role/PATH/NAME`; empty
-/// strings for parts that are missing.
-pub fn role_account_and_name(role_arn: &str) -> (&str, &str) {
-    let account = role_arn.split(':').nth(4).unwrap_or("");
-    let name = role_arn.rsplit('/').next().unwrap_or("");
-    (account, name)
-}
-
-/// `AIDA…`: the unique id of a user, the same on every run.
-pub fn user_id(account_id: &str, user_name: &str) -> String {
-    format!("AIDA{}", stable_key_chars(&format!("{account_id}/{user_name}"), 17))
-}
-
-/// `AROA…`: a new unique role id.
-pub fn new_role_id() -> String {
-    format!("AROA{}", random_key_chars(17))
-}
-
-/// `AROA…` derived from a role ARN, for roles that the registry does not know.
-pub fn stable_role_id(role_arn: &str) -> String {
-    format!("AROA{}", stable_key_chars(role_arn, 17))
-}
-
-/// Characters of AWS key ids: upper-case letters and digits 2–7.
-const KEY_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-fn random_key_chars(len: usize) -> String {
-    let mut rng = rand::rng();
-    (0..len)
-        .map(|_| KEY_CHARS[rng.random_range(0..KEY_CHARS.len())] as char)
-        .collect()
-}
-
-fn random_secret() -> String {
-    let mut rng = rand::rng();
-    (0..40)
-        .map(|_| SECRET_CHARS[rng.random_range(0..SECRET_CHARS.len())] as char)
-        .collect()
-}
-
-/// Looks like STS's tokens (which are opaque base64).
-fn random_session_token() -> String {
-    let mut rng = rand::rng();
-    let tail: String = (0..320)
-        .map(|_| SECRET_CHARS[rng.random_range(0..SECRET_CHARS.len())] as char)
-        .collect();
-    format!("IQoJb3JpZ2luX2VjE{tail}")
-}
-
-/// `len` key characters derived from `seed` (FNV-1a, re-seeded per character).
-fn stable_key_chars(seed: &str, len: usize) -> String {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in seed.bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
-    }
-    (0..len)
-        .map(|i| {
-            hash ^= i as u64;
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-            KEY_CHARS[((hash >> 33) % KEY_CHARS.len() as u64) as usize] as char
-        })
-        .collect()
-}
-
-pub fn epoch_seconds(time: SystemTime) -> u64 {
-    time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 #[cfg(test)]

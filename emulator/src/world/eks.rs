@@ -1,304 +1,16 @@
-//! The emulated world's data: clusters with their Pod Identity associations, the IAM role registry
-//! (which IAM's API and EKS's role checks share) and the access keys.
-//!
-//! This module holds data and indexes only; the rules of each operation live in [`crate::eks`],
-//! [`crate::iam`] and [`crate::sts`]. Everything here is used under one lock held by the server.
+//! EKS's data: clusters with their Pod Identity associations, the indexes that list them, and the
+//! idempotency records of creates and updates. The rules of each operation live in the EKS service.
 
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
 
-use rand::Rng;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 
-use crate::config::{ClusterConfig, EmulatorConfig, POD_IDENTITY_PRINCIPAL};
-use crate::identity::{Identities, new_role_id, role_account_and_name, stable_role_id};
-
-/// Behaviour switches, from [`EmulatorConfig`], changeable at run time.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Settings {
-    pub check_roles: bool,
-    pub max_associations_per_cluster: usize,
-    pub allow_system_tags: bool,
-    /// Verify the SigV4 signature of every API request.
-    pub verify_signatures: bool,
-    /// Seconds before a role created through IAM becomes visible to EKS.
-    pub role_propagation_seconds: f64,
-}
-
-#[derive(Debug)]
-pub struct State {
-    pub clusters: BTreeMap<String, Cluster>,
-    pub roles: RoleRegistry,
-    pub settings: Settings,
-    pub identities: Identities,
-    /// What EKS Auth handed out, oldest first ([`crate::eks_auth::MAX_GRANTS_KEPT`] at most).
-    pub pod_identity_grants: Vec<crate::eks_auth::PodIdentityGrant>,
-    /// Types registered through the emulated CloudFormation registry.
-    pub cloudformation: crate::cloudformation::Registry,
-}
-
-impl State {
-    pub fn new(config: &EmulatorConfig) -> Self {
-        let mut roles = RoleRegistry::default();
-        for role in &config.roles {
-            roles.put(&role.arn, role.trust_policy.clone());
-        }
-        let mut identities = Identities::default();
-        for key in &config.access_keys {
-            identities.add_user_key(
-                &key.access_key_id,
-                &key.secret_access_key,
-                &key.account_id,
-                &key.user_name,
-            );
-        }
-        Self {
-            identities,
-            pod_identity_grants: Vec::new(),
-            cloudformation: Default::default(),
-            clusters: config
-                .clusters
-                .iter()
-                .map(|c| (c.name.clone(), Cluster::new(c)))
-                .collect(),
-            roles,
-            settings: Settings {
-                check_roles: config.check_roles,
-                max_associations_per_cluster: config.max_associations_per_cluster,
-                allow_system_tags: config.allow_system_tags,
-                verify_signatures: config.verify_signatures,
-                role_propagation_seconds: config.role_propagation_seconds,
-            },
-        }
-    }
-}
-
-/// IAM's default and smallest maximum session duration of a role, in seconds.
-pub const DEFAULT_MAX_SESSION_DURATION: u32 = 3600;
-
-/// An IAM role, as IAM's GetRole describes it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Role {
-    /// `arn:{partition}:iam::{account}:role{path}{name}`.
-    pub arn: String,
-    pub account_id: String,
-    /// `/` or `/a/b/`.
-    pub path: String,
-    pub name: String,
-    /// `AROA…`.
-    pub role_id: String,
-    /// The trust policy, parsed (a JSON string for documents that do not parse).
-    pub trust_policy: Value,
-    /// The trust policy as it was given, which IAM returns (URL-encoded).
-    pub trust_policy_document: String,
-    pub description: Option<String>,
-    pub max_session_duration: u32,
-    /// Epoch seconds.
-    pub created_at: f64,
-    /// In the order given.
-    pub tags: Vec<(String, String)>,
-    /// Managed policy ARNs, in attachment order.
-    pub attached_policies: Vec<String>,
-    /// Epoch seconds from which EKS sees the role (IAM propagation); 0: from the start.
-    #[serde(default)]
-    pub visible_to_eks_at: f64,
-}
-
-impl Role {
-    /// A role made from its ARN alone (the in-process [`crate::Emulator::put_role`] and the config).
-    pub fn from_arn(arn: &str, trust_policy: Value) -> Self {
-        let (account_id, name) = role_account_and_name(arn);
-        let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
-        let path = resource
-            .strip_prefix("role")
-            .and_then(|rest| rest.strip_suffix(name))
-            .filter(|path| path.starts_with('/') && path.ends_with('/'))
-            .unwrap_or("/");
-        Self {
-            arn: arn.to_owned(),
-            account_id: account_id.to_owned(),
-            path: path.to_owned(),
-            name: name.to_owned(),
-            role_id: stable_role_id(arn),
-            trust_policy_document: policy_text(&trust_policy),
-            trust_policy,
-            description: None,
-            max_session_duration: DEFAULT_MAX_SESSION_DURATION,
-            created_at: now_epoch_seconds(),
-            tags: Vec::new(),
-            attached_policies: Vec::new(),
-            visible_to_eks_at: 0.0,
-        }
-    }
-
-    /// A role created through IAM's CreateRole.
-    pub fn new(partition: &str, account_id: &str, path: &str, name: &str, document: &str) -> Self {
-        let arn = format!("arn:{partition}:iam::{account_id}:role{path}{name}");
-        Self {
-            role_id: new_role_id(),
-            trust_policy: parse_policy(document),
-            trust_policy_document: document.to_owned(),
-            ..Self::from_arn(&arn, Value::Null)
-        }
-    }
-
-    pub fn set_trust_policy(&mut self, document: &str) {
-        self.trust_policy = parse_policy(document);
-        self.trust_policy_document = document.to_owned();
-    }
-}
-
-/// A policy document as given: a JSON value, or a string holding one.
-fn policy_text(policy: &Value) -> String {
-    match policy {
-        Value::String(text) => text.clone(),
-        other => other.to_string(),
-    }
-}
-
-fn parse_policy(document: &str) -> Value {
-    serde_json::from_str(document).unwrap_or_else(|_| Value::String(document.to_owned()))
-}
-
-/// The emulated IAM's roles, by account and name (names are unique in an account whatever their case
-/// or path, as in IAM), listed in name order.
-#[derive(Debug, Default)]
-pub struct RoleRegistry {
-    roles: BTreeMap<(String, String), Role>,
-}
-
-fn role_key(account_id: &str, name: &str) -> (String, String) {
-    (account_id.to_owned(), name.to_ascii_lowercase())
-}
-
-impl RoleRegistry {
-    /// Adds a role with this trust policy, or replaces the trust policy of the role with this ARN.
-    pub fn put(&mut self, arn: &str, trust_policy: Value) {
-        let (account_id, name) = role_account_and_name(arn);
-        let key = role_key(account_id, name);
-        match self.roles.get_mut(&key) {
-            Some(role) if role.arn == arn => {
-                role.trust_policy_document = policy_text(&trust_policy);
-                role.trust_policy = trust_policy;
-            }
-            _ => {
-                self.roles.insert(key, Role::from_arn(arn, trust_policy));
-            }
-        }
-    }
-
-    /// Adds a role; one of the same name in the account is replaced.
-    pub fn insert(&mut self, role: Role) {
-        self.roles.insert(role_key(&role.account_id, &role.name), role);
-    }
-
-    pub fn delete(&mut self, arn: &str) -> Option<Role> {
-        let (account_id, name) = role_account_and_name(arn);
-        let key = role_key(account_id, name);
-        if self.roles.get(&key)?.arn != arn {
-            return None;
-        }
-        self.roles.remove(&key)
-    }
-
-    /// The role with exactly this ARN.
-    pub fn get(&self, arn: &str) -> Option<&Role> {
-        let (account_id, name) = role_account_and_name(arn);
-        self.roles
-            .get(&role_key(account_id, name))
-            .filter(|role| role.arn == arn)
-    }
-
-    pub fn by_name(&self, account_id: &str, name: &str) -> Option<&Role> {
-        self.roles.get(&role_key(account_id, name))
-    }
-
-    pub fn by_name_mut(&mut self, account_id: &str, name: &str) -> Option<&mut Role> {
-        self.roles.get_mut(&role_key(account_id, name))
-    }
-
-    pub fn remove_by_name(&mut self, account_id: &str, name: &str) -> Option<Role> {
-        self.roles.remove(&role_key(account_id, name))
-    }
-
-    /// The roles of an account in name order, starting after the (lower-cased) name `after`.
-    pub fn in_account<'a>(&'a self, account_id: &str, after: Option<&str>) -> impl Iterator<Item = &'a Role> + 'a {
-        let start = match after {
-            Some(name) => Bound::Excluded(role_key(account_id, name)),
-            None => Bound::Included(role_key(account_id, "")),
-        };
-        let account = account_id.to_owned();
-        self.roles
-            .range((start, Bound::Unbounded))
-            .take_while(move |((role_account, _), _)| *role_account == account)
-            .map(|(_, role)| role)
-    }
-
-    pub fn count_in_account(&self, account_id: &str) -> usize {
-        self.in_account(account_id, None).count()
-    }
-
-    pub fn trust_policy(&self, arn: &str) -> Option<&Value> {
-        self.get(arn).map(|role| &role.trust_policy)
-    }
-
-    /// The trust policy of a role EKS can see at `now` (epoch seconds): a new role reaches EKS only once IAM has
-    /// propagated it.
-    pub fn visible_to_eks(&self, arn: &str, now: f64) -> Option<&Value> {
-        self.get(arn)
-            .filter(|role| role.visible_to_eks_at <= now)
-            .map(|role| &role.trust_policy)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Role> {
-        self.roles.values()
-    }
-
-    pub fn len(&self) -> usize {
-        self.roles.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.roles.is_empty()
-    }
-}
-
-/// Whether a trust policy lets EKS Pod Identity use the role: some `Allow` statement names the service
-/// principal `pods.eks.amazonaws.com`.
-///
-/// Deliberately small: a proper IAM policy evaluator replaces it later. The document may be given as a
-/// JSON value or as a JSON string (URL-encoded documents, as IAM returns them, are not decoded).
-pub fn trust_policy_allows_pod_identity(policy: &Value) -> bool {
-    let parsed;
-    let policy = match policy {
-        Value::String(text) => match serde_json::from_str::<Value>(text) {
-            Ok(value) => {
-                parsed = value;
-                &parsed
-            }
-            Err(_) => return false,
-        },
-        other => other,
-    };
-    let statements: Vec<&Value> = match policy.get("Statement") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => return false,
-    };
-    statements.into_iter().any(|statement| {
-        statement.get("Effect").and_then(Value::as_str) == Some("Allow")
-            && statement
-                .get("Principal")
-                .and_then(|principal| principal.get("Service"))
-                .is_some_and(|service| match service {
-                    Value::String(s) => s == POD_IDENTITY_PRINCIPAL,
-                    Value::Array(items) => items.iter().any(|s| s.as_str() == Some(POD_IDENTITY_PRINCIPAL)),
-                    _ => false,
-                })
-    })
-}
+use crate::clock::now_epoch_seconds;
+use crate::config::ClusterConfig;
+use crate::ids::new_cluster_id;
+use crate::tokens::SigningKey;
 
 /// One Pod Identity association, as EKS describes it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -331,7 +43,7 @@ pub struct Association {
 /// What ListPodIdentityAssociations returns for each association.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct AssociationSummary {
+pub(crate) struct AssociationSummary {
     pub cluster_name: String,
     pub namespace: String,
     pub service_account: String,
@@ -356,7 +68,7 @@ impl From<&Association> for AssociationSummary {
 
 /// A create or update already answered for a client request token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct IdempotencyRecord {
+pub(crate) struct IdempotencyRecord {
     /// The request's parameters, canonically serialized.
     pub fingerprint: String,
     pub association_id: String,
@@ -364,13 +76,13 @@ pub struct IdempotencyRecord {
 
 /// Filters of ListPodIdentityAssociations.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct ListFilter {
+pub(crate) struct ListFilter {
     pub namespace: Option<String>,
     pub service_account: Option<String>,
 }
 
 #[derive(Debug)]
-pub struct Cluster {
+pub(crate) struct Cluster {
     pub name: String,
     pub account_id: String,
     pub region: String,
@@ -381,7 +93,7 @@ pub struct Cluster {
     pub endpoint: String,
     pub oidc_issuer: String,
     /// Signs and verifies the cluster's service-account tokens.
-    pub signing_key: std::sync::Arc<crate::tokens::SigningKey>,
+    pub signing_key: Arc<SigningKey>,
     pub tags: BTreeMap<String, String>,
     /// clientRequestToken of a successful create → what it created.
     pub create_tokens: HashMap<String, IdempotencyRecord>,
@@ -397,7 +109,7 @@ pub struct Cluster {
 
 impl Cluster {
     pub fn new(config: &ClusterConfig) -> Self {
-        let id = random_hex(32).to_ascii_uppercase();
+        let id = new_cluster_id();
         Self {
             arn: format!(
                 "arn:{}:eks:{}:{}:cluster/{}",
@@ -408,7 +120,7 @@ impl Cluster {
                 .oidc_issuer
                 .clone()
                 .unwrap_or_else(|| format!("https://oidc.eks.{}.amazonaws.com/id/{id}", config.region)),
-            signing_key: std::sync::Arc::new(crate::tokens::SigningKey::lazy(config.signing_key_pem.clone())),
+            signing_key: Arc::new(SigningKey::lazy(config.signing_key_pem.clone())),
             name: config.name.clone(),
             account_id: config.account_id.clone(),
             region: config.region.clone(),
@@ -437,10 +149,6 @@ impl Cluster {
 
     pub fn len(&self) -> usize {
         self.associations.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.associations.is_empty()
     }
 
     pub fn association(&self, id: &str) -> Option<&Association> {
@@ -576,52 +284,10 @@ fn range_with_key<'a>(
         .collect()
 }
 
-/// Now, as EKS reports timestamps: epoch seconds, millisecond precision.
-pub fn now_epoch_seconds() -> f64 {
-    let millis = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    millis as f64 / 1000.0
-}
-
-/// `a-` and 17 random lower-case alphanumerics, like EKS's association ids.
-pub fn new_association_id() -> String {
-    const CHARS: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    let mut rng = rand::rng();
-    let tail: String = (0..17)
-        .map(|_| CHARS[rng.random_range(0..CHARS.len())] as char)
-        .collect();
-    format!("a-{tail}")
-}
-
-/// A random version-4 UUID in its usual text form.
-pub fn new_uuid() -> String {
-    let mut bytes: [u8; 16] = rand::rng().random();
-    bytes[6] = (bytes[6] & 0x0f) | 0x40;
-    bytes[8] = (bytes[8] & 0x3f) | 0x80;
-    let hex: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[0..8],
-        &hex[8..12],
-        &hex[12..16],
-        &hex[16..20],
-        &hex[20..32]
-    )
-}
-
-fn random_hex(len: usize) -> String {
-    let mut rng = rand::rng();
-    (0..len)
-        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
-        .collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::pod_identity_trust_policy;
-    use serde_json::json;
+    use crate::ids::{new_association_id, new_uuid};
 
     fn association(cluster: &Cluster, namespace: &str, service_account: &str) -> Association {
         let id = new_association_id();
@@ -656,40 +322,6 @@ mod tests {
                 None => return out,
             }
         }
-    }
-
-    #[test]
-    fn ids_look_like_eks_ids() {
-        for _ in 0..100 {
-            let id = new_association_id();
-            assert_eq!(id.len(), 19);
-            assert!(id.starts_with("a-"));
-            assert!(
-                id[2..].chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()),
-                "{id}"
-            );
-        }
-        assert_ne!(new_association_id(), new_association_id());
-        let uuid = new_uuid();
-        assert_eq!(uuid.len(), 36);
-        assert_eq!(&uuid[14..15], "4");
-        assert_eq!(uuid.matches('-').count(), 4);
-    }
-
-    #[test]
-    fn trust_check_needs_an_allow_statement_for_the_pod_principal() {
-        assert!(trust_policy_allows_pod_identity(&pod_identity_trust_policy()));
-        assert!(trust_policy_allows_pod_identity(&Value::String(
-            pod_identity_trust_policy().to_string()
-        )));
-        let single = json!({"Statement": {"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com", POD_IDENTITY_PRINCIPAL]}, "Action": "sts:AssumeRole"}});
-        assert!(trust_policy_allows_pod_identity(&single));
-        let deny = json!({"Statement": [{"Effect": "Deny", "Principal": {"Service": POD_IDENTITY_PRINCIPAL}, "Action": "sts:AssumeRole"}]});
-        assert!(!trust_policy_allows_pod_identity(&deny));
-        let other = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]});
-        assert!(!trust_policy_allows_pod_identity(&other));
-        assert!(!trust_policy_allows_pod_identity(&json!({})));
-        assert!(!trust_policy_allows_pod_identity(&Value::String("not json".into())));
     }
 
     #[test]

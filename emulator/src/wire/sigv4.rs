@@ -8,7 +8,7 @@
 //! token and not be expired, a user's key must come without one, `X-Amz-Date` must be within 15
 //! minutes of now, and the signatures must match (compared in constant time).
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime};
 
 use aws_credential_types::Credentials;
 use aws_sigv4::http_request::{SessionTokenMode, SignableBody, SignableRequest, SigningSettings, sign};
@@ -17,16 +17,18 @@ use aws_smithy_runtime_api::client::identity::Identity;
 use axum::http::{HeaderMap, Method, Uri};
 use subtle::ConstantTimeEq;
 
-use crate::identity::{CallerIdentity, Identities, Key};
+use crate::clock::{format_iso8601, parse_iso8601};
+use crate::context::CallerIdentity;
+use crate::world::identities::{Identities, Key};
 
-pub const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// How far `X-Amz-Date` may be from the server's clock.
-pub const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
+const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 const SECURITY_TOKEN: &str = "x-amz-security-token";
 
 /// Why a request is refused before its operation runs.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthFailure {
+pub(crate) enum AuthFailure {
     /// No `Authorization` header (nor a presigned query).
     Missing,
     /// An `Authorization` header that cannot be read, or no `X-Amz-Date`.
@@ -40,9 +42,9 @@ pub enum AuthFailure {
     Signature(String),
 }
 
-pub const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
-pub const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
-pub const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
+const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
+const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
 
 impl AuthFailure {
     /// (HTTP status, error code of a rest-json service, error code of a query service, message).
@@ -79,7 +81,7 @@ impl AuthFailure {
 
 /// The parts of `Authorization: AWS4-HMAC-SHA256 Credential=…, SignedHeaders=…, Signature=…`.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Authorization<'a> {
+pub(crate) struct Authorization<'a> {
     pub access_key_id: &'a str,
     pub date: &'a str,
     pub region: &'a str,
@@ -90,12 +92,12 @@ pub struct Authorization<'a> {
 
 /// Reads the credential scope of a request without checking anything: the signing service name
 /// (which tells IAM from STS on `POST /`) and the access key.
-pub fn scope(headers: &HeaderMap) -> Option<Authorization<'_>> {
+pub(crate) fn scope(headers: &HeaderMap) -> Option<Authorization<'_>> {
     let value = headers.get("authorization")?.to_str().ok()?;
     parse_authorization(value).ok()
 }
 
-pub fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthFailure> {
+fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthFailure> {
     let incomplete = |what: &str| {
         AuthFailure::Incomplete(format!(
             "{what} Authorization={}",
@@ -153,7 +155,7 @@ pub fn parse_authorization(value: &str) -> Result<Authorization<'_>, AuthFailure
 }
 
 /// A received request, as the signature covers it.
-pub struct Received<'a> {
+pub(crate) struct Received<'a> {
     pub method: &'a Method,
     pub uri: &'a Uri,
     pub headers: &'a HeaderMap,
@@ -162,7 +164,7 @@ pub struct Received<'a> {
 
 /// Checks the request's signature; on success, who signed it. `expected_service` is the signing name
 /// the operation's service uses (`eks`, `eks-auth`, `iam`, `sts`).
-pub fn verify(
+pub(crate) fn verify(
     identities: &Identities,
     request: &Received<'_>,
     expected_service: &str,
@@ -297,66 +299,27 @@ fn expected_signature(
     Some(output.signature().to_owned())
 }
 
-/// `YYYYMMDDTHHMMSSZ` → time.
-pub fn parse_amz_date(text: &str) -> Option<SystemTime> {
+/// `YYYYMMDDTHHMMSSZ` (ISO 8601's basic format, as SigV4 writes dates) → time.
+fn parse_amz_date(text: &str) -> Option<SystemTime> {
     let bytes = text.as_bytes();
-    if bytes.len() != 16 || bytes[8] != b'T' || bytes[15] != b'Z' {
+    let digits = |range: std::ops::Range<usize>| bytes[range].iter().all(u8::is_ascii_digit);
+    if bytes.len() != 16 || bytes[8] != b'T' || bytes[15] != b'Z' || !digits(0..8) || !digits(9..15) {
         return None;
     }
-    let number = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = text.get(range)?;
-        part.bytes().all(|b| b.is_ascii_digit()).then(|| part.parse().ok())?
-    };
-    let (year, month, day) = (number(0..4)?, number(4..6)?, number(6..8)?);
-    let (hour, minute, second) = (number(9..11)?, number(11..13)?, number(13..15)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let days = days_from_civil(year, month, day);
-    let seconds = days * 86_400 + hour * 3600 + minute * 60 + second;
-    Some(UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
+    parse_iso8601(&format!(
+        "{}-{}-{}T{}:{}:{}Z",
+        &text[0..4],
+        &text[4..6],
+        &text[6..8],
+        &text[9..11],
+        &text[11..13],
+        &text[13..15]
+    ))
 }
 
 /// time → `YYYYMMDDTHHMMSSZ`.
-pub fn format_amz_date(time: SystemTime) -> String {
-    let (y, mo, d, h, mi, s) = civil(time);
-    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
-}
-
-/// time → `YYYY-MM-DDTHH:MM:SSZ` (ISO 8601, as IAM and STS write dates).
-pub fn format_iso8601(time: SystemTime) -> String {
-    let (y, mo, d, h, mi, s) = civil(time);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
-}
-
-fn civil(time: SystemTime) -> (i64, i64, i64, i64, i64, i64) {
-    let secs = time.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs() as i64);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    let (y, mo, d) = civil_from_days(days);
-    (y, mo, d, rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+fn format_amz_date(time: SystemTime) -> String {
+    format_iso8601(time).replace(['-', ':'], "")
 }
 
 #[cfg(test)]
@@ -502,7 +465,7 @@ mod tests {
     #[test]
     fn session_keys_need_their_token_and_expire() {
         let mut ids = identities();
-        let issued = ids.issue_session(crate::identity::SessionRequest {
+        let issued = ids.issue_session(crate::world::identities::SessionRequest {
             role_arn: "arn:aws:iam::111122223333:role/r",
             role_id: "AROAEXAMPLE",
             session_name: "s",
@@ -576,9 +539,17 @@ mod tests {
     fn dates_round_trip() {
         let time = parse_amz_date("20240229T235959Z").unwrap();
         assert_eq!(format_amz_date(time), "20240229T235959Z");
-        assert_eq!(format_iso8601(time), "2024-02-29T23:59:59Z");
-        assert_eq!(time.duration_since(UNIX_EPOCH).unwrap().as_secs(), 1_709_251_199);
-        for bad in ["", "20240229T235959", "2024-02-29T23:59:59Z", "20241329T000000Z"] {
+        assert_eq!(
+            time.duration_since(std::time::UNIX_EPOCH).unwrap().as_secs(),
+            1_709_251_199
+        );
+        for bad in [
+            "",
+            "20240229T235959",
+            "2024-02-29T23:59:59Z",
+            "20241329T000000Z",
+            "2024022+T235959Z",
+        ] {
             assert_eq!(parse_amz_date(bad), None, "{bad}");
         }
     }

@@ -1,0 +1,147 @@
+//! The emulator as its users hold it: start it on a port, give its endpoint to the SDK, and drive the
+//! world, the faults and the Pod Identity side in process.
+
+mod faults;
+mod pods;
+mod world;
+
+use std::collections::HashSet;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::config::EmulatorConfig;
+use crate::tokens;
+use crate::wire::dispatch::router;
+use crate::wire::server::serve;
+use crate::wire::shared::Shared;
+use crate::world::store::Store;
+
+#[derive(Debug, thiserror::Error)]
+pub enum EmulatorError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid emulator config: {0}")]
+    InvalidConfig(String),
+    #[error("cannot use the state file {path}: {message}")]
+    StateFile { path: PathBuf, message: String },
+}
+
+/// A running emulator. Cheap to clone; every clone controls the same server.
+#[derive(Clone)]
+pub struct Emulator {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    shared: Arc<Shared>,
+    addr: SocketAddr,
+    shutdown: watch::Sender<bool>,
+}
+
+impl std::fmt::Debug for Emulator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Emulator")
+            .field("addr", &self.inner.addr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Emulator {
+    /// Binds 127.0.0.1:`config.port` (0: any free port) and serves in a tokio task.
+    pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
+        validate_config(&config)?;
+        let addr = SocketAddr::from((Ipv4Addr::LOCALHOST, config.port));
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| EmulatorError::Bind { addr, source })?;
+        let store = Store::open(&config).map_err(|error| EmulatorError::StateFile {
+            path: error.path,
+            message: error.message,
+        })?;
+        let shared = Arc::new(Shared::new(store));
+        let (shutdown, stop) = watch::channel(false);
+        tokio::spawn(serve(listener, router(shared.clone()), stop));
+        tracing::debug!(%addr, "emulator listening");
+        Ok(Emulator {
+            inner: Arc::new(Inner { shared, addr, shutdown }),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, for the SDK's `endpoint_url` (or `AWS_ENDPOINT_URL`): EKS, EKS Auth, IAM
+    /// and STS all answer there.
+    pub fn endpoint(&self) -> String {
+        format!("http://{}", self.inner.addr)
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.inner.addr
+    }
+
+    /// Stops accepting connections and closes the open ones. Idempotent.
+    pub fn shutdown(&self) {
+        self.inner.shutdown.send_replace(true);
+    }
+
+    /// The world's store, as the services see it: for the in-process API, and for the agent's webhook.
+    pub(crate) fn store(&self) -> &Arc<Store> {
+        &self.inner.shared.store
+    }
+
+    /// What the dispatcher shares: for the in-process faults and call counts.
+    fn shared(&self) -> &Shared {
+        &self.inner.shared
+    }
+}
+
+fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
+    if !(0.0..=86_400.0).contains(&config.role_propagation_seconds) {
+        return Err(EmulatorError::InvalidConfig(format!(
+            "role_propagation_seconds {} is not between 0 and 86400",
+            config.role_propagation_seconds
+        )));
+    }
+    let mut names = HashSet::new();
+    for cluster in &config.clusters {
+        if cluster.name.is_empty() || !names.insert(cluster.name.as_str()) {
+            return Err(EmulatorError::InvalidConfig(format!(
+                "cluster name {:?} is empty or repeated",
+                cluster.name
+            )));
+        }
+        if cluster.account_id.len() != 12 || !cluster.account_id.chars().all(|c| c.is_ascii_digit()) {
+            return Err(EmulatorError::InvalidConfig(format!(
+                "cluster {}: account id {:?} is not 12 digits",
+                cluster.name, cluster.account_id
+            )));
+        }
+        if let Some(pem) = &cluster.signing_key_pem {
+            tokens::check_pem(pem)
+                .map_err(|e| EmulatorError::InvalidConfig(format!("cluster {}: {e}", cluster.name)))?;
+        }
+    }
+    for key in &config.access_keys {
+        if key.access_key_id.is_empty()
+            || key.secret_access_key.is_empty()
+            || key.user_name.is_empty()
+            || key.account_id.len() != 12
+            || !key.account_id.chars().all(|c| c.is_ascii_digit())
+        {
+            return Err(EmulatorError::InvalidConfig(format!(
+                "access key {:?}: id, secret and user name must be given and the account id must be 12 digits",
+                key.access_key_id
+            )));
+        }
+    }
+    Ok(())
+}

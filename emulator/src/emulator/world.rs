@@ -1,0 +1,148 @@
+//! The world, read and changed in process: roles, clusters, access keys, sessions, associations and the
+//! behaviour switches. New roles, clusters, keys and sessions are saved to the state file, as changes
+//! through the API are.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::Emulator;
+use crate::clock::now_epoch_seconds;
+use crate::config::ClusterConfig;
+use crate::context::CallerIdentity;
+use crate::ids::{new_association_id, new_uuid};
+use crate::world::eks::{Association, Cluster};
+use crate::world::iam::Role;
+use crate::world::identities::IssuedCredentials;
+
+impl Emulator {
+    /// Adds a role to the emulated IAM, or replaces the trust policy of the role with this ARN. The
+    /// same registry serves IAM's API, so this is a shortcut for CreateRole.
+    pub fn put_role(&self, arn: &str, trust_policy: serde_json::Value) {
+        self.store().state().roles.put(arn, trust_policy);
+        self.store().persist();
+    }
+
+    /// Removes a role from the emulated IAM; associations that use it are left as they are.
+    pub fn delete_role(&self, arn: &str) {
+        self.store().state().roles.delete(arn);
+        self.store().persist();
+    }
+
+    /// A copy of a role of the emulated IAM.
+    pub fn role(&self, arn: &str) -> Option<Role> {
+        self.store().state().roles.get(arn).cloned()
+    }
+
+    /// Adds a cluster (replacing one of the same name, with its associations).
+    pub fn add_cluster(&self, cluster: ClusterConfig) {
+        self.store()
+            .state()
+            .clusters
+            .insert(cluster.name.clone(), Cluster::new(&cluster));
+        self.store().persist();
+    }
+
+    /// Makes a new long-term access key for an IAM user: (access key id `AKIA…`, secret). Requests
+    /// signed with it act as `arn:aws:iam::ACCOUNT:user/USER_NAME`.
+    pub fn issue_access_key(&self, account_id: &str, user_name: &str) -> (String, String) {
+        let key = self.store().state().identities.new_user_key(account_id, user_name);
+        self.store().persist();
+        key
+    }
+
+    /// Temporary credentials for a session of a role, as STS would issue them (without checking the
+    /// role's trust policy): for tests that need session credentials, such as the caller credentials
+    /// CloudFormation passes to a handler. Tags are transitive.
+    pub fn issue_session_credentials(
+        &self,
+        role_arn: &str,
+        session_name: &str,
+        session_tags: BTreeMap<String, String>,
+        duration: Duration,
+    ) -> IssuedCredentials {
+        self.store()
+            .issue_role_session(role_arn, session_name, session_tags, duration)
+    }
+
+    /// The session tags of a set of credentials (empty for a user's key); `None` for an unknown key.
+    /// (STS GetCallerIdentity does not return tags.)
+    pub fn session_tags(&self, access_key_id: &str) -> Option<BTreeMap<String, String>> {
+        let state = self.store().state();
+        Some(state.identities.get(access_key_id)?.identity().session_tags)
+    }
+
+    /// Who an access key belongs to, as GetCallerIdentity would say; `None` for an unknown key.
+    pub fn caller_identity(&self, access_key_id: &str) -> Option<CallerIdentity> {
+        let state = self.store().state();
+        Some(state.identities.get(access_key_id)?.identity())
+    }
+
+    /// Turns SigV4 verification on or off (on by default).
+    pub fn set_verify_signatures(&self, verify: bool) {
+        self.store().state().settings.verify_signatures = verify;
+    }
+
+    pub fn set_check_roles(&self, check_roles: bool) {
+        self.store().state().settings.check_roles = check_roles;
+    }
+
+    pub fn set_allow_system_tags(&self, allow: bool) {
+        self.store().state().settings.allow_system_tags = allow;
+    }
+
+    pub fn set_max_associations_per_cluster(&self, max: usize) {
+        self.store().state().settings.max_associations_per_cluster = max;
+    }
+
+    /// Adds `count` associations to a cluster directly (service accounts `{prefix}-{n}` in namespace
+    /// `namespace`), as a world with a long history would hold; for scale tests and benchmarks. Returns how many
+    /// the cluster holds afterwards, or `None` for an unknown cluster.
+    pub fn seed_associations(
+        &self,
+        cluster: &str,
+        namespace: &str,
+        prefix: &str,
+        count: usize,
+        role_arn: &str,
+    ) -> Option<usize> {
+        let mut state = self.store().state();
+        let cluster = state.clusters.get_mut(cluster)?;
+        for n in 0..count {
+            let id = new_association_id();
+            let now = now_epoch_seconds();
+            cluster.insert(Association {
+                cluster_name: cluster.name.clone(),
+                namespace: namespace.to_owned(),
+                service_account: format!("{prefix}-{n}"),
+                role_arn: role_arn.to_owned(),
+                association_arn: cluster.association_arn(&id),
+                association_id: id,
+                tags: BTreeMap::new(),
+                created_at: now,
+                modified_at: now,
+                owner_arn: None,
+                disable_session_tags: false,
+                target_role_arn: None,
+                external_id: new_uuid(),
+                policy: None,
+                seq: 0,
+            });
+        }
+        Some(cluster.len())
+    }
+
+    /// Associations in a cluster (0 for an unknown cluster).
+    pub fn association_count(&self, cluster: &str) -> usize {
+        self.store().state().clusters.get(cluster).map_or(0, Cluster::len)
+    }
+
+    /// A copy of a cluster's associations, in creation order.
+    pub fn associations(&self, cluster: &str) -> Vec<Association> {
+        let state = self.store().state();
+        state
+            .clusters
+            .get(cluster)
+            .map(|c| c.associations().cloned().collect())
+            .unwrap_or_default()
+    }
+}

@@ -1,0 +1,131 @@
+//! Which API and operation a request is: the APIs on the one port, how each signs and answers errors,
+//! and the operation named from the matched route (rest-json) or from the `Action` parameter (query).
+
+use axum::http::{HeaderMap, Method, StatusCode};
+use axum::response::Response;
+use serde_json::Map;
+
+use super::sigv4;
+use crate::protocol::query::{self, Params, QueryError};
+use crate::protocol::rest_json;
+use crate::{cloudformation, eks, eks_auth, iam, sts};
+
+/// The AWS APIs on the emulator's port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Api {
+    Eks,
+    EksAuth,
+    Iam,
+    Sts,
+    CloudFormation,
+}
+
+impl Api {
+    /// The service name in the SigV4 credential scope.
+    pub fn signing_name(self) -> &'static str {
+        match self {
+            Api::Eks => "eks",
+            Api::EksAuth => "eks-auth",
+            Api::Iam => "iam",
+            Api::Sts => "sts",
+            Api::CloudFormation => "cloudformation",
+        }
+    }
+
+    pub fn is_query(self) -> bool {
+        matches!(self, Api::Iam | Api::Sts | Api::CloudFormation)
+    }
+
+    pub fn xml_namespace(self) -> &'static str {
+        match self {
+            Api::Sts => "https://sts.amazonaws.com/doc/2011-06-15/",
+            Api::CloudFormation => "http://cloudformation.amazonaws.com/doc/2010-05-15/",
+            _ => "https://iam.amazonaws.com/doc/2010-05-08/",
+        }
+    }
+
+    pub fn api_version(self) -> &'static str {
+        match self {
+            Api::Eks => "2017-11-01",
+            Api::EksAuth => "2023-11-26",
+            Api::Iam => "2010-05-08",
+            Api::Sts => "2011-06-15",
+            Api::CloudFormation => "2010-05-15",
+        }
+    }
+
+    /// An error in the API's protocol: rest-json (`x-amzn-errortype` and `{"message"}`) or query XML.
+    pub fn error_response(self, status: u16, code: &'static str, message: &str, request_id: &str) -> Response {
+        if self.is_query() {
+            return query::error_response(
+                self.xml_namespace(),
+                &QueryError::new(status, code, message),
+                request_id,
+            );
+        }
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+        rest_json::error_response(status, code, message, Map::new())
+    }
+}
+
+/// An operation: the API and its operation name (`CreatePodIdentityAssociation`, `CreateRole`, …).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Operation {
+    pub api: Api,
+    pub name: &'static str,
+}
+
+impl Operation {
+    /// Whether a success changes the world (then the state file is rewritten).
+    pub fn mutates(&self) -> bool {
+        !["Get", "List", "Describe"]
+            .iter()
+            .any(|prefix| self.name.starts_with(prefix))
+    }
+}
+
+/// The operation a routed request is.
+pub(super) fn rest_operation(method: &Method, route: &str) -> Option<Operation> {
+    if let Some(name) = eks::operation_name(method, route) {
+        return Some(Operation { api: Api::Eks, name });
+    }
+    (*method == Method::POST && route == eks_auth::ROUTE).then_some(Operation {
+        api: Api::EksAuth,
+        name: eks_auth::OPERATION,
+    })
+}
+
+/// The query operation of a request on `/`: the API from the credential scope (or, unsigned, from
+/// the action), the action from the parameters. `Err` is the answer to an unknown action.
+pub(super) fn query_operation(
+    headers: &HeaderMap,
+    params: &Params,
+    request_id: &str,
+) -> Result<Operation, Box<Response>> {
+    let action = params.get("Action").unwrap_or("");
+    let api = match sigv4::scope(headers).map(|scope| scope.service) {
+        Some("iam") => Api::Iam,
+        Some("sts") => Api::Sts,
+        Some("cloudformation") => Api::CloudFormation,
+        _ if sts::ACTIONS.contains(&action) => Api::Sts,
+        _ if cloudformation::ACTIONS.contains(&action) => Api::CloudFormation,
+        _ => Api::Iam,
+    };
+    let actions = match api {
+        Api::Sts => sts::ACTIONS,
+        Api::CloudFormation => cloudformation::ACTIONS,
+        _ => iam::ACTIONS,
+    };
+    match actions.iter().find(|known| **known == action) {
+        Some(name) => Ok(Operation { api, name }),
+        None => {
+            let version = params.get("Version").unwrap_or(api.api_version());
+            Err(Box::new(api.error_response(
+                400,
+                "InvalidAction",
+                &format!("Could not find operation {action} for version {version}"),
+                request_id,
+            )))
+        }
+    }
+}

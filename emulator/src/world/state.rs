@@ -1,0 +1,71 @@
+//! The emulated world as one value: every service's data, and the behaviour switches. Everything here
+//! is used under the one lock of [`super::store::Store`].
+
+use std::collections::BTreeMap;
+
+use super::cloudformation::Registry;
+use super::eks::Cluster;
+use super::eks_auth::Grants;
+use super::iam::RoleRegistry;
+use super::identities::Identities;
+use crate::config::EmulatorConfig;
+
+/// Behaviour switches, from [`EmulatorConfig`], changeable at run time.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Settings {
+    pub check_roles: bool,
+    pub max_associations_per_cluster: usize,
+    pub allow_system_tags: bool,
+    /// Verify the SigV4 signature of every API request.
+    pub verify_signatures: bool,
+    /// Seconds before a role created through IAM becomes visible to EKS.
+    pub role_propagation_seconds: f64,
+}
+
+#[derive(Debug)]
+pub(crate) struct State {
+    pub clusters: BTreeMap<String, Cluster>,
+    pub roles: RoleRegistry,
+    pub settings: Settings,
+    pub identities: Identities,
+    /// What EKS Auth handed out.
+    pub pod_identity_grants: Grants,
+    /// Types registered through the emulated CloudFormation registry.
+    pub cloudformation: Registry,
+}
+
+impl State {
+    pub fn new(config: &EmulatorConfig) -> Self {
+        let mut roles = RoleRegistry::default();
+        for role in &config.roles {
+            roles.put(&role.arn, role.trust_policy.clone());
+        }
+        let mut identities = Identities::default();
+        for key in &config.access_keys {
+            identities.add_user_key(
+                &key.access_key_id,
+                &key.secret_access_key,
+                &key.account_id,
+                &key.user_name,
+            );
+        }
+        Self {
+            identities,
+            pod_identity_grants: Grants::default(),
+            cloudformation: Registry::default(),
+            clusters: config
+                .clusters
+                .iter()
+                .map(|c| (c.name.clone(), Cluster::new(c)))
+                .collect(),
+            roles,
+            settings: Settings {
+                check_roles: config.check_roles,
+                max_associations_per_cluster: config.max_associations_per_cluster,
+                allow_system_tags: config.allow_system_tags,
+                verify_signatures: config.verify_signatures,
+                role_propagation_seconds: config.role_propagation_seconds,
+            },
+        }
+    }
+}
