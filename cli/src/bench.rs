@@ -494,7 +494,11 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         .unwrap_or_default();
     for i in 0..iterations {
         let role = if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE };
-        floor_role = if floor_role == ROLE { ROLE_2.to_owned() } else { ROLE.to_owned() };
+        floor_role = if floor_role == ROLE {
+            ROLE_2.to_owned()
+        } else {
+            ROLE.to_owned()
+        };
         let mut wanted = current.clone();
         wanted["RoleArn"] = json!(role);
         wanted["Tags"] = json!([{"Key": "rev", "Value": format!("both-{i}")}]);

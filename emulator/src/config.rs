@@ -17,7 +17,7 @@ pub const DEFAULT_CLUSTER: &str = "demo";
 /// EKS's per-cluster quota of Pod Identity associations.
 pub const DEFAULT_MAX_ASSOCIATIONS_PER_CLUSTER: usize = 5000;
 /// The service principal that a pod identity role must trust.
-pub const POD_IDENTITY_PRINCIPAL: &str = "pods.eks.amazonaws.com";
+pub use pia_core::pod_identity::PRINCIPAL as POD_IDENTITY_PRINCIPAL;
 /// The access key of the default config's IAM user `admin` in [`DEFAULT_ACCOUNT_ID`] (AWS's documentation
 /// example key). Sign requests with it and [`DEFAULT_SECRET_ACCESS_KEY`], without a session token.
 pub const DEFAULT_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use pia_trust::policy::Effect;
 use pia_trust::{AwsPrincipal, PolicyDocument, RequestContext, RequestPrincipal, RoleArn, evaluate};
 use serde_json::Value;
 
@@ -42,6 +43,28 @@ pub fn trust_allows(policy: &Value, principal: &TrustPrincipal<'_>, actions: &[&
         );
         evaluate(&document, &request).is_allowed()
     })
+}
+
+/// Whether EKS accepts the role for an association: its trust policy lets `service` (`pods.eks.amazonaws.com`)
+/// perform `sts:AssumeRole`, conditions aside. EKS checks only that when an association names the role; the
+/// conditions are evaluated by EKS Auth, with each pod's request. So conditional Allows count as Allows, and only
+/// unconditional Denies refuse.
+pub fn trusts_service(policy: &Value, service: &str) -> bool {
+    let document = match policy {
+        Value::String(text) => PolicyDocument::parse(text),
+        other => PolicyDocument::from_value(other),
+    };
+    let Ok(mut document) = document else {
+        return false;
+    };
+    document
+        .statements
+        .retain(|statement| statement.effect == Effect::Allow || statement.conditions.is_empty());
+    for statement in &mut document.statements {
+        statement.conditions.clear();
+    }
+    let request = RequestContext::new(RequestPrincipal::Service(service.to_owned()), "sts:AssumeRole");
+    evaluate(&document, &request).is_allowed()
 }
 
 fn request_principal(principal: &TrustPrincipal<'_>) -> Option<RequestPrincipal> {

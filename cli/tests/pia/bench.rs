@@ -50,7 +50,10 @@ fn each_handler_path_makes_the_fewest_eks_calls() {
         .collect();
     assert!(rows.len() >= 10, "{report}");
     for row in rows {
-        assert!(row.ends_with("× |") && row.matches(" µs").count() >= 2, "a row without figures: {row}");
+        assert!(
+            row.ends_with("× |") && row.matches(" µs").count() >= 2,
+            "a row without figures: {row}"
+        );
     }
     // The parts of the extra that are the provider's own work are timed beside the rows.
     for part in [

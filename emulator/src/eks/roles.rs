@@ -1,11 +1,10 @@
 //! The role checks of CreatePodIdentityAssociation and UpdatePodIdentityAssociation.
 
-use serde_json::Value;
-
 use super::error::{ApiError, CROSS_ACCOUNT_PASS_ROLE, ROLE_DOES_NOT_EXIST, TRUST_POLICY_INVALID};
 use super::validate;
 use crate::clock::now_epoch_seconds;
 use crate::config::POD_IDENTITY_PRINCIPAL;
+use crate::trust::trusts_service;
 use crate::world::eks::Cluster;
 use crate::world::iam::RoleRegistry;
 use crate::world::state::Settings;
@@ -33,7 +32,7 @@ pub(super) fn check_role(
     let Some(trust_policy) = roles.visible_to_eks(role_arn, now_epoch_seconds()) else {
         return Err(ApiError::invalid_parameter(ROLE_DOES_NOT_EXIST).with_cluster(&cluster.name));
     };
-    if !trust_policy_allows_pod_identity(trust_policy) {
+    if !trusts_service(trust_policy, POD_IDENTITY_PRINCIPAL) {
         return Err(ApiError::invalid_parameter(TRUST_POLICY_INVALID).with_cluster(&cluster.name));
     }
     Ok(())
@@ -50,46 +49,15 @@ pub(super) fn check_target_role(cluster: &Cluster, target_role_arn: &str) -> Res
     }
 }
 
-/// Whether a trust policy lets EKS Pod Identity use the role: some `Allow` statement names the service
-/// principal `pods.eks.amazonaws.com`.
-///
-/// Deliberately small: a proper IAM policy evaluator replaces it later. The document may be given as a
-/// JSON value or as a JSON string (URL-encoded documents, as IAM returns them, are not decoded).
-fn trust_policy_allows_pod_identity(policy: &Value) -> bool {
-    let parsed;
-    let policy = match policy {
-        Value::String(text) => match serde_json::from_str::<Value>(text) {
-            Ok(value) => {
-                parsed = value;
-                &parsed
-            }
-            Err(_) => return false,
-        },
-        other => other,
-    };
-    let statements: Vec<&Value> = match policy.get("Statement") {
-        Some(Value::Array(items)) => items.iter().collect(),
-        Some(one @ Value::Object(_)) => vec![one],
-        _ => return false,
-    };
-    statements.into_iter().any(|statement| {
-        statement.get("Effect").and_then(Value::as_str) == Some("Allow")
-            && statement
-                .get("Principal")
-                .and_then(|principal| principal.get("Service"))
-                .is_some_and(|service| match service {
-                    Value::String(s) => s == POD_IDENTITY_PRINCIPAL,
-                    Value::Array(items) => items.iter().any(|s| s.as_str() == Some(POD_IDENTITY_PRINCIPAL)),
-                    _ => false,
-                })
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::pod_identity_trust_policy;
-    use serde_json::json;
+    use serde_json::{Value, json};
+
+    fn trust_policy_allows_pod_identity(policy: &Value) -> bool {
+        trusts_service(policy, POD_IDENTITY_PRINCIPAL)
+    }
 
     #[test]
     fn trust_check_needs_an_allow_statement_for_the_pod_principal() {
@@ -105,5 +73,12 @@ mod tests {
         assert!(!trust_policy_allows_pod_identity(&other));
         assert!(!trust_policy_allows_pod_identity(&json!({})));
         assert!(!trust_policy_allows_pod_identity(&Value::String("not json".into())));
+        // Conditions are EKS Auth's to meet, per pod: EKS accepts the role whatever they test.
+        let conditional = json!({"Statement": [{"Effect": "Allow", "Principal": {"Service": POD_IDENTITY_PRINCIPAL}, "Action": ["sts:AssumeRole", "sts:TagSession"], "Condition": {"StringEquals": {"aws:RequestTag/kubernetes-namespace": "payments"}}}]});
+        assert!(trust_policy_allows_pod_identity(&conditional));
+        let denied_conditionally = json!({"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": POD_IDENTITY_PRINCIPAL}, "Action": "sts:AssumeRole"},
+            {"Effect": "Deny", "Principal": {"Service": POD_IDENTITY_PRINCIPAL}, "Action": "sts:AssumeRole", "Condition": {"StringEquals": {"aws:SourceAccount": "444455556666"}}}]});
+        assert!(trust_policy_allows_pod_identity(&denied_conditionally));
     }
 }

@@ -24,14 +24,7 @@ const CREDENTIALS_LIFETIME: Duration = Duration::from_secs(6 * 3600);
 /// How long the target role's session lasts (STS's limit for role chaining).
 const CHAINED_CREDENTIALS_LIFETIME: Duration = Duration::from_secs(3600);
 /// The session tags EKS Auth sets (all transitive), unless the association disables them.
-pub const SESSION_TAG_KEYS: [&str; 6] = [
-    "eks-cluster-arn",
-    "eks-cluster-name",
-    "kubernetes-namespace",
-    "kubernetes-service-account",
-    "kubernetes-pod-name",
-    "kubernetes-pod-uid",
-];
+pub use pia_core::pod_identity::SESSION_TAG_KEYS;
 /// How EKS Auth's AccessDeniedException begins when it cannot assume the role.
 const UNAUTHORIZED: &str = "Unauthorized Exception! EKS does not have permissions to assume the associated role.";
 
