@@ -17,9 +17,7 @@ use serde_json::{Value, json};
 use crate::CliError;
 use pia_provider::Provider;
 use pia_provider::eks_client;
-
-const ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role";
-const NEW_ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role-2";
+use pia_testkit::{ROLE, ROLE_2 as NEW_ROLE};
 
 pub async fn run() -> Result<ExitCode, CliError> {
     let emulator = Emulator::start(EmulatorConfig::default())

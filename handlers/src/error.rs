@@ -1,4 +1,4 @@
-//! Handler failures and the HandlerErrorCode each one maps to (the table in eks-behaviour.md §5).
+//! Handler failures and the HandlerErrorCode each one maps to (the README's error table).
 
 use thiserror::Error;
 

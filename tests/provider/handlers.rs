@@ -1,5 +1,5 @@
 //! The handlers end to end: wire requests in, ProgressEvents out, aws-sdk-eks on the wire to the emulated EKS.
-//! Each test checks a contract rule of handler-protocol.md or a row of the error table in eks-behaviour.md.
+//! Each test checks a rule of the handler contract or a row of the README's error table.
 
 use pia_emulator::{EmulatorConfig, ErrorKind, Fault};
 use pia_testkit::*;

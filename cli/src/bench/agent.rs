@@ -1,0 +1,121 @@
+//! The agent's credential endpoint under concurrency, against a trivial handler on the same server stack.
+
+use std::time::{Duration, Instant};
+
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+use pia_emulator::agent::AgentConfig;
+use pia_emulator::tokens::TokenRequest;
+use pia_testkit::request;
+use serde_json::json;
+use tokio::net::TcpStream;
+
+use super::{ROLE, World, percentiles, us};
+use crate::CliError;
+
+pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<(), CliError> {
+    let world = World::start().await?;
+    world
+        .invoke(&request(
+            "CREATE",
+            json!({"ClusterName": "demo", "Namespace": "load", "ServiceAccount": "app", "RoleArn": ROLE}),
+        ))
+        .await;
+    let agent = world
+        .emulator
+        .start_agent(AgentConfig::default())
+        .await
+        .map_err(|e| CliError::Start(e.to_string()))?;
+    let tokens: Vec<String> = (0..concurrency)
+        .map(|pod| {
+            world
+                .emulator
+                .mint_token(&TokenRequest::new("demo", "load", "app", format!("app-{pod}")))
+        })
+        .collect::<Result<_, _>>()
+        .map_err(|e| CliError::Start(e.to_string()))?;
+    let address = agent.local_addr();
+
+    // The floor: a trivial handler on the same server stack (axum on hyper), same client, same load.
+    let trivial = axum::Router::new().route("/v1/credentials", axum::routing::get(|| async { "{}" }));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .map_err(|e| CliError::Start(e.to_string()))?;
+    let floor_address = listener.local_addr().map_err(|e| CliError::Start(e.to_string()))?;
+    tokio::spawn(async move { axum::serve(listener, trivial).await });
+
+    println!("## Pod Identity Agent, warm cache ({requests} requests over {concurrency} connections)\n");
+    println!("| server | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|");
+    for (name, target) in [
+        ("agent `/v1/credentials`", address),
+        ("trivial handler, same stack (floor)", floor_address),
+    ] {
+        // Warm the cache: one fetch per token.
+        load(target, &tokens, tokens.len(), 1).await?;
+        world.emulator.reset_calls();
+        let started = Instant::now();
+        let (mut latencies, errors) = load(target, &tokens, requests, concurrency).await?;
+        let elapsed = started.elapsed();
+        let (p50, p99) = percentiles(&mut latencies);
+        println!(
+            "| {name} | {:.0} | {} | {} | {errors} |",
+            requests as f64 / elapsed.as_secs_f64(),
+            us(p50),
+            us(p99)
+        );
+    }
+    println!(
+        "\nEKS Auth calls during the measured agent run (cache hits make none): {}\n",
+        world.emulator.calls("AssumeRoleForPodIdentity")
+    );
+    Ok(())
+}
+
+/// `requests` GETs of `/v1/credentials` spread over `concurrency` keep-alive connections.
+async fn load(
+    target: std::net::SocketAddr,
+    tokens: &[String],
+    requests: usize,
+    concurrency: usize,
+) -> Result<(Vec<Duration>, usize), CliError> {
+    let mut workers = Vec::new();
+    for worker in 0..concurrency {
+        let token = tokens[worker % tokens.len()].clone();
+        let count = requests / concurrency + usize::from(worker < requests % concurrency);
+        workers.push(tokio::spawn(async move {
+            let stream = TcpStream::connect(target).await.map_err(|e| e.to_string())?;
+            let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+                .await
+                .map_err(|e| e.to_string())?;
+            tokio::spawn(connection);
+            let mut latencies = Vec::with_capacity(count);
+            let mut errors = 0;
+            for _ in 0..count {
+                let request = hyper::Request::get("/v1/credentials")
+                    .header("host", "127.0.0.1")
+                    .header("authorization", &token)
+                    .body(Empty::<Bytes>::new())
+                    .map_err(|e| e.to_string())?;
+                let started = Instant::now();
+                let response = sender.send_request(request).await.map_err(|e| e.to_string())?;
+                let ok = response.status().is_success();
+                let _ = response.into_body().collect().await;
+                latencies.push(started.elapsed());
+                errors += usize::from(!ok);
+            }
+            Ok::<_, String>((latencies, errors))
+        }));
+    }
+    let mut all = Vec::with_capacity(requests);
+    let mut errors = 0;
+    for worker in workers {
+        let (latencies, failed) = worker
+            .await
+            .map_err(|e| CliError::Call(e.to_string()))?
+            .map_err(CliError::Call)?;
+        all.extend(latencies);
+        errors += failed;
+    }
+    Ok((all, errors))
+}

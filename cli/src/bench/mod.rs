@@ -1,0 +1,184 @@
+//! `pia bench`: the performance figures of the README, measured against the emulator on loopback.
+//!
+//! - cold start of the real `bootstrap` through a local Lambda Runtime API, and its peak memory over a CRUDL run;
+//! - warm latency per action, as a ratio to the bare aws-sdk-eks calls the action needs (the floor);
+//! - EKS calls per handler path, counted by the emulator;
+//! - the agent's credential endpoint under concurrency, against a trivial handler on the same server stack;
+//! - scale: List through 5,000 associations, and the emulator holding 100,000.
+//!
+//! Build it in release next to `bootstrap` (`scripts/bench.sh`); timings are printed, never asserted.
+
+mod agent;
+mod cold_start;
+mod scale;
+mod warm;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use aws_sdk_eks::Client as EksClient;
+use clap::Args;
+use pia_emulator::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Emulator, EmulatorConfig};
+use pia_provider::{Provider, eks_client};
+use pia_testkit::{ROLE, ROLE_2, request};
+use serde_json::{Value, json};
+
+use crate::CliError;
+use agent::agent;
+use cold_start::cold_start;
+use scale::scale;
+use warm::warm_latency;
+
+#[derive(Args)]
+pub struct BenchArgs {
+    /// Iterations per measured action.
+    #[arg(long, default_value_t = 200)]
+    iterations: usize,
+    /// Cold starts of `bootstrap` to measure.
+    #[arg(long, default_value_t = 20)]
+    cold_starts: usize,
+    /// The `bootstrap` binary (default: next to this executable).
+    #[arg(long)]
+    bootstrap: Option<PathBuf>,
+    /// A program that runs `bootstrap` (e.g. `qemu-aarch64` for the arm64 build on an x86_64 machine).
+    #[arg(long)]
+    runner: Option<PathBuf>,
+    /// Concurrent connections for the agent benchmark.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Requests for the agent benchmark.
+    #[arg(long, default_value_t = 20_000)]
+    agent_requests: usize,
+    /// Run only these sections (all when none is given), e.g. `--only warm` under a profiler.
+    #[arg(long, value_enum, value_delimiter = ',')]
+    only: Vec<Section>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum Section {
+    Cold,
+    Warm,
+    Agent,
+    Scale,
+}
+
+pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
+    let bootstrap = match args.bootstrap {
+        Some(path) => path,
+        None => std::env::current_exe()
+            .map_err(|source| CliError::Read {
+                what: "this executable".into(),
+                source,
+            })?
+            .with_file_name("bootstrap"),
+    };
+    println!(
+        "# pia bench ({} build, {} CPUs)\n",
+        if cfg!(debug_assertions) { "debug" } else { "release" },
+        num_cpus()
+    );
+    let wanted = |section| args.only.is_empty() || args.only.contains(&section);
+    if wanted(Section::Cold) {
+        cold_start(&bootstrap, args.runner.as_deref(), args.cold_starts).await?;
+    }
+    if wanted(Section::Warm) {
+        warm_latency(args.iterations).await?;
+    }
+    if wanted(Section::Agent) {
+        agent(args.concurrency, args.agent_requests).await?;
+    }
+    if wanted(Section::Scale) {
+        scale().await?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn num_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+struct World {
+    emulator: Emulator,
+    provider: Arc<Provider>,
+    eks: EksClient,
+}
+
+impl World {
+    async fn start() -> Result<Self, CliError> {
+        Ok(Self::on(start_emulator().await?).await)
+    }
+
+    /// The provider and a bare client of this emulator, on the calling task's runtime.
+    async fn on(emulator: Emulator) -> Self {
+        let base = eks_client::base_config_for(Some(emulator.endpoint())).await;
+        let provider = Provider::new(base.clone());
+        let eks = EksClient::from_conf(
+            aws_sdk_eks::config::Builder::from(&base)
+                .credentials_provider(aws_credential_types::Credentials::new(
+                    DEFAULT_ACCESS_KEY_ID,
+                    DEFAULT_SECRET_ACCESS_KEY,
+                    None,
+                    None,
+                    "bench",
+                ))
+                .build(),
+        );
+        Self {
+            emulator,
+            provider,
+            eks,
+        }
+    }
+
+    async fn invoke(&self, request: &Value) -> Value {
+        self.timed(request).await.1
+    }
+
+    /// The model as the Read handler returns it.
+    async fn read(&self, arn: &str) -> Value {
+        self.invoke(&request("READ", json!({"AssociationArn": arn}))).await["resourceModel"].clone()
+    }
+
+    /// Times what the Lambda does with a payload: decode, handle, serialize the ProgressEvent to bytes. The request
+    /// is built before the clock starts and the answer parsed after it stops, as they are outside a Lambda.
+    async fn timed(&self, request: &Value) -> (Duration, Value) {
+        let payload = request.to_string();
+        let started = Instant::now();
+        let event = self.provider.invoke(payload.as_bytes()).await;
+        let bytes = serde_json::to_vec(&event).unwrap_or_default();
+        let elapsed = started.elapsed();
+        (elapsed, serde_json::from_slice(&bytes).unwrap_or_default())
+    }
+}
+
+async fn start_emulator() -> Result<Emulator, CliError> {
+    Emulator::start(EmulatorConfig::default())
+        .await
+        .map_err(|e| CliError::Start(e.to_string()))
+}
+
+fn model(service_account: &str, role: &str, tags: Value) -> Value {
+    json!({"ClusterName": "demo", "Namespace": "bench", "ServiceAccount": service_account, "RoleArn": role, "Tags": tags})
+}
+
+/// Median and 99th percentile.
+fn percentiles(samples: &mut [Duration]) -> (Duration, Duration) {
+    samples.sort();
+    let at = |q: f64| samples[((samples.len() as f64 * q) as usize).min(samples.len() - 1)];
+    (at(0.5), at(0.99))
+}
+
+fn us(duration: Duration) -> String {
+    let micros = duration.as_secs_f64() * 1e6;
+    if micros < 10.0 {
+        format!("{micros:.1} µs")
+    } else {
+        format!("{micros:.0} µs")
+    }
+}
+
+fn ms(duration: Duration) -> String {
+    format!("{:.1} ms", duration.as_secs_f64() * 1e3)
+}
