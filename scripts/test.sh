@@ -12,8 +12,7 @@ fi
 
 cargo fmt --all -- --check   # rustfmt.toml: the project's 120 columns
 cargo clippy --workspace --all-targets --all-features --locked -- -D warnings
-cargo test --workspace --locked
-cargo build --locked -p pia-cli -p pia-provider --bins
+cargo test --workspace --locked   # also leaves target/debug/pia and target/debug/bootstrap, built for the tests
 export PIA_BIN="$PWD/target/debug/pia"
 .venv/bin/python -m pytest -q tests/python
 .venv/bin/pia-contract-test

@@ -400,7 +400,7 @@ async fn credentials(State(service): State<Arc<AgentService>>, headers: HeaderMa
         "AccessKeyId": credentials.access_key_id(),
         "SecretAccessKey": credentials.secret_access_key(),
         "Token": credentials.session_token(),
-        "AccountId": user.arn().split(':').nth(4).unwrap_or(""),
+        "AccountId": pia_core::arn::ArnParts::split(user.arn()).map_or("", |parts| parts.account),
         "Expiration": credentials
             .expiration()
             .fmt(Format::DateTime)

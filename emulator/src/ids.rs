@@ -60,9 +60,10 @@ pub(crate) fn stable_role_id(role_arn: &str) -> String {
 /// The account and role name (without path) of a role ARN `arn:P:iam::ACCOUNT:role/PATH/NAME`; empty
 /// strings for parts that are missing.
 pub(crate) fn role_account_and_name(role_arn: &str) -> (&str, &str) {
-    let account = role_arn.split(':').nth(4).unwrap_or("");
-    let name = role_arn.rsplit('/').next().unwrap_or("");
-    (account, name)
+    let Some(parts) = pia_core::arn::ArnParts::split(role_arn) else {
+        return ("", "");
+    };
+    (parts.account, parts.resource.rsplit('/').next().unwrap_or(""))
 }
 
 fn random_chars(alphabet: &[u8], len: usize) -> String {

@@ -12,6 +12,8 @@ use axum::response::{IntoResponse, Response};
 use super::error::{ApiError, ErrorKind};
 use super::extract::{PathParams, QueryPairs, parse_body};
 use super::shapes::{TagResourceRequest, TagsOutput};
+use pia_core::arn::ArnParts;
+
 use super::validate;
 use crate::world::state::State as World;
 use crate::world::store::Store;
@@ -20,15 +22,14 @@ use crate::world::store::Store;
 fn tags_of<'a>(world: &'a mut World, resource_arn: &str) -> Result<&'a mut BTreeMap<String, String>, ApiError> {
     let invalid = || ApiError::bad_request(format!("Invalid resource ARN: {resource_arn}"));
     let not_found = || ApiError::new(ErrorKind::NotFound, format!("Resource not found: {resource_arn}"));
-    let mut parts = resource_arn.splitn(6, ':');
-    let (Some("arn"), Some(partition), Some("eks"), Some(region), Some(account_id), Some(resource)) = (
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-        parts.next(),
-    ) else {
+    let Some(ArnParts {
+        partition,
+        service: "eks",
+        region,
+        account: account_id,
+        resource,
+    }) = ArnParts::split(resource_arn)
+    else {
         return Err(invalid());
     };
     let (cluster_name, association_id) = match resource.split('/').collect::<Vec<_>>()[..] {

@@ -2,6 +2,8 @@
 
 use std::collections::BTreeMap;
 
+use pia_core::arn::ArnParts;
+
 use super::error::{ApiError, ErrorKind};
 
 pub const ASSOCIATION_ID_LEN: usize = 19;
@@ -36,23 +38,19 @@ pub fn parse_role_arn(arn: &str) -> Option<RoleArn<'_>> {
     if arn.len() > 2048 {
         return None;
     }
-    let mut parts = arn.splitn(6, ':');
-    let (prefix, partition, service, region, account_id, resource) = (
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-        parts.next()?,
-    );
+    let ArnParts {
+        partition,
+        service,
+        region,
+        account: account_id,
+        resource,
+    } = ArnParts::split(arn)?;
     let name = resource.strip_prefix("role/")?;
     let valid_segment =
         |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
     let segments: Vec<&str> = name.split('/').collect();
     let role_name = segments.last()?;
-    let ok = prefix == "arn"
-        && !partition.is_empty()
-        && partition.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+    let ok = partition.chars().all(|c| c.is_ascii_lowercase() || c == '-')
         && service == "iam"
         && region.is_empty()
         && account_id.len() == 12

@@ -28,7 +28,7 @@ pub(crate) const ACTIONS: &[&str] = &[
 
 pub(crate) fn handle(store: &Store, action: &str, params: &Params, context: &RequestContext) -> IamResult {
     let account = context.caller.account_id.as_str();
-    let partition = context.caller.arn.split(':').nth(1).unwrap_or("aws");
+    let partition = pia_core::arn::ArnParts::split(&context.caller.arn).map_or("aws", |parts| parts.partition);
     match action {
         "CreateRole" => roles::create_role(store, params, partition, account),
         "GetRole" => roles::get_role(store, params, account),

@@ -2,6 +2,8 @@
 //! Any AWS-managed policy ARN (`arn:aws:iam::aws:policy/…`) can be attached; customer-managed policies do
 //! not exist here.
 
+use pia_core::arn::ArnParts;
+
 use super::params::{
     IamResult, NAME_CHARS, decode_marker, encode_marker, max_items, no_such_role, path_param, role_name,
 };
@@ -13,14 +15,15 @@ const MAX_POLICIES_PER_ROLE: usize = 10;
 
 /// `arn:{partition}:iam::{aws|account}:policy{path}{name}`: (owner, path and name).
 fn parse_policy_arn(arn: &str) -> Option<(&str, &str)> {
-    let parts: Vec<&str> = arn.splitn(6, ':').collect();
-    let [prefix, partition, service, region, owner, resource] = parts[..] else {
-        return None;
-    };
+    let ArnParts {
+        service,
+        region,
+        account: owner,
+        resource,
+        ..
+    } = ArnParts::split(arn)?;
     let name = resource.strip_prefix("policy/")?;
-    let valid = prefix == "arn"
-        && !partition.is_empty()
-        && service == "iam"
+    let valid = service == "iam"
         && region.is_empty()
         && (owner == "aws" || (owner.len() == 12 && owner.chars().all(|c| c.is_ascii_digit())))
         && !name.is_empty()

@@ -45,7 +45,7 @@ impl Role {
     /// A role made from its ARN alone (the in-process [`crate::Emulator::put_role`] and the config).
     pub(crate) fn from_arn(arn: &str, trust_policy: Value) -> Self {
         let (account_id, name) = role_account_and_name(arn);
-        let resource = arn.splitn(6, ':').nth(5).unwrap_or("");
+        let resource = pia_core::arn::ArnParts::split(arn).map_or("", |parts| parts.resource);
         let path = resource
             .strip_prefix("role")
             .and_then(|rest| rest.strip_suffix(name))

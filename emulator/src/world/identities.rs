@@ -182,7 +182,7 @@ impl Identities {
         self.sessions.retain(|_, session| session.expiration > forget_before);
 
         let (account_id, role_name) = role_account_and_name(request.role_arn);
-        let partition = request.role_arn.split(':').nth(1).unwrap_or("aws");
+        let partition = pia_core::arn::ArnParts::split(request.role_arn).map_or("aws", |parts| parts.partition);
         let assumed_role_arn = format!(
             "arn:{partition}:sts::{account_id}:assumed-role/{role_name}/{}",
             request.session_name
