@@ -164,17 +164,13 @@ impl RoleConfig {
 }
 
 /// The trust policy that EKS documents for Pod Identity roles: the service principal
-/// `pods.eks.amazonaws.com` may call `sts:AssumeRole` and `sts:TagSession`.
+/// `pods.eks.amazonaws.com` may call `sts:AssumeRole` and `sts:TagSession`. Written by the trust tooling's
+/// generator, so that the emulator's default roles are exactly what `pia trust generate` prints.
 pub fn pod_identity_trust_policy() -> Value {
-    json!({
-        "Version": "2012-10-17",
-        "Statement": [{
-            "Sid": "AllowEksAuthToAssumeRoleForPodIdentity",
-            "Effect": "Allow",
-            "Principal": { "Service": POD_IDENTITY_PRINCIPAL },
-            "Action": ["sts:AssumeRole", "sts:TagSession"]
-        }]
-    })
+    pia_trust::pod_identity_trust_policy(None, None)
+        .map(|policy| policy.to_value())
+        // Without an account or a cluster there is nothing to validate, so the generator cannot refuse.
+        .unwrap_or_else(|_| json!({}))
 }
 
 fn default_account_id() -> String {

@@ -1015,17 +1015,5 @@ async fn malformed_requests_fail_with_invalid_request_and_never_panic() {
 }
 
 async fn sdk_client(world: &World) -> aws_sdk_eks::Client {
-    let config = aws_sdk_eks::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_eks::config::Region::new("us-east-1"))
-        .endpoint_url(world.emulator.endpoint())
-        .credentials_provider(aws_credential_types::Credentials::new(
-            pia_emulator::DEFAULT_ACCESS_KEY_ID,
-            pia_emulator::DEFAULT_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    aws_sdk_eks::Client::from_conf(config)
+    clients::eks(&world.emulator.endpoint())
 }

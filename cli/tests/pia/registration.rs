@@ -10,19 +10,7 @@ use pia_cli::registration::{Polling, Registration, RegistrationError, register};
 use pia_testkit::World;
 
 async fn cloudformation(world: &World) -> aws_sdk_cloudformation::Client {
-    let config = aws_sdk_cloudformation::Config::builder()
-        .behavior_version_latest()
-        .region(aws_sdk_cloudformation::config::Region::new("us-east-1"))
-        .endpoint_url(world.emulator.endpoint())
-        .credentials_provider(aws_credential_types::Credentials::new(
-            pia_emulator::DEFAULT_ACCESS_KEY_ID,
-            pia_emulator::DEFAULT_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "test",
-        ))
-        .build();
-    aws_sdk_cloudformation::Client::from_conf(config)
+    aws_sdk_cloudformation::Client::new(&world.sdk_config())
 }
 
 fn registration(type_name: &str) -> Registration {

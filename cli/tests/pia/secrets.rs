@@ -115,20 +115,7 @@ async fn pia_emulator_and_its_agent_log_no_token_and_no_issued_credential() {
     let token = std::fs::read_to_string(&token_file).expect("the token file");
 
     // The pod's service account gets an association (through the real EKS API of that process).
-    let eks = aws_sdk_eks::Client::from_conf(
-        aws_sdk_eks::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_eks::config::Region::new("us-east-1"))
-            .endpoint_url(&endpoint)
-            .credentials_provider(aws_sdk_eks::config::Credentials::new(
-                pia_emulator::DEFAULT_ACCESS_KEY_ID,
-                pia_emulator::DEFAULT_SECRET_ACCESS_KEY,
-                None,
-                None,
-                "test",
-            ))
-            .build(),
-    );
+    let eks = clients::eks(&endpoint);
     // With a client request token, replayed once (idempotent) and reused for other parameters (refused).
     let request_token = format!("client-request-token-{}", std::process::id());
     for _ in 0..2 {

@@ -26,7 +26,7 @@ pub(super) fn check_role(
     if !settings.check_roles {
         return Ok(());
     }
-    if arn.account_id != cluster.account_id || arn.partition != cluster.partition {
+    if arn.account_id() != cluster.account_id || arn.partition() != cluster.partition {
         return Err(ApiError::invalid_parameter(CROSS_ACCOUNT_PASS_ROLE).with_cluster(&cluster.name));
     }
     let Some(trust_policy) = roles.visible_to_eks(role_arn, now_epoch_seconds()) else {

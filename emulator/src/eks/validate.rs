@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use pia_core::arn::ArnParts;
+use pia_core::RoleArn;
 
 use super::error::{ApiError, ErrorKind};
 
@@ -24,44 +24,21 @@ pub fn association_id(id: &str) -> Result<(), ApiError> {
     }
 }
 
-/// The parts of an IAM role ARN `arn:{partition}:iam::{account}:role/{path}{name}`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RoleArn<'a> {
-    pub partition: &'a str,
-    pub account_id: &'a str,
-    /// Path and name, e.g. `service/my-role`.
-    pub name: &'a str,
-}
-
-/// Parses an IAM role ARN, `None` if it is not one.
-pub fn parse_role_arn(arn: &str) -> Option<RoleArn<'_>> {
+/// An IAM role ARN as EKS accepts it: the role ARN of `pia-core`, with IAM's rules for names and paths (letters,
+/// digits and `+=,.@_-`; a name of at most 64 characters) and a lower-case partition.
+pub fn parse_role_arn(arn: &str) -> Option<RoleArn> {
     if arn.len() > 2048 {
         return None;
     }
-    let ArnParts {
-        partition,
-        service,
-        region,
-        account: account_id,
-        resource,
-    } = ArnParts::split(arn)?;
-    let name = resource.strip_prefix("role/")?;
+    let role: RoleArn = arn.parse().ok()?;
     let valid_segment =
         |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "+=,.@_-".contains(c));
-    let segments: Vec<&str> = name.split('/').collect();
-    let role_name = segments.last()?;
-    let ok = partition.chars().all(|c| c.is_ascii_lowercase() || c == '-')
-        && service == "iam"
-        && region.is_empty()
-        && account_id.len() == 12
-        && account_id.chars().all(|c| c.is_ascii_digit())
-        && role_name.len() <= 64
-        && segments.iter().all(|s| valid_segment(s));
-    ok.then_some(RoleArn {
-        partition,
-        account_id,
-        name,
-    })
+    let path = role.path().trim_matches('/');
+    let ok = role.partition().chars().all(|c| c.is_ascii_lowercase() || c == '-')
+        && role.name().len() <= 64
+        && valid_segment(role.name())
+        && (path.is_empty() || path.split('/').all(valid_segment));
+    ok.then_some(role)
 }
 
 /// The tags of a create (InvalidParameterException) or a TagResource (BadRequestException): at most
@@ -157,12 +134,8 @@ mod tests {
     fn role_arns() {
         let arn = parse_role_arn("arn:aws:iam::111122223333:role/service/my-role_1+=,.@").unwrap();
         assert_eq!(
-            arn,
-            RoleArn {
-                partition: "aws",
-                account_id: "111122223333",
-                name: "service/my-role_1+=,.@"
-            }
+            (arn.partition(), arn.account_id(), arn.path(), arn.name()),
+            ("aws", "111122223333", "/service/", "my-role_1+=,.@")
         );
         assert!(parse_role_arn("arn:aws-cn:iam::111122223333:role/r").is_some());
         for bad in [
