@@ -32,6 +32,7 @@
 
 pub mod agent;
 mod calls;
+pub mod clients;
 mod clock;
 mod cloudformation;
 pub mod config;

@@ -1,30 +1,13 @@
-//! SDK clients of the emulated services, signed with the keys the emulator knows.
+//! SDK clients of the emulated services, from the emulator's own client configuration.
 
-use aws_config::{BehaviorVersion, Region, SdkConfig};
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_config::SdkConfig;
 
-/// The configuration of an SDK client of every emulated service at `endpoint`, as the emulator's user `admin`.
+/// The configuration of an SDK client of every emulated service at `endpoint`, as the emulator's user `admin`,
+/// with the SDK's standard retries (the provider's clients retry; so do these).
 pub fn admin_config(endpoint: &str) -> SdkConfig {
-    config(
-        endpoint,
-        Credentials::new(
-            pia_emulator::DEFAULT_ACCESS_KEY_ID,
-            pia_emulator::DEFAULT_SECRET_ACCESS_KEY,
-            None,
-            None,
-            "emulator-admin",
-        ),
-    )
-}
-
-/// The configuration of an SDK client at `endpoint` signing with `credentials`, in the emulator's default region.
-pub fn config(endpoint: &str, credentials: Credentials) -> SdkConfig {
-    SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(pia_emulator::config::DEFAULT_REGION))
-        .endpoint_url(endpoint)
-        .credentials_provider(SharedCredentialsProvider::new(credentials))
+    pia_emulator::clients::sdk_config(endpoint, pia_emulator::clients::admin_credentials())
+        .into_builder()
+        .retry_config(aws_config::retry::RetryConfig::standard())
         .build()
 }
 

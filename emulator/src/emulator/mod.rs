@@ -84,6 +84,11 @@ impl Emulator {
         format!("http://{}", self.inner.addr)
     }
 
+    /// The configuration of an SDK client of any service of this emulator, as the default user `admin`.
+    pub fn sdk_config(&self) -> aws_types::SdkConfig {
+        crate::clients::sdk_config(&self.endpoint(), crate::clients::admin_credentials())
+    }
+
     pub fn local_addr(&self) -> SocketAddr {
         self.inner.addr
     }

@@ -7,12 +7,11 @@ use std::time::Duration;
 
 use aws_credential_types::Credentials;
 use aws_sdk_eks::Client;
-use aws_sdk_eks::config::Region;
 use aws_sdk_eks::config::retry::RetryConfig;
 use aws_sdk_eks::config::timeout::TimeoutConfig;
 use aws_sdk_eks::operation::create_pod_identity_association::CreatePodIdentityAssociationOutput;
 use aws_sdk_eks::types::PodIdentityAssociation;
-use pia_emulator::{DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, Emulator, EmulatorConfig};
+use pia_emulator::{Emulator, EmulatorConfig};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 pub const CLUSTER: &str = "demo";
@@ -27,11 +26,7 @@ pub async fn start() -> Emulator {
 }
 
 fn config(emulator: &Emulator, retry: RetryConfig, operation_timeout: Duration) -> aws_sdk_eks::Config {
-    aws_sdk_eks::Config::builder()
-        .behavior_version_latest()
-        .region(Region::new("us-east-1"))
-        .endpoint_url(emulator.endpoint())
-        .credentials_provider(default_credentials())
+    aws_sdk_eks::config::Builder::from(&emulator.sdk_config())
         .retry_config(retry)
         .timeout_config(TimeoutConfig::builder().operation_timeout(operation_timeout).build())
         .build()
@@ -39,54 +34,35 @@ fn config(emulator: &Emulator, retry: RetryConfig, operation_timeout: Duration) 
 
 /// The default config's access key (user `admin` of account 111122223333), no session token.
 pub fn default_credentials() -> Credentials {
-    Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, None, None, "test")
+    pia_emulator::clients::admin_credentials()
+}
+
+/// The configuration of a one-attempt client of any service, signing with `credentials`.
+fn signing_with(emulator: &Emulator, credentials: Credentials) -> aws_types::SdkConfig {
+    pia_emulator::clients::sdk_config(&emulator.endpoint(), credentials)
 }
 
 /// An EKS client that signs with `credentials` and makes one attempt per call.
 pub fn eks_client_with(emulator: &Emulator, credentials: Credentials) -> Client {
-    Client::from_conf(
-        aws_sdk_eks::Config::builder()
-            .behavior_version_latest()
-            .region(Region::new("us-east-1"))
-            .endpoint_url(emulator.endpoint())
-            .credentials_provider(credentials)
-            .retry_config(RetryConfig::disabled())
-            .build(),
-    )
+    Client::new(&signing_with(emulator, credentials))
 }
 
 /// An IAM client (global service: region us-east-1) with one attempt per call.
 pub fn iam_client(emulator: &Emulator) -> aws_sdk_iam::Client {
-    iam_client_with(emulator, default_credentials())
+    aws_sdk_iam::Client::new(&emulator.sdk_config())
 }
 
 pub fn iam_client_with(emulator: &Emulator, credentials: Credentials) -> aws_sdk_iam::Client {
-    aws_sdk_iam::Client::from_conf(
-        aws_sdk_iam::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_iam::config::Region::new("us-east-1"))
-            .endpoint_url(emulator.endpoint())
-            .credentials_provider(credentials)
-            .retry_config(aws_sdk_iam::config::retry::RetryConfig::disabled())
-            .build(),
-    )
+    aws_sdk_iam::Client::new(&signing_with(emulator, credentials))
 }
 
 /// An STS client with one attempt per call.
 pub fn sts_client(emulator: &Emulator) -> aws_sdk_sts::Client {
-    sts_client_with(emulator, default_credentials())
+    aws_sdk_sts::Client::new(&emulator.sdk_config())
 }
 
 pub fn sts_client_with(emulator: &Emulator, credentials: Credentials) -> aws_sdk_sts::Client {
-    aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_sts::config::Region::new("eu-west-1"))
-            .endpoint_url(emulator.endpoint())
-            .credentials_provider(credentials)
-            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
-            .build(),
-    )
+    aws_sdk_sts::Client::new(&signing_with(emulator, credentials))
 }
 
 /// Credentials from an STS `Credentials` shape.

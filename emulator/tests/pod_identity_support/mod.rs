@@ -7,14 +7,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use aws_sdk_eks::types::PodIdentityAssociation;
-use aws_sdk_eksauth::config::retry::RetryConfig;
-use aws_sdk_eksauth::config::{Credentials, Region};
 use aws_sdk_eksauth::error::SdkError;
 use aws_sdk_eksauth::operation::assume_role_for_pod_identity::{
     AssumeRoleForPodIdentityError, AssumeRoleForPodIdentityOutput,
 };
 use pia_emulator::Emulator;
-use pia_emulator::config::{NODE_ACCESS_KEY_ID, NODE_SECRET_ACCESS_KEY};
 use pia_emulator::tokens::TokenRequest;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -24,21 +21,10 @@ pub const ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role";
 
 /// The real EKS Auth client, as the agent uses it: signed with the node's key, one attempt per call.
 pub fn eks_auth_client(emulator: &Emulator) -> aws_sdk_eksauth::Client {
-    aws_sdk_eksauth::Client::from_conf(
-        aws_sdk_eksauth::Config::builder()
-            .behavior_version_latest()
-            .region(Region::new("us-east-1"))
-            .endpoint_url(emulator.endpoint())
-            .credentials_provider(Credentials::new(
-                NODE_ACCESS_KEY_ID,
-                NODE_SECRET_ACCESS_KEY,
-                None,
-                None,
-                "node",
-            ))
-            .retry_config(RetryConfig::disabled())
-            .build(),
-    )
+    aws_sdk_eksauth::Client::new(&pia_emulator::clients::sdk_config(
+        &emulator.endpoint(),
+        pia_emulator::clients::node_credentials(),
+    ))
 }
 
 pub type AssumeResult = Result<AssumeRoleForPodIdentityOutput, SdkError<AssumeRoleForPodIdentityError>>;
@@ -92,34 +78,12 @@ pub async fn associate(
 }
 
 pub fn eks_client(emulator: &Emulator) -> aws_sdk_eks::Client {
-    aws_sdk_eks::Client::from_conf(
-        aws_sdk_eks::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_eks::config::Region::new("us-east-1"))
-            .endpoint_url(emulator.endpoint())
-            .credentials_provider(aws_sdk_eks::config::Credentials::new(
-                pia_emulator::DEFAULT_ACCESS_KEY_ID,
-                pia_emulator::DEFAULT_SECRET_ACCESS_KEY,
-                None,
-                None,
-                "admin",
-            ))
-            .retry_config(aws_sdk_eks::config::retry::RetryConfig::disabled())
-            .build(),
-    )
+    aws_sdk_eks::Client::new(&emulator.sdk_config())
 }
 
 /// An STS client signing with the given credentials.
 pub fn sts_client(emulator: &Emulator, credentials: aws_sdk_sts::config::Credentials) -> aws_sdk_sts::Client {
-    aws_sdk_sts::Client::from_conf(
-        aws_sdk_sts::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_sts::config::Region::new("us-east-1"))
-            .endpoint_url(emulator.endpoint())
-            .credentials_provider(credentials)
-            .retry_config(aws_sdk_sts::config::retry::RetryConfig::disabled())
-            .build(),
-    )
+    aws_sdk_sts::Client::new(&pia_emulator::clients::sdk_config(&emulator.endpoint(), credentials))
 }
 
 /// A fresh path in the temp directory for a token file: unique across runs (the pid and the time) and
