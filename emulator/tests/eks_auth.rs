@@ -452,6 +452,13 @@ async fn a_target_role_is_assumed_with_the_external_id() {
         user.arn()
     );
     let credentials = output.credentials().unwrap();
+    // Target-role credentials last 59 minutes.
+    let expiration = SystemTime::try_from(*credentials.expiration()).unwrap();
+    let lifetime = expiration.duration_since(SystemTime::now()).unwrap();
+    assert!(
+        lifetime <= Duration::from_secs(59 * 60) && lifetime > Duration::from_secs(58 * 60),
+        "{lifetime:?}"
+    );
     let grant = emulator.pod_identity_grants().pop().unwrap();
     assert_eq!(grant.target_role_arn.as_deref(), Some(target));
     assert!(grant.role_session_arn.contains(":assumed-role/demo-pod-role/"));

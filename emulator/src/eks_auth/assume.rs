@@ -21,8 +21,9 @@ use crate::world::store::Store;
 /// How long the credentials of a pod's role session last. *(unverified: EKS does not document it; the agent
 /// refreshes well before)*
 const CREDENTIALS_LIFETIME: Duration = Duration::from_secs(6 * 3600);
-/// How long the target role's session lasts (STS's limit for role chaining).
-const CHAINED_CREDENTIALS_LIFETIME: Duration = Duration::from_secs(3600);
+/// How long the target role's session lasts: EKS documents 59 minutes for target-role credentials (within STS's
+/// one-hour limit for role chaining), and the agent caches them no longer.
+const CHAINED_CREDENTIALS_LIFETIME: Duration = Duration::from_secs(59 * 60);
 /// The session tags EKS Auth sets (all transitive), unless the association disables them.
 pub use pia_core::pod_identity::SESSION_TAG_KEYS;
 /// How EKS Auth's AccessDeniedException begins when it cannot assume the role.
