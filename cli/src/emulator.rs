@@ -68,10 +68,13 @@ pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
             .join(webhook::TOKEN_PATH)
     });
     if let Some(directory) = token_file.parent() {
-        std::fs::create_dir_all(directory).map_err(|source| CliError::Read {
-            what: directory.display().to_string(),
-            source,
-        })?;
+        // The directories made here are their owner's alone (0700), as the token in them is a credential.
+        std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+            .create(directory)
+            .map_err(|source| CliError::Read {
+                what: directory.display().to_string(),
+                source,
+            })?;
     }
     emulator
         .write_token_file(

@@ -285,12 +285,26 @@ fn stable_uuid(seed: &str) -> String {
     uuid::Builder::from_random_bytes(bytes).into_uuid().to_string()
 }
 
-/// Writes a token to a file (replacing it), as the kubelet does when it rotates the token.
+/// Writes a token to a file (replacing it), as the kubelet does when it rotates the token. The file is its owner's
+/// alone (0600), whatever it was before: the token is a credential.
 pub(crate) fn write_token_file(path: &Path, token: &str) -> Result<(), TokenError> {
-    std::fs::write(path, token).map_err(|source| TokenError::Io {
+    use std::io::Write;
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    let io = |source| TokenError::Io {
         path: path.to_owned(),
         source,
-    })
+    };
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(io)?;
+    // `mode` applies only to a file it creates; one that existed keeps its bits unless set.
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))
+        .map_err(io)?;
+    file.write_all(token.as_bytes()).map_err(io)
 }
 
 #[cfg(test)]
@@ -317,6 +331,19 @@ mod tests {
         assert_eq!(jwk["e"], "AQAB");
         assert_eq!(URL_SAFE_NO_PAD.decode(jwk["n"].as_str().unwrap()).unwrap().len(), 256);
         assert!(!format!("{key:?}").contains("PRIVATE"));
+    }
+
+    #[test]
+    fn token_files_are_the_owners_alone_even_when_they_existed() {
+        use std::os::unix::fs::PermissionsExt;
+        let path = std::env::temp_dir().join(format!("pia-token-mode-{}", std::process::id()));
+        std::fs::write(&path, "old").unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        write_token_file(&path, "new.token.value").unwrap();
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "new.token.value");
+        std::fs::remove_file(&path).unwrap();
     }
 
     #[test]

@@ -78,7 +78,8 @@ async fn pia_serve_and_pia_invoke_log_no_secret_at_trace() {
 
 #[tokio::test]
 async fn pia_emulator_and_its_agent_log_no_token_and_no_issued_credential() {
-    let token_file = std::env::temp_dir().join(format!("pia-secrets-token-{}", std::process::id()));
+    let token_directory = std::env::temp_dir().join(format!("pia-secrets-{}", std::process::id()));
+    let token_file = token_directory.join("serviceaccount").join("token");
     let mut emulator = verbose(
         Command::new(env!("CARGO_BIN_EXE_pia"))
             .args([
@@ -113,6 +114,13 @@ async fn pia_emulator_and_its_agent_log_no_token_and_no_issued_credential() {
         }
     }
     let token = std::fs::read_to_string(&token_file).expect("the token file");
+    // The token is a credential: owner-only, in directories of the owner's alone.
+    let mode = |path: &std::path::Path| {
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(path).unwrap().permissions()) & 0o777
+    };
+    assert_eq!(mode(&token_file), 0o600);
+    assert_eq!(mode(token_file.parent().unwrap()), 0o700);
+    assert_eq!(mode(&token_directory), 0o700);
 
     // The pod's service account gets an association (through the real EKS API of that process).
     let eks = clients::eks(&endpoint);
@@ -186,7 +194,7 @@ async fn pia_emulator_and_its_agent_log_no_token_and_no_issued_credential() {
         pia_emulator::config::NODE_SECRET_ACCESS_KEY.to_owned(),
     ));
     assert_no_secret("pia emulator", &logs, &secrets);
-    let _ = std::fs::remove_file(&token_file);
+    let _ = std::fs::remove_dir_all(&token_directory);
 }
 
 /// `pia invoke` answers as Lambda does: without callerCredentials, InvalidCredentials, even with credentials in its
