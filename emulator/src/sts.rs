@@ -148,6 +148,9 @@ fn assume_role(store: &Store, params: &Params, context: &RequestContext) -> Resu
             }
         },
     };
+    if let Some(policy) = params.get("Policy") {
+        check_session_policy(policy)?;
+    }
     let mut request_tags: BTreeMap<String, String> = BTreeMap::new();
     let given_tags = params.tags("Tags");
     if given_tags.len() > MAX_SESSION_TAGS {
@@ -319,4 +322,14 @@ fn assume_role(store: &Store, params: &Params, context: &RequestContext) -> Resu
         xml.leaf("PackedPolicySize", &packed.to_string());
     }
     Ok(Some(xml.finish()))
+}
+
+/// A session policy must be an IAM policy document, as STS checks before anything else: refused with
+/// MalformedPolicyDocument, in STS's words, when it is not JSON or not a policy.
+fn check_session_policy(policy: &str) -> Result<(), QueryError> {
+    let malformed = |message: &str| QueryError::new(400, "MalformedPolicyDocument", message.to_owned());
+    let value: serde_json::Value =
+        serde_json::from_str(policy).map_err(|_| malformed("The policy is not in the valid JSON format."))?;
+    pia_trust::PolicyDocument::from_value(&value).map_err(|_| malformed("Syntax errors in policy."))?;
+    Ok(())
 }

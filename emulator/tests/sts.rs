@@ -341,6 +341,34 @@ async fn assume_role_validates_its_input() {
         .await
         .unwrap_err();
     assert_eq!(e.code(), Some("InvalidParameterValue"));
+    // A session policy must be a policy document.
+    for (policy, message) in [
+        ("{not json", "The policy is not in the valid JSON format."),
+        (
+            r#"{"Version":"2012-10-17","Statement":[{"Effect":"Perhaps","Action":"s3:*","Resource":"*"}]}"#,
+            "Syntax errors in policy.",
+        ),
+    ] {
+        let e = sts
+            .assume_role()
+            .role_arn(&arn)
+            .role_session_name("scoped")
+            .policy(policy)
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("MalformedPolicyDocument"), "{policy}");
+        assert_eq!(e.message(), Some(message), "{policy}");
+        assert_eq!(e.raw_response().unwrap().status().as_u16(), 400);
+    }
+    let scoped = sts
+        .assume_role()
+        .role_arn(&arn)
+        .role_session_name("scoped")
+        .policy(r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"*"}]}"#)
+        .send()
+        .await;
+    assert!(scoped.is_ok(), "{scoped:?}");
 }
 
 #[tokio::test]
