@@ -816,6 +816,41 @@ async fn describe_cluster_reports_seeded_clusters() {
     });
     let clusters = eks.list_clusters().send().await.unwrap();
     assert_eq!(clusters.clusters(), ["demo".to_owned(), "euro".to_owned()]);
+    assert_eq!(clusters.next_token(), None);
+    // Paged by maxResults, continued with nextToken; the SDK's paginator walks the pages.
+    emu.add_cluster(ClusterConfig::new("zeta"));
+    let first = eks.list_clusters().max_results(2).send().await.unwrap();
+    assert_eq!(first.clusters(), ["demo".to_owned(), "euro".to_owned()]);
+    let token = first.next_token().expect("a next page");
+    let second = eks
+        .list_clusters()
+        .max_results(2)
+        .next_token(token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(second.clusters(), ["zeta".to_owned()]);
+    assert_eq!(second.next_token(), None);
+    let walked: Vec<String> = eks
+        .list_clusters()
+        .max_results(1)
+        .into_paginator()
+        .items()
+        .send()
+        .collect::<Result<Vec<_>, _>>()
+        .await
+        .unwrap();
+    assert_eq!(walked, ["demo", "euro", "zeta"]);
+    for (max, token) in [(Some(0), None), (Some(101), None), (None, Some("garbage"))] {
+        let e = eks
+            .list_clusters()
+            .set_max_results(max)
+            .set_next_token(token.map(str::to_owned))
+            .send()
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), Some("InvalidParameterException"), "{max:?} {token:?}");
+    }
     let euro = eks
         .describe_cluster()
         .name("euro")

@@ -14,6 +14,7 @@ use serde_json::json;
 
 use super::error::{ApiError, ErrorKind};
 use super::extract::{PathParams, QueryPairs, parse_body};
+use super::paging;
 use super::roles::{check_role, check_target_role};
 use super::shapes::{AssociationOutput, CreateAssociationRequest, ListAssociationsOutput, UpdateAssociationRequest};
 use super::validate;
@@ -293,19 +294,7 @@ pub(super) async fn list(
     PathParams(cluster_name): PathParams<String>,
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
-    let max_results = match query.get("maxResults") {
-        None => validate::MAX_RESULTS,
-        Some(text) => match text.parse::<i64>() {
-            Ok(n) if (1..=validate::MAX_RESULTS).contains(&n) => n,
-            _ => {
-                return Err(ApiError::invalid_parameter(format!(
-                    "maxResults must be between 1 and {} (got {text}).",
-                    validate::MAX_RESULTS
-                ))
-                .with_cluster(&cluster_name));
-            }
-        },
-    };
+    let max_results = paging::max_results(&query).map_err(|e| e.with_cluster(&cluster_name))?;
     let filter = ListFilter {
         namespace: query.get("namespace").map(str::to_owned),
         service_account: query.get("serviceAccount").map(str::to_owned),
@@ -314,51 +303,23 @@ pub(super) async fn list(
     let cluster = cluster_mut(&mut guard.clusters, &cluster_name)?;
     let after = match query.get("nextToken") {
         None => None,
-        Some(token) => Some(decode_token(&cluster.name, token).ok_or_else(|| {
-            ApiError::invalid_parameter("The nextToken provided is invalid.").with_cluster(&cluster_name)
-        })?),
+        Some(token) => Some(
+            paging::decode_token(&cluster.name, token)
+                .and_then(|position| position.parse().ok())
+                .ok_or_else(|| {
+                    ApiError::invalid_parameter("The nextToken provided is invalid.").with_cluster(&cluster_name)
+                })?,
+        ),
     };
-    let (page, next) = cluster.page(&filter, after, usize::try_from(max_results).unwrap_or(100));
+    let (page, next) = cluster.page(&filter, after, max_results);
     let output = ListAssociationsOutput {
         associations: page.into_iter().map(AssociationSummary::from).collect(),
-        next_token: next.map(|seq| encode_token(&cluster.name, seq)),
+        next_token: next.map(|seq| paging::encode_token(&cluster.name, &seq.to_string())),
     };
     Ok(Json(output).into_response())
-}
-
-/// Opaque list token: the list position continued after, with a check on the cluster name so that
-/// garbage and another cluster's tokens are refused.
-fn encode_token(cluster: &str, seq: u64) -> String {
-    format!("{seq:x}.{:08x}", token_check(cluster, seq))
-}
-
-fn decode_token(cluster: &str, token: &str) -> Option<u64> {
-    let (seq, check) = token.split_once('.')?;
-    let seq = u64::from_str_radix(seq, 16).ok()?;
-    (u32::from_str_radix(check, 16).ok()? == token_check(cluster, seq) && check.len() == 8).then_some(seq)
-}
-
-/// FNV-1a over the cluster name and position.
-fn token_check(cluster: &str, seq: u64) -> u32 {
-    let mut hash: u32 = 0x811c_9dc5;
-    for byte in cluster.bytes().chain(seq.to_le_bytes()).chain(*b"pia-list") {
-        hash ^= u32::from(byte);
-        hash = hash.wrapping_mul(0x0100_0193);
-    }
-    hash
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn list_tokens_round_trip_and_refuse_garbage() {
-        let token = encode_token("demo", 41);
-        assert_eq!(decode_token("demo", &token), Some(41));
-        assert_eq!(decode_token("other", &token), None);
-        for bad in ["", "41", "29.", "zz.00000000", "29.0000000g", "29.00000000"] {
-            assert_eq!(decode_token("demo", bad), None, "{bad}");
-        }
-    }
 }

@@ -1,4 +1,4 @@
-//! DescribeCluster and ListClusters for the seeded clusters (always ACTIVE; ListClusters has no paging).
+//! DescribeCluster and ListClusters (paged by maxResults and nextToken) for the seeded clusters (always ACTIVE).
 
 use std::sync::Arc;
 
@@ -7,7 +7,8 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::extract::PathParams;
+use super::extract::{PathParams, QueryPairs};
+use super::paging;
 use super::shapes::{ClusterOutput, ClusterShape, Identity, ListClustersOutput, Oidc};
 use crate::world::store::Store;
 
@@ -38,10 +39,27 @@ pub(super) async fn describe(
     Ok(Json(ClusterOutput { cluster: shape }).into_response())
 }
 
-pub(super) async fn list(State(store): State<Arc<Store>>) -> Response {
+/// The list whose tokens name a cluster to continue after.
+const CLUSTER_LIST: &str = "clusters";
+
+pub(super) async fn list(State(store): State<Arc<Store>>, query: QueryPairs) -> Result<Response, ApiError> {
+    let max_results = paging::max_results(&query)?;
+    let after = match query.get("nextToken") {
+        None => None,
+        Some(token) => Some(
+            paging::decode_token(CLUSTER_LIST, token)
+                .ok_or_else(|| ApiError::invalid_parameter("The nextToken provided is invalid."))?,
+        ),
+    };
     let guard = store.state();
-    Json(ListClustersOutput {
-        clusters: guard.clusters.keys().map(String::as_str).collect(),
-    })
-    .into_response()
+    let mut names = guard
+        .clusters
+        .keys()
+        .filter(|name| after.as_ref().is_none_or(|after| name.as_str() > after.as_str()));
+    let clusters: Vec<&str> = names.by_ref().take(max_results).map(String::as_str).collect();
+    let next_token = match (names.next(), clusters.last()) {
+        (Some(_), Some(last)) => Some(paging::encode_token(CLUSTER_LIST, last)),
+        _ => None,
+    };
+    Ok(Json(ListClustersOutput { clusters, next_token }).into_response())
 }

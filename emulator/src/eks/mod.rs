@@ -8,6 +8,7 @@ mod associations;
 mod clusters;
 pub(crate) mod error;
 mod extract;
+mod paging;
 mod roles;
 mod shapes;
 mod tags;

@@ -83,6 +83,9 @@ pub(super) struct Oidc<'a> {
 }
 
 #[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub(super) struct ListClustersOutput<'a> {
     pub clusters: Vec<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
 }
