@@ -318,8 +318,3 @@ pub(super) async fn list(
     };
     Ok(Json(output).into_response())
 }
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-}
