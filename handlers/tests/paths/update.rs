@@ -1,18 +1,15 @@
 //! Every path of Update, against the in-memory EKS: the outcome and exactly the EKS calls made.
 
-use std::collections::BTreeMap;
-
 use pia_handlers::eks::{AssociationChanges, EksError, EksErrorKind};
 use pia_handlers::propagation::{ROLE_WAIT_DELAY_SECONDS, ROLE_WAIT_MAX_CALLBACKS};
 use pia_handlers::testing::{DESCRIBE, MemoryEks, NOTHING_TO_CHANGE, TAG, UNTAG, UPDATE};
 use pia_handlers::{
-    Action, EksApi, HandlerErrorCode, OperationStatus, Pacing, ProgressEvent, ResourceModel, ResourceRequest, Tag,
-    handle,
+    Action, EksApi, HandlerErrorCode, OperationStatus, Pacing, ProgressEvent, ResourceModel, ResourceRequest, handle,
 };
 use serde_json::json;
 
-const CLUSTER: &str = "prod";
-const ROLE: &str = "arn:aws:iam::111122223333:role/app";
+use crate::support::{CLUSTER, ROLE, assert_failed, tag, tags};
+
 const NEW_ROLE: &str = "arn:aws:iam::111122223333:role/app-v2";
 const TARGET_ROLE: &str = "arn:aws:iam::444455556666:role/target";
 const POLICY: &str = r#"{"Version":"2012-10-17","Statement":[]}"#;
@@ -25,17 +22,6 @@ fn template() -> ResourceModel {
         role_arn: Some(ROLE.into()),
         ..ResourceModel::default()
     }
-}
-
-fn tag(key: &str, value: &str) -> Tag {
-    Tag {
-        key: key.into(),
-        value: value.into(),
-    }
-}
-
-fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 /// The association a stack made from `template`, as CloudFormation holds its model; the call log starts empty.
@@ -67,16 +53,6 @@ fn request(eks: &MemoryEks, previous: &ResourceModel, desired: ResourceModel) ->
 
 async fn update(eks: &MemoryEks, request: &ResourceRequest) -> ProgressEvent {
     handle(eks, Action::Update, request, &Pacing::default()).await
-}
-
-fn assert_failed(event: &ProgressEvent, code: HandlerErrorCode, message_part: &str) {
-    assert_eq!(event.status, OperationStatus::Failed, "{event:?}");
-    assert_eq!(event.error_code, Some(code), "{event:?}");
-    let message = event.message.as_deref().unwrap_or_default();
-    assert!(
-        message.contains(message_part),
-        "{message:?} does not contain {message_part:?}"
-    );
 }
 
 fn no_calls() -> Vec<&'static str> {

@@ -1,20 +1,18 @@
 //! Every path of Create, against the in-memory EKS: the outcome and exactly the EKS calls made.
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use pia_handlers::create::TRANSIENT_RETRIES;
 use pia_handlers::eks::{EksError, EksErrorKind, NewAssociation};
 use pia_handlers::testing::{CREATE, MemoryEks};
 use pia_handlers::{
-    Action, EksApi, HandlerErrorCode, OperationStatus, Pacing, ProgressEvent, ResourceModel, ResourceRequest, Tag,
-    handle,
+    Action, EksApi, HandlerErrorCode, OperationStatus, Pacing, ProgressEvent, ResourceModel, ResourceRequest, handle,
 };
 use serde_json::json;
 use tokio::time::Instant;
 
-const CLUSTER: &str = "prod";
-const ROLE: &str = "arn:aws:iam::111122223333:role/app";
+use crate::support::{CLUSTER, ROLE, assert_failed, tag, tags};
+
 const TOKEN: &str = "b9e8c2d4-5f6a-4b1c-9d0e-1f2a3b4c5d6e";
 
 fn eks() -> MemoryEks {
@@ -42,28 +40,6 @@ fn request(eks: &MemoryEks, desired: ResourceModel) -> ResourceRequest {
 
 async fn create(eks: &MemoryEks, request: &ResourceRequest) -> ProgressEvent {
     handle(eks, Action::Create, request, &Pacing::default()).await
-}
-
-fn tag(key: &str, value: &str) -> Tag {
-    Tag {
-        key: key.into(),
-        value: value.into(),
-    }
-}
-
-fn tags(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
-    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
-}
-
-fn assert_failed(event: &ProgressEvent, code: HandlerErrorCode, message_part: &str) {
-    assert_eq!(event.status, OperationStatus::Failed, "{event:?}");
-    assert_eq!(event.error_code, Some(code), "{event:?}");
-    let message = event.message.as_deref().unwrap_or_default();
-    assert!(
-        message.contains(message_part),
-        "{message:?} does not contain {message_part:?}"
-    );
-    assert_eq!(event.resource_model, None);
 }
 
 #[tokio::test]
