@@ -104,17 +104,11 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         current = event["resourceModel"].clone();
         let started = Instant::now();
         floor_describe(eks, &id).await?;
-        eks.update_pod_identity_association()
-            .cluster_name("demo")
-            .association_id(&id)
-            .role_arn(if i % 2 == 0 { ROLE_2 } else { ROLE })
-            .send()
-            .await
-            .map_err(|e| CliError::Call(e.to_string()))?;
+        floor_update_role(eks, &id, if i % 2 == 0 { ROLE_2 } else { ROLE }).await?;
         floor.push(started.elapsed());
     }
     let mut probe = current.clone();
-    probe["RoleArn"] = json!(if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE });
+    probe["RoleArn"] = json!(other_role(current["RoleArn"].as_str().unwrap_or_default()));
     report(
         world,
         "update: role",
@@ -135,12 +129,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         current = event["resourceModel"].clone();
         let started = Instant::now();
         floor_describe(eks, &id).await?;
-        eks.tag_resource()
-            .resource_arn(&floor_arn)
-            .tags("rev", format!("f{i}"))
-            .send()
-            .await
-            .map_err(|e| CliError::Call(e.to_string()))?;
+        floor_tag(eks, &floor_arn, "rev", format!("f{i}")).await?;
         floor.push(started.elapsed());
     }
     let mut probe = current.clone();
@@ -182,12 +171,8 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         .map(|a| a.role_arn)
         .unwrap_or_default();
     for i in 0..iterations {
-        let role = if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE };
-        floor_role = if floor_role == ROLE {
-            ROLE_2.to_owned()
-        } else {
-            ROLE.to_owned()
-        };
+        let role = other_role(current["RoleArn"].as_str().unwrap_or_default());
+        floor_role = other_role(&floor_role).to_owned();
         let mut wanted = current.clone();
         wanted["RoleArn"] = json!(role);
         wanted["Tags"] = json!([{"Key": "rev", "Value": format!("both-{i}")}]);
@@ -196,23 +181,12 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         current = event["resourceModel"].clone();
         let started = Instant::now();
         floor_describe(eks, &id).await?;
-        eks.update_pod_identity_association()
-            .cluster_name("demo")
-            .association_id(&id)
-            .role_arn(&floor_role)
-            .send()
-            .await
-            .map_err(|e| CliError::Call(e.to_string()))?;
-        eks.tag_resource()
-            .resource_arn(&floor_arn)
-            .tags("rev", format!("both-{i}"))
-            .send()
-            .await
-            .map_err(|e| CliError::Call(e.to_string()))?;
+        floor_update_role(eks, &id, &floor_role).await?;
+        floor_tag(eks, &floor_arn, "rev", format!("both-{i}")).await?;
         floor.push(started.elapsed());
     }
     let mut probe = current.clone();
-    probe["RoleArn"] = json!(if current["RoleArn"] == ROLE { ROLE_2 } else { ROLE });
+    probe["RoleArn"] = json!(other_role(current["RoleArn"].as_str().unwrap_or_default()));
     probe["Tags"] = json!([{"Key": "rev", "Value": "both"}]);
     report(
         world,
@@ -231,12 +205,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         .to_owned();
     for _ in 0..iterations {
         for resource in [&handler_arn, &floor_arn] {
-            eks.tag_resource()
-                .resource_arn(resource)
-                .tags("rev", "to-remove")
-                .send()
-                .await
-                .map_err(|e| CliError::Call(e.to_string()))?;
+            floor_tag(eks, resource, "rev", "to-remove").await?;
         }
         let current = world.read(&arn).await;
         let mut wanted = current.clone();
@@ -244,20 +213,10 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         handler.push(world.timed(&update_request(wanted, current)).await.0);
         let started = Instant::now();
         floor_describe(eks, &id).await?;
-        eks.untag_resource()
-            .resource_arn(&floor_arn)
-            .tag_keys("rev")
-            .send()
-            .await
-            .map_err(|e| CliError::Call(e.to_string()))?;
+        floor_untag(eks, &floor_arn, "rev").await?;
         floor.push(started.elapsed());
     }
-    eks.tag_resource()
-        .resource_arn(&handler_arn)
-        .tags("rev", "to-remove")
-        .send()
-        .await
-        .map_err(|e| CliError::Call(e.to_string()))?;
+    floor_tag(eks, &handler_arn, "rev", "to-remove").await?;
     let current = world.read(&arn).await;
     let mut probe = current.clone();
     probe["Tags"] = json!([]);
@@ -388,6 +347,45 @@ async fn floor_describe(eks: &EksClient, association_id: &str) -> Result<(), Cli
         .await
         .map(drop)
         .map_err(|e| CliError::Call(e.to_string()))
+}
+
+/// The floor's TagResource of one tag.
+async fn floor_tag(eks: &EksClient, arn: &str, key: &str, value: impl Into<String>) -> Result<(), CliError> {
+    eks.tag_resource()
+        .resource_arn(arn)
+        .tags(key, value)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| CliError::Call(e.to_string()))
+}
+
+/// The floor's UntagResource of one key.
+async fn floor_untag(eks: &EksClient, arn: &str, key: &str) -> Result<(), CliError> {
+    eks.untag_resource()
+        .resource_arn(arn)
+        .tag_keys(key)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| CliError::Call(e.to_string()))
+}
+
+/// The floor's UpdatePodIdentityAssociation of the role alone.
+async fn floor_update_role(eks: &EksClient, association_id: &str, role: &str) -> Result<(), CliError> {
+    eks.update_pod_identity_association()
+        .cluster_name("demo")
+        .association_id(association_id)
+        .role_arn(role)
+        .send()
+        .await
+        .map(drop)
+        .map_err(|e| CliError::Call(e.to_string()))
+}
+
+/// The demo role that is not `role`, so that each update changes it.
+fn other_role(role: &str) -> &'static str {
+    if role == ROLE { ROLE_2 } else { ROLE }
 }
 
 /// One table row: the calls a probe invocation makes, and the medians.
