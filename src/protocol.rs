@@ -46,7 +46,6 @@ impl fmt::Debug for CallerCredentials {
 #[derive(Debug)]
 pub struct Invocation {
     pub action: Action,
-    pub region: Option<String>,
     pub credentials: Option<CallerCredentials>,
     pub request: ResourceRequest,
 }
@@ -208,7 +207,6 @@ pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, 
     }
     Ok(Invocation {
         action,
-        region: region.clone(),
         credentials: envelope.credentials,
         request: ResourceRequest {
             desired,
@@ -342,7 +340,7 @@ mod tests {
     fn decodes_a_handler_request_and_ignores_unknown_keys() {
         let invocation = decode_value(handler_request("CREATE", valid_properties())).unwrap();
         assert_eq!(invocation.action, Action::Create);
-        assert_eq!(invocation.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(invocation.request.scope.region.as_deref(), Some("eu-west-1"));
         assert_eq!(invocation.credentials.unwrap().session_token.as_deref(), Some("TOKEN"));
         assert_eq!(
             invocation.request.client_request_token.as_deref(),
@@ -374,7 +372,7 @@ mod tests {
         });
         let invocation = decode_value(request).unwrap();
         assert_eq!(invocation.action, Action::Update);
-        assert_eq!(invocation.region.as_deref(), Some("us-west-2"));
+        assert_eq!(invocation.request.scope.region.as_deref(), Some("us-west-2"));
         assert_eq!(
             invocation.request.previous.unwrap().cluster_name.as_deref(),
             Some("prod")

@@ -127,7 +127,7 @@ impl Provider {
         if invocation.request.scope.region.is_none() {
             invocation.request.scope.region = self.base.region().map(|region| region.to_string());
         }
-        let eks = self.client(invocation.region, credentials);
+        let eks = self.client(invocation.request.scope.region.clone(), credentials);
         handle(&eks, invocation.action, &invocation.request, &self.pacing).await
     }
 
