@@ -138,7 +138,9 @@ pub async fn create(
                 retry = transient_retries,
                 "create failed transiently; sending it again with the same client request token"
             );
-            pacing.transient_pause.saturating_mul(2u32.saturating_pow(transient_retries - 1))
+            pacing
+                .transient_pause
+                .saturating_mul(2u32.saturating_pow(transient_retries - 1))
         } else {
             return Err(failure(error, new, waited));
         };
