@@ -237,6 +237,27 @@ pub fn partition_of_region(region: &str) -> &'static str {
         .map_or("aws", |(_, partition)| partition)
 }
 
+/// Whether `region` is named as AWS names regions, by the pattern the SDKs' endpoint rules give each partition: a
+/// geography of the partition, a name, a number (`us-east-1`, `cn-north-1`, `us-gov-west-1`, `eusc-de-east-1`).
+/// `zz-nowhere-9` is not one.
+pub fn is_region_name(region: &str) -> bool {
+    const GEOGRAPHIES: [&str; 16] = [
+        "us", "eu", "ap", "sa", "ca", "me", "af", "il", "mx", "cn", "us-gov", "us-iso", "us-isob", "us-isof",
+        "eu-isoe", "eusc-de",
+    ];
+    let Some((rest, number)) = region.rsplit_once('-') else {
+        return false;
+    };
+    let Some((geography, name)) = rest.rsplit_once('-') else {
+        return false;
+    };
+    !number.is_empty()
+        && number.bytes().all(|b| b.is_ascii_digit())
+        && !name.is_empty()
+        && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        && GEOGRAPHIES.contains(&geography)
+}
+
 /// `arn:{partition}:eks:{region}:{account}:podidentityassociation/{cluster}/{id}`, the primary identifier.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct AssociationArn {
@@ -338,6 +359,32 @@ impl fmt::Display for AssociationArn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn region_names_follow_the_partitions_patterns() {
+        for region in [
+            "us-east-1",
+            "eu-west-3",
+            "cn-northwest-1",
+            "us-gov-west-1",
+            "us-isob-east-1",
+            "eusc-de-east-1",
+        ] {
+            assert!(is_region_name(region), "{region}");
+        }
+        for not_a_region in [
+            "zz-nowhere-9",
+            "us-east",
+            "us-east-x",
+            "east-1",
+            "",
+            "US-EAST-1",
+            "us--1",
+            "us-gov-1",
+        ] {
+            assert!(!is_region_name(not_a_region), "{not_a_region}");
+        }
+    }
 
     #[test]
     fn partitions_follow_region_prefixes() {

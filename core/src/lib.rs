@@ -5,4 +5,4 @@
 pub mod arn;
 pub mod pod_identity;
 
-pub use arn::{ArnError, AssociationArn, ClusterArn, RoleArn, partition_of_region};
+pub use arn::{ArnError, AssociationArn, ClusterArn, RoleArn, is_region_name, partition_of_region};

@@ -3,6 +3,8 @@
 //!
 //! Every field has a default, so a JSON config file only needs to name what it changes.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -49,6 +51,12 @@ pub struct EmulatorConfig {
     pub allow_system_tags: bool,
     /// Long-term access keys of IAM users. Replaces the default keys when given.
     pub access_keys: Vec<AccessKeyConfig>,
+    /// IAM users and their permission policies. A key's user that is not listed here has no policies, so it may do
+    /// nothing that needs a permission. Replaces the default users when given.
+    pub users: Vec<UserConfig>,
+    /// Authorize every EKS, EKS Auth, IAM and STS request with the caller's identity-based and session policies, as
+    /// IAM does.
+    pub authorize_requests: bool,
     /// Check the SigV4 signature of every EKS, EKS Auth, IAM and STS request, as AWS does.
     pub verify_signatures: bool,
     /// Seconds before a role created through IAM's CreateRole becomes visible to EKS, as IAM propagation takes on
@@ -76,9 +84,46 @@ impl Default for EmulatorConfig {
                 AccessKeyConfig::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, DEFAULT_USER_NAME),
                 AccessKeyConfig::new(NODE_ACCESS_KEY_ID, NODE_SECRET_ACCESS_KEY, NODE_USER_NAME),
             ],
+            users: vec![
+                UserConfig::with_policy(DEFAULT_USER_NAME, ADMINISTRATOR_ACCESS),
+                UserConfig::with_policy(NODE_USER_NAME, WORKER_NODE_POLICY),
+            ],
+            authorize_requests: true,
             verify_signatures: true,
             role_propagation_seconds: 0.0,
             state_file: None,
+        }
+    }
+}
+
+/// The AWS managed policy that allows everything.
+pub const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";
+/// The AWS managed policy of EKS nodes (it allows `eks-auth:AssumeRoleForPodIdentity`).
+pub const WORKER_NODE_POLICY: &str = "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy";
+
+/// An IAM user and its permission policies.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub user_name: String,
+    #[serde(default = "default_account_id")]
+    pub account_id: String,
+    /// Managed policies attached to the user: AWS managed (`arn:aws:iam::aws:policy/…`) or the account's own.
+    #[serde(default)]
+    pub managed_policy_arns: Vec<String>,
+    /// Inline policies: name → policy document.
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, Value>,
+}
+
+impl UserConfig {
+    /// A user of the default account with one managed policy.
+    pub fn with_policy(user_name: impl Into<String>, policy_arn: impl Into<String>) -> Self {
+        Self {
+            user_name: user_name.into(),
+            account_id: default_account_id(),
+            managed_policy_arns: vec![policy_arn.into()],
+            inline_policies: BTreeMap::new(),
         }
     }
 }
@@ -151,6 +196,12 @@ pub struct RoleConfig {
     pub arn: String,
     #[serde(default = "pod_identity_trust_policy")]
     pub trust_policy: Value,
+    /// Managed policies attached to the role.
+    #[serde(default)]
+    pub managed_policy_arns: Vec<String>,
+    /// Inline permission policies: name → policy document.
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, Value>,
 }
 
 impl RoleConfig {
@@ -159,6 +210,8 @@ impl RoleConfig {
         Self {
             arn: arn.into(),
             trust_policy: pod_identity_trust_policy(),
+            managed_policy_arns: Vec::new(),
+            inline_policies: BTreeMap::new(),
         }
     }
 }

@@ -52,6 +52,16 @@ pub(crate) fn new_role_id() -> String {
     format!("AROA{}", random_chars(KEY_CHARS, 17))
 }
 
+/// `ANPA…`: a new unique id of a managed policy.
+pub(crate) fn new_policy_id() -> String {
+    format!("ANPA{}", random_chars(KEY_CHARS, 17))
+}
+
+/// `ANPA…` derived from a policy ARN, for the AWS managed policies.
+pub(crate) fn stable_policy_id(policy_arn: &str) -> String {
+    format!("ANPA{}", stable_key_chars(policy_arn, 17))
+}
+
 /// `AROA…` derived from a role ARN, for roles that the registry does not know.
 pub(crate) fn stable_role_id(role_arn: &str) -> String {
     format!("AROA{}", stable_key_chars(role_arn, 17))

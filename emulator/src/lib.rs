@@ -23,6 +23,7 @@
 //! - the wire (`wire`): the accept loop and the dispatcher (routing, SigV4, faults, call counts);
 //! - the services, each answering its API's operations: `eks`, `iam`, `sts`, [`eks_auth`],
 //!   `cloudformation`, and the pod identity [`webhook`];
+//! - authorization (`authz`): the caller's IAM policies decide each request;
 //! - the wire formats the services speak (`protocol`: query XML, rest-json errors);
 //! - the data (`world`): each service's data apart from its wire, the world under its lock, the state file;
 //! - the ground: [`config`], the request context, identifiers, times, error kinds, faults and call counts,
@@ -31,6 +32,7 @@
 //! [`lambda_runtime_api`] stands apart: the Lambda Runtime API, for running the provider's function.
 
 pub mod agent;
+mod authz;
 mod calls;
 pub mod clients;
 mod clock;

@@ -11,10 +11,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use crate::authz::{Ask, authorize, permission_policy_problem};
 use crate::clock::format_iso8601;
 use crate::context::RequestContext;
 use crate::protocol::query::{Params, QueryError, Xml};
-use crate::trust::{TrustContext, TrustPrincipal, trust_allows};
+use crate::trust::{TrustContext, TrustPrincipal, trust_allows, trust_names_principal};
 use crate::world::identities::{Key, SessionRequest};
 use crate::world::store::Store;
 
@@ -26,6 +27,8 @@ const MIN_DURATION_SECONDS: u64 = 900;
 /// The longest session of a role assumed with role-session credentials.
 const ROLE_CHAINING_LIMIT_SECONDS: u64 = 3600;
 const MAX_SESSION_TAGS: usize = 50;
+/// STS's limit of managed session policies in one AssumeRole.
+const MAX_SESSION_POLICY_ARNS: usize = 10;
 
 pub(crate) fn handle(
     store: &Store,
@@ -148,8 +151,17 @@ fn assume_role(store: &Store, params: &Params, context: &RequestContext) -> Resu
             }
         },
     };
-    if let Some(policy) = params.get("Policy") {
+    let session_policy = params.get("Policy");
+    if let Some(policy) = session_policy {
         check_session_policy(policy)?;
+    }
+    let session_policy_arns = params.list_field("PolicyArns", "arn");
+    if session_policy_arns.len() > MAX_SESSION_POLICY_ARNS {
+        return Err(QueryError::validation(
+            None,
+            "policyArns",
+            "Member must have length less than or equal to 10",
+        ));
     }
     let mut request_tags: BTreeMap<String, String> = BTreeMap::new();
     let given_tags = params.tags("Tags");
@@ -277,6 +289,16 @@ fn assume_role(store: &Store, params: &Params, context: &RequestContext) -> Resu
     if !trust_allows(&role.trust_policy, &principal, &actions, &trust_context) {
         return Err(denied());
     }
+    // Within the account a trust policy that names the caller is enough; otherwise the caller's own policies must
+    // allow assuming the role (and tagging the session) as well.
+    let named = caller.account_id == role.account_id
+        && trust_names_principal(&role.trust_policy, &principal, &actions, &trust_context);
+    if !named {
+        for action in &actions {
+            let ask = Ask::new(*action, role_arn).with_request_tags(&request_tags);
+            authorize(&state, context, &ask).map_err(|denied| QueryError::access_denied(denied.message))?;
+        }
+    }
 
     let chained = caller_session.is_some();
     let duration = duration.unwrap_or(DEFAULT_DURATION_SECONDS);
@@ -304,6 +326,8 @@ fn assume_role(store: &Store, params: &Params, context: &RequestContext) -> Resu
         session_tags,
         transitive_tag_keys: transitive_keys,
         duration: Duration::from_secs(duration),
+        session_policy: session_policy.map(str::to_owned),
+        session_policy_arns,
     });
     tracing::debug!(role = %role_arn, session = session_name, caller = %caller.arn, "role assumed");
 
@@ -328,8 +352,11 @@ fn assume_role(store: &Store, params: &Params, context: &RequestContext) -> Resu
 /// MalformedPolicyDocument, in STS's words, when it is not JSON or not a policy.
 fn check_session_policy(policy: &str) -> Result<(), QueryError> {
     let malformed = |message: &str| QueryError::new(400, "MalformedPolicyDocument", message.to_owned());
-    let value: serde_json::Value =
-        serde_json::from_str(policy).map_err(|_| malformed("The policy is not in the valid JSON format."))?;
-    pia_trust::PolicyDocument::from_value(&value).map_err(|_| malformed("Syntax errors in policy."))?;
-    Ok(())
+    if serde_json::from_str::<serde_json::Value>(policy).is_err() {
+        return Err(malformed("The policy is not in the valid JSON format."));
+    }
+    match permission_policy_problem(policy) {
+        Some(problem) => Err(malformed(problem)),
+        None => Ok(()),
+    }
 }

@@ -45,6 +45,29 @@ pub fn trust_allows(policy: &Value, principal: &TrustPrincipal<'_>, actions: &[&
     })
 }
 
+/// Whether `policy` allows `principal` the `actions` because it names that principal (its ARN, or its role for a
+/// role session), not only its whole account or everyone. Within an account such a trust policy grants access on
+/// its own; one that names the account leaves the decision to the caller's identity-based policies, as in IAM.
+pub fn trust_names_principal(
+    policy: &Value,
+    principal: &TrustPrincipal<'_>,
+    actions: &[&str],
+    context: &TrustContext,
+) -> bool {
+    let TrustPrincipal::Aws { arn, account_id, .. } = principal else {
+        return trust_allows(policy, principal, actions, context);
+    };
+    let partition = pia_core::arn::ArnParts::split(arn).map_or("aws", |parts| parts.partition);
+    // No user of this name exists: what the policy grants it, it grants to the account as a whole.
+    let someone_else = format!("arn:{partition}:iam::{account_id}:user/pia-emulator/someone-else");
+    let stranger = TrustPrincipal::Aws {
+        arn: &someone_else,
+        account_id,
+        role_arn: None,
+    };
+    trust_allows(policy, principal, actions, context) && !trust_allows(policy, &stranger, actions, context)
+}
+
 /// Whether EKS accepts the role for an association: its trust policy lets `service` (`pods.eks.amazonaws.com`)
 /// perform `sts:AssumeRole`, conditions aside. EKS checks only that when an association names the role; the
 /// conditions are evaluated by EKS Auth, with each pod's request. So conditional Allows count as Allows, and only
@@ -67,7 +90,7 @@ pub fn trusts_service(policy: &Value, service: &str) -> bool {
     evaluate(&document, &request).is_allowed()
 }
 
-fn request_principal(principal: &TrustPrincipal<'_>) -> Option<RequestPrincipal> {
+pub(crate) fn request_principal(principal: &TrustPrincipal<'_>) -> Option<RequestPrincipal> {
     match principal {
         TrustPrincipal::Service(service) => Some(RequestPrincipal::Service((*service).to_owned())),
         TrustPrincipal::Aws {

@@ -814,13 +814,22 @@ async fn describe_cluster_reports_seeded_clusters() {
         region: "eu-west-1".into(),
         ..ClusterConfig::new("euro")
     });
+    // Each region lists its own clusters.
     let clusters = eks.list_clusters().send().await.unwrap();
-    assert_eq!(clusters.clusters(), ["demo".to_owned(), "euro".to_owned()]);
+    assert_eq!(clusters.clusters(), ["demo".to_owned()]);
     assert_eq!(clusters.next_token(), None);
+    let in_europe = aws_sdk_eks::Client::from_conf(
+        aws_sdk_eks::config::Builder::from(&emu.sdk_config())
+            .region(aws_sdk_eks::config::Region::new("eu-west-1"))
+            .build(),
+    );
+    let clusters = in_europe.list_clusters().send().await.unwrap();
+    assert_eq!(clusters.clusters(), ["euro".to_owned()]);
     // Paged by maxResults, continued with nextToken; the SDK's paginator walks the pages.
+    emu.add_cluster(ClusterConfig::new("kappa"));
     emu.add_cluster(ClusterConfig::new("zeta"));
     let first = eks.list_clusters().max_results(2).send().await.unwrap();
-    assert_eq!(first.clusters(), ["demo".to_owned(), "euro".to_owned()]);
+    assert_eq!(first.clusters(), ["demo".to_owned(), "kappa".to_owned()]);
     let token = first.next_token().expect("a next page");
     let second = eks
         .list_clusters()
@@ -840,7 +849,7 @@ async fn describe_cluster_reports_seeded_clusters() {
         .collect::<Result<Vec<_>, _>>()
         .await
         .unwrap();
-    assert_eq!(walked, ["demo", "euro", "zeta"]);
+    assert_eq!(walked, ["demo", "kappa", "zeta"]);
     for (max, token) in [(Some(0), None), (Some(101), None), (None, Some("garbage"))] {
         let e = eks
             .list_clusters()
@@ -851,7 +860,7 @@ async fn describe_cluster_reports_seeded_clusters() {
             .unwrap_err();
         assert_eq!(e.code(), Some("InvalidParameterException"), "{max:?} {token:?}");
     }
-    let euro = eks
+    let euro = in_europe
         .describe_cluster()
         .name("euro")
         .send()

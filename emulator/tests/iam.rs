@@ -396,6 +396,10 @@ async fn list_roles_pages_by_marker_and_filters_by_path() {
     assert_eq!(e.code(), Some("ValidationError"));
     // Roles live in the caller's account.
     let (akid, secret) = emu.issue_access_key("444455556666", "other");
+    emu.put_user(&pia_emulator::config::UserConfig {
+        account_id: "444455556666".into(),
+        ..pia_emulator::config::UserConfig::with_policy("other", "arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    });
     let other = iam_client_with(
         &emu,
         aws_credential_types::Credentials::new(akid, secret, None, None, "test"),

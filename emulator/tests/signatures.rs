@@ -326,11 +326,15 @@ async fn session_credentials_need_their_token_and_expire() {
             "test",
         ),
     )
-    .describe_cluster()
-    .name(CLUSTER)
+    .list_clusters()
     .send()
     .await
-    .unwrap();
+    .unwrap_err()
+    .into_service_error()
+    .meta()
+    .code()
+    .filter(|code| *code == "AccessDeniedException")
+    .expect("a signature that is accepted, and a pod role that may not list clusters");
 
     let without_token = Credentials::new(&issued.access_key_id, &issued.secret_access_key, None, None, "test");
     let e = sts_client_with(&emu, without_token)

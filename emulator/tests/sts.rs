@@ -79,7 +79,14 @@ async fn assume_role_issues_session_credentials_that_work() {
     assert_eq!(me.arn(), Some(user.arn()));
     assert_eq!(me.user_id(), Some(user.assumed_role_id()));
     assert_eq!(me.account(), Some(ACCOUNT));
-    // The session can use the other APIs too.
+    // The session can use the other APIs too, as far as the role's policies allow.
+    iam_client(&emu)
+        .attach_role_policy()
+        .role_name("deployer")
+        .policy_arn("arn:aws:iam::aws:policy/AdministratorAccess")
+        .send()
+        .await
+        .unwrap();
     iam_client_with(&emu, session.clone())
         .get_role()
         .role_name("deployer")

@@ -3,22 +3,24 @@
 //! Order of checks in each operation: request shape and id length, cluster, association, client
 //! request token, parameter rules, roles, uniqueness, quota.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
+use super::access::{Scope, allow, allow_pass_role, own_cluster, scope_for};
 use super::error::{ApiError, ErrorKind};
 use super::extract::{PathParams, QueryPairs, parse_body};
 use super::paging;
 use super::roles::{check_role, check_target_role};
 use super::shapes::{AssociationOutput, CreateAssociationRequest, ListAssociationsOutput, UpdateAssociationRequest};
 use super::validate;
+use crate::authz::Ask;
 use crate::clock::now_epoch_seconds;
+use crate::context::RequestContext;
 use crate::ids::{new_association_id, new_uuid};
 use crate::world::eks::{Association, AssociationSummary, Cluster, IdempotencyRecord, ListFilter};
 use crate::world::state::State as World;
@@ -28,8 +30,25 @@ fn respond(association: &Association) -> Response {
     Json(AssociationOutput { association }).into_response()
 }
 
-fn cluster_mut<'a>(clusters: &'a mut BTreeMap<String, Cluster>, name: &str) -> Result<&'a mut Cluster, ApiError> {
-    clusters.get_mut(name).ok_or_else(|| ApiError::cluster_not_found(name))
+/// Authorizes `action` on the association's ARN (with its tags, if it exists); the request's scope.
+fn allow_on_association(
+    world: &World,
+    context: &RequestContext,
+    action: &str,
+    cluster_name: &str,
+    association_id: &str,
+) -> Result<Scope, ApiError> {
+    let scope = scope_for(world, context, cluster_name);
+    let resource_tags = world
+        .clusters
+        .get(cluster_name)
+        .filter(|cluster| scope.holds(cluster))
+        .and_then(|cluster| cluster.association(association_id))
+        .map(|association| association.tags.clone())
+        .unwrap_or_default();
+    let ask = Ask::new(action, scope.association_arn(cluster_name, association_id)).with_resource_tags(&resource_tags);
+    allow(world, context, &ask)?;
+    Ok(scope)
 }
 
 fn required(value: Option<String>, name: &str) -> Result<String, ApiError> {
@@ -62,23 +81,42 @@ fn token_mismatch(token: &str) -> ApiError {
 
 pub(super) async fn create(
     State(store): State<Arc<Store>>,
+    Extension(context): Extension<RequestContext>,
     PathParams(cluster_name): PathParams<String>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     let request: CreateAssociationRequest = parse_body(&body, ErrorKind::InvalidRequest)?;
     let mut guard = store.state();
+    let scope = scope_for(&guard, &context, &cluster_name);
+    let tags = request.tags.clone().unwrap_or_default();
+    let cluster_arn = scope.cluster_arn(&cluster_name);
+    allow(
+        &guard,
+        &context,
+        &Ask::new("eks:CreatePodIdentityAssociation", &cluster_arn).with_request_tags(&tags),
+    )?;
+    if !tags.is_empty() {
+        // Tags given at creation are tagging too, so they need eks:TagResource as well.
+        allow(
+            &guard,
+            &context,
+            &Ask::new("eks:TagResource", &cluster_arn).with_request_tags(&tags),
+        )?;
+    }
+    if let Some(role_arn) = &request.role_arn {
+        allow_pass_role(&guard, &context, role_arn)?;
+    }
     let World {
         clusters,
         roles,
         settings,
         ..
     } = &mut *guard;
-    let cluster = cluster_mut(clusters, &cluster_name)?;
+    let cluster = own_cluster(clusters, &scope, &cluster_name)?;
 
     let namespace = required(request.namespace, "namespace")?;
     let service_account = required(request.service_account, "serviceAccount")?;
     let role_arn = required(request.role_arn, "roleArn")?;
-    let tags = request.tags.unwrap_or_default();
     let disable_session_tags = request.disable_session_tags.unwrap_or(false);
     let target_role_arn = non_empty(request.target_role_arn);
     let policy = non_empty(request.policy);
@@ -174,11 +212,19 @@ pub(super) async fn create(
 
 pub(super) async fn describe(
     State(store): State<Arc<Store>>,
+    Extension(context): Extension<RequestContext>,
     PathParams((cluster_name, association_id)): PathParams<(String, String)>,
 ) -> Result<Response, ApiError> {
     validate::association_id(&association_id)?;
     let mut guard = store.state();
-    let cluster = cluster_mut(&mut guard.clusters, &cluster_name)?;
+    let scope = allow_on_association(
+        &guard,
+        &context,
+        "eks:DescribePodIdentityAssociation",
+        &cluster_name,
+        &association_id,
+    )?;
+    let cluster = own_cluster(&mut guard.clusters, &scope, &cluster_name)?;
     let association = cluster
         .association(&association_id)
         .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;
@@ -187,19 +233,30 @@ pub(super) async fn describe(
 
 pub(super) async fn update(
     State(store): State<Arc<Store>>,
+    Extension(context): Extension<RequestContext>,
     PathParams((cluster_name, association_id)): PathParams<(String, String)>,
     body: Bytes,
 ) -> Result<Response, ApiError> {
     validate::association_id(&association_id)?;
     let request: UpdateAssociationRequest = parse_body(&body, ErrorKind::InvalidRequest)?;
     let mut guard = store.state();
+    let scope = allow_on_association(
+        &guard,
+        &context,
+        "eks:UpdatePodIdentityAssociation",
+        &cluster_name,
+        &association_id,
+    )?;
+    if let Some(role_arn) = request.role_arn.as_deref().filter(|arn| !arn.is_empty()) {
+        allow_pass_role(&guard, &context, role_arn)?;
+    }
     let World {
         clusters,
         roles,
         settings,
         ..
     } = &mut *guard;
-    let cluster = cluster_mut(clusters, &cluster_name)?;
+    let cluster = own_cluster(clusters, &scope, &cluster_name)?;
     let current = cluster
         .association(&association_id)
         .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;
@@ -277,11 +334,19 @@ pub(super) async fn update(
 
 pub(super) async fn delete(
     State(store): State<Arc<Store>>,
+    Extension(context): Extension<RequestContext>,
     PathParams((cluster_name, association_id)): PathParams<(String, String)>,
 ) -> Result<Response, ApiError> {
     validate::association_id(&association_id)?;
     let mut guard = store.state();
-    let cluster = cluster_mut(&mut guard.clusters, &cluster_name)?;
+    let scope = allow_on_association(
+        &guard,
+        &context,
+        "eks:DeletePodIdentityAssociation",
+        &cluster_name,
+        &association_id,
+    )?;
+    let cluster = own_cluster(&mut guard.clusters, &scope, &cluster_name)?;
     let association = cluster
         .remove(&association_id)
         .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;
@@ -291,6 +356,7 @@ pub(super) async fn delete(
 
 pub(super) async fn list(
     State(store): State<Arc<Store>>,
+    Extension(context): Extension<RequestContext>,
     PathParams(cluster_name): PathParams<String>,
     query: QueryPairs,
 ) -> Result<Response, ApiError> {
@@ -300,7 +366,13 @@ pub(super) async fn list(
         service_account: query.get("serviceAccount").map(str::to_owned),
     };
     let mut guard = store.state();
-    let cluster = cluster_mut(&mut guard.clusters, &cluster_name)?;
+    let scope = scope_for(&guard, &context, &cluster_name);
+    allow(
+        &guard,
+        &context,
+        &Ask::new("eks:ListPodIdentityAssociations", scope.cluster_arn(&cluster_name)),
+    )?;
+    let cluster = own_cluster(&mut guard.clusters, &scope, &cluster_name)?;
     let after = match query.get("nextToken") {
         None => None,
         Some(token) => Some(

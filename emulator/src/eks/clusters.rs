@@ -3,23 +3,34 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Extension, State};
 use axum::response::{IntoResponse, Response};
 
+use super::access::{Scope, allow, scope_for};
 use super::error::ApiError;
 use super::extract::{PathParams, QueryPairs};
 use super::paging;
 use super::shapes::{ClusterOutput, ClusterShape, Identity, ListClustersOutput, Oidc};
+use crate::authz::Ask;
+use crate::context::RequestContext;
 use crate::world::store::Store;
 
 pub(super) async fn describe(
     State(store): State<Arc<Store>>,
+    Extension(context): Extension<RequestContext>,
     PathParams(name): PathParams<String>,
 ) -> Result<Response, ApiError> {
     let guard = store.state();
+    let scope = scope_for(&guard, &context, &name);
+    allow(
+        &guard,
+        &context,
+        &Ask::new("eks:DescribeCluster", scope.cluster_arn(&name)),
+    )?;
     let cluster = guard
         .clusters
         .get(&name)
+        .filter(|cluster| scope.holds(cluster))
         .ok_or_else(|| ApiError::cluster_not_found(&name))?;
     let shape = ClusterShape {
         name: &cluster.name,
@@ -42,7 +53,11 @@ pub(super) async fn describe(
 /// The list whose tokens name a cluster to continue after.
 const CLUSTER_LIST: &str = "clusters";
 
-pub(super) async fn list(State(store): State<Arc<Store>>, query: QueryPairs) -> Result<Response, ApiError> {
+pub(super) async fn list(
+    State(store): State<Arc<Store>>,
+    Extension(context): Extension<RequestContext>,
+    query: QueryPairs,
+) -> Result<Response, ApiError> {
     let max_results = paging::max_results(&query)?;
     let after = match query.get("nextToken") {
         None => None,
@@ -52,9 +67,14 @@ pub(super) async fn list(State(store): State<Arc<Store>>, query: QueryPairs) -> 
         ),
     };
     let guard = store.state();
+    // ListClusters names no resource: it is allowed on `*`, and lists the caller's clusters in the signed region.
+    allow(&guard, &context, &Ask::new("eks:ListClusters", "*"))?;
+    let scope = Scope::of(&context, crate::config::DEFAULT_REGION);
     let mut names = guard
         .clusters
-        .keys()
+        .values()
+        .filter(|cluster| scope.holds(cluster))
+        .map(|cluster| &cluster.name)
         .filter(|name| after.as_ref().is_none_or(|after| name.as_str() > after.as_str()));
     let clusters: Vec<&str> = names.by_ref().take(max_results).map(String::as_str).collect();
     let next_token = match (names.next(), clusters.last()) {

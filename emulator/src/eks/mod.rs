@@ -4,6 +4,7 @@
 //! Requests reach these handlers through the wire layer's dispatcher, which names the operation from the
 //! matched route ([`operation_name`]), counts it, verifies its signature and applies injected faults.
 
+mod access;
 mod associations;
 mod clusters;
 pub(crate) mod error;

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::PathRejection;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use serde_json::{Value, json};
@@ -38,8 +38,10 @@ pub use crate::world::eks_auth::PodIdentityGrant;
 pub use assume::SESSION_TAG_KEYS;
 pub use verify::MAX_TOKEN_BYTES;
 
+use crate::authz::{Ask, authorize};
 use crate::clock::epoch_seconds;
-use crate::config::POD_IDENTITY_PRINCIPAL;
+use crate::config::{DEFAULT_REGION, POD_IDENTITY_PRINCIPAL};
+use crate::context::RequestContext;
 use crate::world::store::Store;
 use error::{AuthError, AuthErrorKind};
 
@@ -54,10 +56,11 @@ pub(crate) fn routes() -> Router<Arc<Store>> {
 
 async fn assume_role_for_pod_identity(
     State(store): State<Arc<Store>>,
+    Extension(context): Extension<RequestContext>,
     cluster: Result<Path<String>, PathRejection>,
     body: Bytes,
 ) -> Response {
-    match handle(&store, cluster, &body) {
+    match handle(&store, &context, cluster, &body) {
         Ok(body) => axum::Json(body).into_response(),
         Err(error) => {
             debug!(code = error.kind.name(), "AssumeRoleForPodIdentity refused");
@@ -66,14 +69,39 @@ async fn assume_role_for_pod_identity(
     }
 }
 
-fn handle(store: &Store, cluster: Result<Path<String>, PathRejection>, body: &Bytes) -> Result<Value, AuthError> {
+fn handle(
+    store: &Store,
+    context: &RequestContext,
+    cluster: Result<Path<String>, PathRejection>,
+    body: &Bytes,
+) -> Result<Value, AuthError> {
     let Path(cluster_name) = cluster.map_err(|rejection| AuthError::invalid_parameter(rejection.body_text()))?;
     check_cluster_name(&cluster_name)?;
     let token = parse_token(body)?;
 
     let (key, issuer) = {
         let state = store.state();
-        let cluster = state.clusters.get(&cluster_name).ok_or_else(|| {
+        // The node calls for a cluster of its own account, in the region it signs for.
+        let region = context.region.clone().unwrap_or_else(|| {
+            state
+                .clusters
+                .get(&cluster_name)
+                .map_or(DEFAULT_REGION.to_owned(), |cluster| cluster.region.clone())
+        });
+        let partition = pia_core::partition_of_region(&region);
+        let account_id = &context.caller.account_id;
+        let cluster_arn = format!("arn:{partition}:eks:{region}:{account_id}:cluster/{cluster_name}");
+        authorize(
+            &state,
+            context,
+            &Ask::new("eks-auth:AssumeRoleForPodIdentity", &cluster_arn),
+        )
+        .map_err(|denied| AuthError::new(AuthErrorKind::AccessDenied, denied.message))?;
+        let cluster = state
+            .clusters
+            .get(&cluster_name)
+            .filter(|cluster| cluster.arn == cluster_arn);
+        let cluster = cluster.ok_or_else(|| {
             AuthError::new(
                 AuthErrorKind::ResourceNotFound,
                 format!("No cluster found for name: {cluster_name}."),

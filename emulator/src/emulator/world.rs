@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use super::Emulator;
 use crate::clock::now_epoch_seconds;
-use crate::config::ClusterConfig;
+use crate::config::{ClusterConfig, UserConfig};
 use crate::context::CallerIdentity;
 use crate::ids::{new_association_id, new_uuid};
 use crate::world::eks::{Association, Cluster};
 use crate::world::iam::Role;
 use crate::world::identities::IssuedCredentials;
+use crate::world::state::user_of;
 
 impl Emulator {
     /// Adds a role to the emulated IAM, or replaces the trust policy of the role with this ARN. The
@@ -48,6 +49,12 @@ impl Emulator {
         let key = self.store().state().identities.new_user_key(account_id, user_name);
         self.store().persist();
         key
+    }
+
+    /// Adds an IAM user with its permission policies, or replaces the user of that name in its account (as the
+    /// configuration's `users` do).
+    pub fn put_user(&self, user: &UserConfig) {
+        self.store().state().users.insert(user_of(user));
     }
 
     /// Temporary credentials for a session of a role, as STS would issue them (without checking the

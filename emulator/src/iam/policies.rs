@@ -1,6 +1,6 @@
 //! IAM's managed-policy actions on roles: AttachRolePolicy, DetachRolePolicy and ListAttachedRolePolicies.
-//! Any AWS-managed policy ARN (`arn:aws:iam::aws:policy/…`) can be attached; customer-managed policies do
-//! not exist here.
+//! Any AWS managed policy ARN (`arn:aws:iam::aws:policy/…`) can be attached (those whose documents the emulator does
+//! not carry grant nothing); a customer managed policy must exist.
 
 use pia_core::arn::ArnParts;
 
@@ -8,13 +8,14 @@ use super::params::{
     IamResult, NAME_CHARS, decode_marker, encode_marker, max_items, no_such_role, path_param, role_name,
 };
 use crate::protocol::query::{Params, QueryError, Xml};
+use crate::world::state::State as World;
 use crate::world::store::Store;
 
 /// IAM's default quota of managed policies attached to a role.
 const MAX_POLICIES_PER_ROLE: usize = 10;
 
 /// `arn:{partition}:iam::{aws|account}:policy{path}{name}`: (owner, path and name).
-fn parse_policy_arn(arn: &str) -> Option<(&str, &str)> {
+pub(super) fn parse_policy_arn(arn: &str) -> Option<(&str, &str)> {
     let ArnParts {
         service,
         region,
@@ -37,7 +38,7 @@ fn parse_policy_arn(arn: &str) -> Option<(&str, &str)> {
     valid.then_some((owner, name))
 }
 
-fn policy_arn(params: &Params) -> Result<&str, QueryError> {
+pub(super) fn policy_arn(params: &Params) -> Result<&str, QueryError> {
     let arn = params
         .get("PolicyArn")
         .ok_or_else(|| QueryError::missing("policyArn"))?;
@@ -51,13 +52,16 @@ pub(super) fn attach_role_policy(store: &Store, params: &Params, partition: &str
     let name = role_name(params)?;
     let arn = policy_arn(params)?;
     let mut state = store.state();
-    let role = state
-        .roles
-        .by_name_mut(account, name)
-        .ok_or_else(|| no_such_role(name))?;
+    let World {
+        roles,
+        policies: customer_policies,
+        ..
+    } = &mut *state;
+    let role = roles.by_name_mut(account, name).ok_or_else(|| no_such_role(name))?;
     let aws_managed =
         parse_policy_arn(arn).is_some_and(|(owner, _)| owner == "aws") && arn.starts_with(&format!("arn:{partition}:"));
-    if !aws_managed {
+    let customer_managed = customer_policies.get(arn).is_some();
+    if !aws_managed && !customer_managed {
         return Err(QueryError::new(
             404,
             "NoSuchEntity",

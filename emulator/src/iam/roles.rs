@@ -235,6 +235,13 @@ pub(super) fn delete_role(store: &Store, params: &Params, account: &str) -> IamR
             "Cannot delete entity, must detach all policies first.",
         ));
     }
+    if !role.inline_policies.is_empty() {
+        return Err(QueryError::new(
+            409,
+            "DeleteConflict",
+            "Cannot delete entity, must delete policies first.",
+        ));
+    }
     state.roles.remove_by_name(account, name);
     Ok(None)
 }

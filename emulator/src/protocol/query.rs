@@ -42,6 +42,24 @@ impl Params {
         items.into_iter().map(|(_, value)| value).collect()
     }
 
+    /// One field of a list of structures, `PREFIX.member.N.FIELD`, in order of N.
+    pub fn list_field(&self, prefix: &str, field: &str) -> Vec<String> {
+        let suffix = format!(".{field}");
+        let mut items: Vec<(u32, String)> = self
+            .0
+            .iter()
+            .filter_map(|(key, value)| {
+                let index = key
+                    .strip_prefix(prefix)?
+                    .strip_prefix(".member.")?
+                    .strip_suffix(&suffix)?;
+                Some((index.parse().ok()?, value.clone()))
+            })
+            .collect();
+        items.sort_by_key(|(index, _)| *index);
+        items.into_iter().map(|(_, value)| value).collect()
+    }
+
     /// Tags `PREFIX.member.N.Key` / `.Value` in order of N; a missing value reads as "".
     pub fn tags(&self, prefix: &str) -> Vec<(Option<String>, String)> {
         let mut tags: std::collections::BTreeMap<u32, (Option<String>, String)> = Default::default();
@@ -81,6 +99,11 @@ impl QueryError {
             code,
             message: message.into(),
         }
+    }
+
+    /// 403 AccessDenied, IAM's and STS's answer to a request that the caller's policies do not allow.
+    pub fn access_denied(message: impl Into<String>) -> Self {
+        Self::new(403, "AccessDenied", message)
     }
 
     /// 400 ValidationError `1 validation error detected: Value … at '…' failed to satisfy constraint: …`.

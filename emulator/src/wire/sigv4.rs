@@ -192,6 +192,7 @@ pub(crate) fn verify(
             "Credential should be scoped to correct service: '{expected_service}'. "
         )));
     }
+    check_region(auth.region, expected_service)?;
     if !amz_date.starts_with(auth.date) || auth.date.len() != 8 {
         return Err(AuthFailure::Signature(format!(
             "Date in Credential scope does not match YYYYMMDD from ISO-8601 version of date from HTTP: '{}' != '{}', from '{amz_date}'.",
@@ -224,6 +225,29 @@ pub(crate) fn verify(
     } else {
         Err(AuthFailure::Signature(SIGNATURE_MISMATCH.into()))
     }
+}
+
+/// The scope's region must be a region, and for IAM (one global endpoint per partition) that partition's signing
+/// region, as AWS's endpoints require.
+fn check_region(region: &str, service: &str) -> Result<(), AuthFailure> {
+    if !pia_core::is_region_name(region) {
+        return Err(AuthFailure::Signature(format!(
+            "Credential should be scoped to a valid region, not '{region}'. "
+        )));
+    }
+    if service == "iam" {
+        let global = match pia_core::partition_of_region(region) {
+            "aws-cn" => "cn-north-1",
+            "aws-us-gov" => "us-gov-west-1",
+            _ => "us-east-1",
+        };
+        if region != global {
+            return Err(AuthFailure::Signature(format!(
+                "Credential should be scoped to a valid region, not '{region}'. "
+            )));
+        }
+    }
+    Ok(())
 }
 
 fn check_skew(amz_date: &str, time: SystemTime, now: SystemTime) -> Result<(), AuthFailure> {
@@ -472,6 +496,8 @@ mod tests {
             session_tags: Default::default(),
             transitive_tag_keys: Default::default(),
             duration: Duration::from_secs(900),
+            session_policy: None,
+            session_policy_arns: Vec::new(),
         });
         let sign_with = |token: Option<&str>, time| {
             let identity: Identity = Credentials::new(

@@ -7,6 +7,7 @@ use std::ops::Bound;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::iam_policies::InlinePolicies;
 use crate::clock::now_epoch_seconds;
 use crate::ids::{new_role_id, role_account_and_name, stable_role_id};
 
@@ -36,6 +37,9 @@ pub struct Role {
     pub tags: Vec<(String, String)>,
     /// Managed policy ARNs, in attachment order.
     pub attached_policies: Vec<String>,
+    /// Inline permission policies (PutRolePolicy).
+    #[serde(default)]
+    pub inline_policies: InlinePolicies,
     /// Epoch seconds from which EKS sees the role (IAM propagation); 0: from the start.
     #[serde(default)]
     pub visible_to_eks_at: f64,
@@ -64,6 +68,7 @@ impl Role {
             created_at: now_epoch_seconds(),
             tags: Vec::new(),
             attached_policies: Vec::new(),
+            inline_policies: InlinePolicies::new(),
             visible_to_eks_at: 0.0,
         }
     }
@@ -143,6 +148,13 @@ impl RoleRegistry {
         let (account_id, name) = role_account_and_name(arn);
         self.roles
             .get(&role_key(account_id, name))
+            .filter(|role| role.arn == arn)
+    }
+
+    pub fn get_mut(&mut self, arn: &str) -> Option<&mut Role> {
+        let (account_id, name) = role_account_and_name(arn);
+        self.roles
+            .get_mut(&role_key(account_id, name))
             .filter(|role| role.arn == arn)
     }
 

@@ -62,6 +62,13 @@ pub(crate) struct Session {
     /// it assumes are not chained.
     #[serde(default)]
     pub user_session: bool,
+    /// The inline session policy (STS AssumeRole's `Policy`, or an association's `policy`): it bounds what the
+    /// role's own policies allow.
+    #[serde(default)]
+    pub session_policy: Option<String>,
+    /// Managed session policies (AssumeRole's `PolicyArns`).
+    #[serde(default)]
+    pub session_policy_arns: Vec<String>,
 }
 
 impl Session {
@@ -125,6 +132,8 @@ pub(crate) struct SessionRequest<'a> {
     pub session_tags: BTreeMap<String, String>,
     pub transitive_tag_keys: BTreeSet<String>,
     pub duration: Duration,
+    pub session_policy: Option<String>,
+    pub session_policy_arns: Vec<String>,
 }
 
 /// Every access key the emulator knows.
@@ -205,6 +214,8 @@ impl Identities {
             session_tags: request.session_tags,
             transitive_tag_keys: request.transitive_tag_keys,
             user_session: false,
+            session_policy: request.session_policy,
+            session_policy_arns: request.session_policy_arns,
         };
         let issued = IssuedCredentials {
             access_key_id: access_key_id.clone(),
@@ -236,6 +247,8 @@ impl Identities {
             session_tags: BTreeMap::new(),
             transitive_tag_keys: BTreeSet::new(),
             user_session: true,
+            session_policy: None,
+            session_policy_arns: Vec::new(),
         };
         let issued = IssuedCredentials {
             access_key_id: access_key_id.clone(),
@@ -262,6 +275,8 @@ mod tests {
             session_tags: tags.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect(),
             transitive_tag_keys: BTreeSet::new(),
             duration: Duration::from_secs(900),
+            session_policy: None,
+            session_policy_arns: Vec::new(),
         }
     }
 

@@ -5,6 +5,8 @@ pub(crate) mod cloudformation;
 pub(crate) mod eks;
 pub(crate) mod eks_auth;
 pub(crate) mod iam;
+pub(crate) mod iam_policies;
+pub(crate) mod iam_users;
 pub(crate) mod identities;
 mod persist;
 pub(crate) mod state;

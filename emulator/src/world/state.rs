@@ -7,8 +7,10 @@ use super::cloudformation::Registry;
 use super::eks::Cluster;
 use super::eks_auth::Grants;
 use super::iam::RoleRegistry;
+use super::iam_policies::{InlinePolicies, PolicyRegistry};
+use super::iam_users::{User, UserRegistry};
 use super::identities::Identities;
-use crate::config::EmulatorConfig;
+use crate::config::{EmulatorConfig, UserConfig};
 
 /// Behaviour switches, from [`EmulatorConfig`], changeable at run time.
 #[derive(Debug, Clone, PartialEq)]
@@ -18,6 +20,8 @@ pub(crate) struct Settings {
     pub allow_system_tags: bool,
     /// Verify the SigV4 signature of every API request.
     pub verify_signatures: bool,
+    /// Authorize every API request with the caller's policies.
+    pub authorize_requests: bool,
     /// Seconds before a role created through IAM becomes visible to EKS.
     pub role_propagation_seconds: f64,
 }
@@ -26,6 +30,9 @@ pub(crate) struct Settings {
 pub(crate) struct State {
     pub clusters: BTreeMap<String, Cluster>,
     pub roles: RoleRegistry,
+    pub users: UserRegistry,
+    /// Customer managed policies.
+    pub policies: PolicyRegistry,
     pub settings: Settings,
     pub identities: Identities,
     /// What EKS Auth handed out.
@@ -39,6 +46,14 @@ impl State {
         let mut roles = RoleRegistry::default();
         for role in &config.roles {
             roles.put(&role.arn, role.trust_policy.clone());
+            if let Some(seeded) = roles.get_mut(&role.arn) {
+                seeded.attached_policies = role.managed_policy_arns.clone();
+                seeded.inline_policies = inline_documents(&role.inline_policies);
+            }
+        }
+        let mut users = UserRegistry::default();
+        for user in &config.users {
+            users.insert(user_of(user));
         }
         let mut identities = Identities::default();
         for key in &config.access_keys {
@@ -59,13 +74,39 @@ impl State {
                 .map(|c| (c.name.clone(), Cluster::new(c)))
                 .collect(),
             roles,
+            users,
+            policies: PolicyRegistry::default(),
             settings: Settings {
                 check_roles: config.check_roles,
                 max_associations_per_cluster: config.max_associations_per_cluster,
                 allow_system_tags: config.allow_system_tags,
                 verify_signatures: config.verify_signatures,
+                authorize_requests: config.authorize_requests,
                 role_propagation_seconds: config.role_propagation_seconds,
             },
         }
     }
+}
+
+/// The user a configuration entry describes, with its policies.
+pub(crate) fn user_of(config: &UserConfig) -> User {
+    User {
+        attached_policies: config.managed_policy_arns.clone(),
+        inline_policies: inline_documents(&config.inline_policies),
+        ..User::new(&config.account_id, &config.user_name)
+    }
+}
+
+/// Inline policies of the configuration (documents as JSON values, or strings holding them) as IAM keeps them.
+fn inline_documents(policies: &BTreeMap<String, serde_json::Value>) -> InlinePolicies {
+    policies
+        .iter()
+        .map(|(name, document)| {
+            let text = match document {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            (name.clone(), text)
+        })
+        .collect()
 }

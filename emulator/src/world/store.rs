@@ -90,6 +90,8 @@ impl Store {
                 session_tags,
                 transitive_tag_keys,
                 duration,
+                session_policy: None,
+                session_policy_arns: Vec::new(),
             })
         };
         self.persist();
