@@ -43,13 +43,25 @@ async fn chaos_lifecycles_end_in_success_or_a_correct_code_and_leave_nothing_beh
     assert_eq!(lifecycles, settings.runs as u64, "every run ends: {report}");
 }
 
-/// The emulated EKS and a provider with the production retry policy but millisecond backoff.
-async fn fast_world() -> World {
-    let emulator = pia_emulator::Emulator::start(pia_emulator::EmulatorConfig::default())
+/// The emulated EKS, its demo cluster in `region`, and a provider with the production retry policy but millisecond
+/// backoff.
+async fn fast_world(region: &str) -> World {
+    let emulator = pia_emulator::Emulator::start(config_in(region))
         .await
         .expect("emulator starts");
     let provider = fast_retry_provider(emulator.endpoint()).await;
     World { emulator, provider }
+}
+
+/// The default world with its demo cluster in `region`, where requests of that region reach it.
+fn config_in(region: &str) -> pia_emulator::EmulatorConfig {
+    pia_emulator::EmulatorConfig {
+        clusters: vec![pia_emulator::ClusterConfig {
+            region: region.to_owned(),
+            ..pia_emulator::ClusterConfig::new("demo")
+        }],
+        ..pia_emulator::EmulatorConfig::default()
+    }
 }
 
 /// A request in a region of its own: the SDK's retry quota is per service and region and process-wide, so
@@ -62,7 +74,7 @@ fn request_in(region: &str, action: &str, properties: Value) -> Value {
 
 #[tokio::test]
 async fn a_create_applied_with_its_answer_lost_then_failing_is_sent_again_not_leaked() {
-    let world = fast_world().await;
+    let world = fast_world("ap-south-1").await;
     // The write is applied, its answer lost; every retry the client makes then meets a 500.
     world.emulator.inject(CREATE, Fault::DropAfterApply, 1);
     world.emulator.inject(CREATE, Fault::ServerError, 3);
@@ -94,7 +106,7 @@ async fn a_create_that_keeps_failing_gives_up_with_its_code_after_bounded_resend
         (Fault::Unavailable, "Throttling", "eu-central-1"),
         (Fault::DropAfterApply, "NetworkFailure", "eu-north-1"),
     ] {
-        let world = fast_world().await;
+        let world = fast_world(region).await;
         world.emulator.inject(CREATE, fault, u32::MAX);
         let (last, made) = world.invoke_counting(&request_in(region, "CREATE", desired())).await;
         assert_eq!(last["status"], "FAILED", "{fault:?}: {last}");
@@ -117,7 +129,7 @@ async fn a_create_that_keeps_failing_gives_up_with_its_code_after_bounded_resend
 
 #[tokio::test]
 async fn a_role_that_appears_while_the_create_is_throttled_is_waited_for_in_one_invocation() {
-    let emulator = pia_emulator::Emulator::start(pia_emulator::EmulatorConfig::default())
+    let emulator = pia_emulator::Emulator::start(config_in("ap-northeast-1"))
         .await
         .expect("emulator starts");
     let base = pia_provider::eks_client::base_config_for(Some(emulator.endpoint())).await;
@@ -143,7 +155,7 @@ async fn a_role_that_appears_while_the_create_is_throttled_is_waited_for_in_one_
 
 #[tokio::test]
 async fn a_create_without_a_bearer_token_is_not_retried_blindly() {
-    let world = fast_world().await;
+    let world = fast_world("ap-southeast-2").await;
     world.emulator.inject(CREATE, Fault::ServerError, 4);
     let mut create = request_in("ap-southeast-2", "CREATE", desired());
     create.as_object_mut().unwrap().remove("bearerToken");

@@ -380,7 +380,7 @@ mod tests {
             "",
             "US-EAST-1",
             "us--1",
-            "us-gov-1",
+            "cn-1",
         ] {
             assert!(!is_region_name(not_a_region), "{not_a_region}");
         }

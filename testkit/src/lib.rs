@@ -1,9 +1,11 @@
 //! What tests, the demo and the benchmark share, so that each is written once: the HandlerRequest as CloudFormation
 //! sends it ([`request`]), a world of the emulated AWS and the provider talking to it ([`world`]), SDK clients of the
-//! emulated services ([`clients`]) and a raw HTTP/1.1 client for the agent and the invoke server ([`http`]).
+//! emulated services ([`clients`]), a raw HTTP/1.1 client for the agent and the invoke server ([`http`]), and callers
+//! holding exactly the schema's handler permissions ([`permissions`]).
 
 pub mod clients;
 pub mod http;
+pub mod permissions;
 pub mod request;
 pub mod secrets;
 pub mod world;

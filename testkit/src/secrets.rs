@@ -11,13 +11,13 @@ use tokio::process::{Child, Command};
 
 use crate::{ROLE_2, desired, request, update_request};
 
-/// Caller credentials as CloudFormation passes them: a role session with a token.
+/// Caller credentials as CloudFormation passes them: a session, with a token, of a role holding the schema's handler
+/// permissions.
 pub fn session(emulator: &Emulator) -> IssuedCredentials {
-    emulator.issue_session_credentials(
-        "arn:aws:iam::111122223333:role/cloudformation-handler",
-        "cfn",
-        Default::default(),
-        Duration::from_secs(900),
+    crate::permissions::session_with(
+        emulator,
+        "cloudformation-handler",
+        &crate::permissions::all_handler_permissions(),
     )
 }
 

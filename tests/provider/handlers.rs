@@ -892,12 +892,7 @@ async fn a_conflict_on_update_is_resource_conflict() {
 #[tokio::test]
 async fn the_callers_session_credentials_sign_the_eks_calls() {
     let world = World::start().await;
-    let session = world.emulator.issue_session_credentials(
-        "arn:aws:iam::111122223333:role/cloudformation-handler",
-        "cfn-session",
-        Default::default(),
-        std::time::Duration::from_secs(900),
-    );
+    let session = pia_testkit::secrets::session(&world.emulator);
     let mut create = request("CREATE", desired());
     create["requestData"]["callerCredentials"] = json!({
         "accessKeyId": session.access_key_id,

@@ -44,12 +44,7 @@ async fn bootstrap_serves_handler_requests_and_logs_no_secret() {
         .expect("bootstrap starts");
 
     // CloudFormation passes temporary credentials of the caller: a session with a token.
-    let session = world.emulator.issue_session_credentials(
-        "arn:aws:iam::111122223333:role/cloudformation-handler",
-        "cfn",
-        Default::default(),
-        std::time::Duration::from_secs(900),
-    );
+    let session = pia_testkit::secrets::session(&world.emulator);
     let credentials = json!({
         "accessKeyId": session.access_key_id,
         "secretAccessKey": session.secret_access_key,

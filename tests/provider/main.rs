@@ -4,4 +4,5 @@
 
 mod handlers;
 mod lambda;
+mod permissions;
 mod schema;

@@ -23,6 +23,15 @@ impl Emulator {
         self.store().persist();
     }
 
+    /// Sets an inline permission policy of a role (IAM's PutRolePolicy); nothing happens for an unknown role.
+    pub fn put_role_policy(&self, role_arn: &str, policy_name: &str, document: &serde_json::Value) {
+        if let Some(role) = self.store().state().roles.get_mut(role_arn) {
+            role.inline_policies
+                .insert(policy_name.to_owned(), document.to_string());
+        }
+        self.store().persist();
+    }
+
     /// Removes a role from the emulated IAM; associations that use it are left as they are.
     pub fn delete_role(&self, arn: &str) {
         self.store().state().roles.delete(arn);
