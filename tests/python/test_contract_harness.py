@@ -114,6 +114,11 @@ def test_the_role_late_project_root_holds_the_role_late_set_as_inputs_1(tmp_path
     assert loaded.schema == reference.schema
 
     # The late roles are not in the emulator's config: they are created through IAM, and reach EKS later.
-    config = contract.emulator_config()
+    config = contract.emulator_config(ROOT)
     assert config["role_propagation_seconds"] == contract.ROLE_PROPAGATION_SECONDS == 20
+    # The handlers run as a role holding exactly the schema's handler permissions.
+    execution = next(role for role in config["roles"] if role["arn"] == contract.EXECUTION_ROLE)
+    statement = execution["inline_policies"]["handler-permissions"]["Statement"][0]
+    listed = {p for handler in reference.schema["handlers"].values() for p in handler["permissions"]}
+    assert sorted(listed) == statement["Action"] and statement["Resource"] == "*"
     assert not [role for role in config["roles"] if role["arn"].rsplit("/", 1)[1] in contract.LATE_ROLES]

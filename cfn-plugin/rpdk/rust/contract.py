@@ -29,7 +29,8 @@ REGION = "us-east-1"
 CLUSTER = "contract-tests"
 POD_ROLES = ["contract-pod-role", "contract-pod-role-2"]
 TARGET_ROLES = ["contract-target-role", "contract-target-role-2"]
-# The role CloudFormation would assume to call the handlers; it trusts the account.
+# The role CloudFormation would assume to call the handlers; it trusts the account and holds exactly the
+# permissions the schema's handlers list, so that a handler calling anything else fails with AccessDenied.
 EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/contract-test-execution"
 # The emulator's built-in administrator key (see `pia emulator`).
 ADMIN_KEY = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
@@ -105,7 +106,17 @@ def account_trust_policy():
     }
 
 
-def emulator_config():
+def handler_permissions(root):
+    """Every permission the schema's `handlers.*.permissions` list, each once."""
+    schema = json.loads((Path(root) / SCHEMA_FILE).read_text(encoding="utf-8"))
+    return sorted({p for handler in schema.get("handlers", {}).values() for p in handler.get("permissions", [])})
+
+
+def emulator_config(root):
+    execution_policy = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": handler_permissions(root), "Resource": "*"}],
+    }
     return {
         "clusters": [{"name": CLUSTER, "account_id": ACCOUNT, "region": REGION}],
         "role_propagation_seconds": ROLE_PROPAGATION_SECONDS,
@@ -117,7 +128,13 @@ def emulator_config():
             {"arn": f"arn:aws:iam::{TARGET_ACCOUNT}:role/{name}", "trust_policy": target_trust_policy()}
             for name in TARGET_ROLES
         ]
-        + [{"arn": EXECUTION_ROLE, "trust_policy": account_trust_policy()}],
+        + [
+            {
+                "arn": EXECUTION_ROLE,
+                "trust_policy": account_trust_policy(),
+                "inline_policies": {"handler-permissions": execution_policy},
+            }
+        ],
     }
 
 
@@ -306,7 +323,7 @@ def main(argv=None):
 
     with tempfile.TemporaryDirectory() as scratch:
         config = Path(scratch) / "emulator.json"
-        config.write_text(json.dumps(emulator_config()), encoding="utf-8")
+        config.write_text(json.dumps(emulator_config(root)), encoding="utf-8")
         with Service(pia, ["emulator", "--port", "0", "--config", str(config)], r"EKS association API on (http://\S+)") as emulator, \
                 Service(pia, ["serve", "--port", "0", "--endpoint-url", emulator.url], r"Lambda Invoke API on (http://\S+)") as invoke:
             environment = {"AWS_ENDPOINT_URL": emulator.url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
