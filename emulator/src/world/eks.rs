@@ -4,9 +4,11 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::control_plane::ControlPlane;
 use crate::clock::now_epoch_seconds;
 use crate::config::ClusterConfig;
 use crate::ids::new_cluster_id;
@@ -92,6 +94,8 @@ pub(crate) struct Cluster {
     pub version: String,
     pub endpoint: String,
     pub oidc_issuer: String,
+    /// Role, certificate authority, networking, logging and access, as DescribeCluster reports them.
+    pub control_plane: ControlPlane,
     /// Signs and verifies the cluster's service-account tokens.
     pub signing_key: Arc<SigningKey>,
     pub tags: BTreeMap<String, String>,
@@ -121,6 +125,7 @@ impl Cluster {
                 .clone()
                 .unwrap_or_else(|| format!("https://oidc.eks.{}.amazonaws.com/id/{id}", config.region)),
             signing_key: Arc::new(SigningKey::lazy(config.signing_key_pem.clone())),
+            control_plane: ControlPlane::new(&config.partition, &config.account_id, SystemTime::now()),
             name: config.name.clone(),
             account_id: config.account_id.clone(),
             region: config.region.clone(),
