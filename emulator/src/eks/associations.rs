@@ -19,7 +19,7 @@ use super::roles::{check_role, check_target_role};
 use super::shapes::{AssociationOutput, CreateAssociationRequest, ListAssociationsOutput, UpdateAssociationRequest};
 use super::validate;
 use crate::clock::now_epoch_seconds;
-use crate::ids::{new_association_id, new_uuid};
+use crate::ids::new_association_id;
 use crate::world::eks::{Association, AssociationSummary, Cluster, IdempotencyRecord, ListFilter};
 use crate::world::state::State as World;
 use crate::world::store::Store;
@@ -141,6 +141,7 @@ pub(super) async fn create(
         association_id = new_association_id();
     }
     let now = now_epoch_seconds();
+    let external_id = cluster.external_id(&namespace, &service_account, disable_session_tags);
     let association = Association {
         cluster_name: cluster.name.clone(),
         namespace,
@@ -154,7 +155,7 @@ pub(super) async fn create(
         owner_arn: None,
         disable_session_tags,
         target_role_arn,
-        external_id: new_uuid(),
+        external_id,
         policy,
         seq: 0,
     };
@@ -257,9 +258,14 @@ pub(super) async fn update(
         check_policy(cluster, policy.as_deref(), disable_session_tags)?;
     }
 
+    let external_id = (disable_session_tags != current.disable_session_tags)
+        .then(|| cluster.external_id(&current.namespace, &current.service_account, disable_session_tags));
     let association = cluster
         .association_mut(&association_id)
         .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;
+    if let Some(external_id) = external_id {
+        association.external_id = external_id;
+    }
     association.role_arn = role_arn;
     association.disable_session_tags = disable_session_tags;
     association.target_role_arn = target_role_arn;

@@ -16,7 +16,8 @@
 //!    Refused (or the role is gone) → AccessDeniedException (400) with EKS's wording and the reason;
 //! 4. issues the role session (six transitive session tags unless disabled), and with a TargetRoleArn
 //!    assumes the target role as that session (principal: the first role; `sts:ExternalId`: the
-//!    association's external id; the tags pass on), answering with the target's credentials;
+//!    association's external id, which names region, account, cluster, namespace and service account when session
+//!    tags are disabled; the tags pass on), answering with the target's credentials;
 //! 5. records a [`PodIdentityGrant`] (see [`crate::Emulator::pod_identity_grants`]).
 
 mod assume;

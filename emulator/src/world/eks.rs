@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::control_plane::ControlPlane;
 use crate::clock::now_epoch_seconds;
 use crate::config::ClusterConfig;
-use crate::ids::new_cluster_id;
+use crate::ids::{new_cluster_id, new_uuid};
 use crate::tokens::SigningKey;
 
 /// One Pod Identity association, as EKS describes it.
@@ -141,6 +141,20 @@ impl Cluster {
             by_service_account: BTreeMap::new(),
             by_identity: HashMap::new(),
             next_seq: 0,
+        }
+    }
+
+    /// The external id of an association of (namespace, service account), which EKS Auth passes as `sts:ExternalId`
+    /// when it assumes the target role: with session tags, a new unique id; without them (nothing else then tells
+    /// the target role who asks), `{region}/{account}/{cluster}/{namespace}/{service account}`, as EKS documents.
+    pub fn external_id(&self, namespace: &str, service_account: &str, disable_session_tags: bool) -> String {
+        if disable_session_tags {
+            format!(
+                "{}/{}/{}/{namespace}/{service_account}",
+                self.region, self.account_id, self.name
+            )
+        } else {
+            new_uuid()
         }
     }
 
@@ -292,7 +306,7 @@ fn range_with_key<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{new_association_id, new_uuid};
+    use crate::ids::new_association_id;
 
     fn association(cluster: &Cluster, namespace: &str, service_account: &str) -> Association {
         let id = new_association_id();
