@@ -168,6 +168,7 @@ pub(super) async fn create(
             },
         );
     }
+    cluster.propagate(&association_id, None, now, settings.association_propagation_seconds);
     let association = cluster.insert(association);
     tracing::debug!(cluster = %association.cluster_name, id = %association.association_id, "association created");
     Ok(respond(association))
@@ -260,6 +261,14 @@ pub(super) async fn update(
 
     let external_id = (disable_session_tags != current.disable_session_tags)
         .then(|| cluster.external_id(&current.namespace, &current.service_account, disable_session_tags));
+    let before = current.clone();
+    let now = now_epoch_seconds();
+    cluster.propagate(
+        &association_id,
+        Some(before),
+        now,
+        settings.association_propagation_seconds,
+    );
     let association = cluster
         .association_mut(&association_id)
         .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;
@@ -270,7 +279,7 @@ pub(super) async fn update(
     association.disable_session_tags = disable_session_tags;
     association.target_role_arn = target_role_arn;
     association.policy = policy;
-    association.modified_at = now_epoch_seconds().max(association.created_at);
+    association.modified_at = now.max(association.created_at);
     if let Some(token) = token {
         cluster
             .update_tokens

@@ -7,7 +7,8 @@
 //! 1. finds the cluster (ResourceNotFoundException) and verifies the token (`verify`: shape and size →
 //!    InvalidParameterException; signature, algorithm, issuer, audience, `nbf`, subject → InvalidTokenException;
 //!    `exp` → ExpiredTokenException);
-//! 2. finds the association of (cluster, namespace, service account): none → **ResourceNotFoundException**
+//! 2. finds the association of (cluster, namespace, service account) as EKS Auth sees it (a create or update is
+//!    seen `association_propagation_seconds` after it was made): none → **ResourceNotFoundException**
 //!    (404). EKS documents no wording for this case; the agent treats ResourceNotFound as "this pod has no
 //!    pod identity", which is what the case is. *(unverified against a live account)*
 //! 3. evaluates the role's trust policy for the service principal `pods.eks.amazonaws.com`: `sts:AssumeRole`, and

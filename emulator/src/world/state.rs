@@ -20,6 +20,8 @@ pub(crate) struct Settings {
     pub verify_signatures: bool,
     /// Seconds before a role created through IAM becomes visible to EKS.
     pub role_propagation_seconds: f64,
+    /// Seconds before an association's create or update is effective for EKS Auth.
+    pub association_propagation_seconds: f64,
 }
 
 #[derive(Debug)]
@@ -65,6 +67,7 @@ impl State {
                 allow_system_tags: config.allow_system_tags,
                 verify_signatures: config.verify_signatures,
                 role_propagation_seconds: config.role_propagation_seconds,
+                association_propagation_seconds: config.association_propagation_seconds,
             },
         }
     }
