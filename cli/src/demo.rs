@@ -2,10 +2,14 @@
 //! CloudFormation would drive them, against the built-in emulated EKS; between the steps, pods of the service
 //! account get credentials the way EKS Pod Identity gives them (webhook, projected token, agent, EKS Auth), seen
 //! by a real AWS SDK in a separate process. Each step printed readably.
+//!
+//! The world runs with small propagation delays, as AWS has them: a role made through IAM is seen by EKS a few
+//! seconds later (the create's handler waits for it), and an association's create or update reaches EKS Auth a few
+//! seconds after the EKS call returned (pods started at once still get the old answer).
 
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use pia_emulator::agent::{Agent, AgentConfig};
 use pia_emulator::tokens::TokenRequest;
@@ -17,23 +21,37 @@ use serde_json::{Value, json};
 use crate::CliError;
 use pia_provider::Provider;
 use pia_provider::eks_client;
-use pia_testkit::{ROLE, ROLE_2 as NEW_ROLE};
+use pia_testkit::ROLE_2 as NEW_ROLE;
+
+/// How long a role made through IAM takes to be seen by EKS in the demo (IAM propagation; seconds on AWS).
+const ROLE_PROPAGATION_SECONDS: f64 = 3.0;
+/// How long an association's create or update takes to reach EKS Auth in the demo ("several seconds", EKS says).
+const ASSOCIATION_PROPAGATION_SECONDS: f64 = 2.0;
 
 pub async fn run() -> Result<ExitCode, CliError> {
-    let emulator = Emulator::start(EmulatorConfig::default())
-        .await
-        .map_err(|e| CliError::Start(e.to_string()))?;
+    let emulator = Emulator::start(EmulatorConfig {
+        role_propagation_seconds: ROLE_PROPAGATION_SECONDS,
+        association_propagation_seconds: ASSOCIATION_PROPAGATION_SECONDS,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .map_err(|e| CliError::Start(e.to_string()))?;
     let provider = Provider::new(eks_client::base_config_for(Some(emulator.endpoint())).await);
     println!(
-        "Emulated EKS on {} (cluster \"demo\", account 111122223333)\n",
+        "Emulated EKS on {} (cluster \"demo\", account 111122223333)",
         emulator.endpoint()
     );
+    println!(
+        "Delays as on AWS: EKS sees a role created through IAM {ROLE_PROPAGATION_SECONDS} s later (IAM propagation), \
+         and EKS Auth an association's create or update {ASSOCIATION_PROPAGATION_SECONDS} s later (eventual consistency).\n"
+    );
 
+    let role = create_role(&emulator, "payments-api").await?;
     let desired = json!({
         "ClusterName": "demo",
         "Namespace": "payments",
         "ServiceAccount": "api",
-        "RoleArn": ROLE,
+        "RoleArn": role,
         "Tags": [{"Key": "team", "Value": "payments"}],
     });
     let agent = emulator
@@ -49,6 +67,17 @@ pub async fn run() -> Result<ExitCode, CliError> {
     let created = demo
         .step("CREATE", request("CREATE", &desired, None), "SUCCESS")
         .await?;
+    let refused = emulator
+        .call_log()
+        .iter()
+        .filter(|call| *call == "CreatePodIdentityAssociation")
+        .count()
+        .saturating_sub(1);
+    if refused > 0 {
+        println!(
+            "    (EKS did not see the new role yet and refused it {refused}×: the handler polled until IAM propagation made it visible)\n"
+        );
+    }
     let model = created
         .resource_model
         .map(|m| serde_json::to_value(m).unwrap_or_default())
@@ -59,7 +88,16 @@ pub async fn run() -> Result<ExitCode, CliError> {
         "SUCCESS",
     )
     .await?;
-    demo.pod("api-7d9f4", Some(ROLE)).await?;
+    demo.pod(
+        "api-7d9f4",
+        Expect::Propagating {
+            before: None,
+            after: &role,
+        },
+    )
+    .await?;
+    demo.wait_for_propagation().await;
+    demo.pod("api-3f6c1", Expect::Role(&role)).await?;
 
     let mut updated = model.clone();
     updated["RoleArn"] = json!(NEW_ROLE);
@@ -70,7 +108,16 @@ pub async fn run() -> Result<ExitCode, CliError> {
         "SUCCESS",
     )
     .await?;
-    demo.pod("api-5c8b2", Some(NEW_ROLE)).await?;
+    demo.pod(
+        "api-5c8b2",
+        Expect::Propagating {
+            before: Some(&role),
+            after: NEW_ROLE,
+        },
+    )
+    .await?;
+    demo.wait_for_propagation().await;
+    demo.pod("api-8d2e6", Expect::Role(NEW_ROLE)).await?;
 
     let mut retagged = updated.clone();
     retagged["Tags"] = json!([{"Key": "team", "Value": "checkout"}]);
@@ -93,11 +140,44 @@ pub async fn run() -> Result<ExitCode, CliError> {
         .await?;
     demo.step("DELETE again", request("DELETE", &retagged, None), "FAILED")
         .await?;
-    demo.pod("api-9e1a7", None).await?;
+    demo.pod("api-9e1a7", Expect::Nothing).await?;
 
     println!("All steps behaved as CloudFormation expects.");
     emulator.shutdown();
     Ok(ExitCode::SUCCESS)
+}
+
+/// Creates a pod identity role through the emulated IAM, as a stack's AWS::IAM::Role would, and says when EKS will
+/// see it.
+async fn create_role(emulator: &Emulator, name: &str) -> Result<String, CliError> {
+    let created = pia_testkit::clients::iam(&emulator.endpoint())
+        .create_role()
+        .role_name(name)
+        .assume_role_policy_document(pia_emulator::pod_identity_trust_policy().to_string())
+        .send()
+        .await
+        .map_err(|e| CliError::Demo(format!("IAM CreateRole {name}: {e}")))?;
+    let arn = created
+        .role
+        .map(|role| role.arn)
+        .ok_or_else(|| CliError::Demo(format!("IAM CreateRole {name}: no role in the answer")))?;
+    println!("▶ IAM CreateRole {name}");
+    println!("    {arn}");
+    println!(
+        "    EKS sees it in {ROLE_PROPAGATION_SECONDS} s: until then it answers \"Role provided in the request does not exist\"\n"
+    );
+    Ok(arn)
+}
+
+/// What a pod of payments/api should get from EKS Pod Identity.
+enum Expect<'r> {
+    /// A session of this role.
+    Role(&'r str),
+    /// No credentials.
+    Nothing,
+    /// Started right after a create or update: what EKS Auth gave before (`None`: nothing) while the change has not
+    /// reached it, `after` once it has (a slow machine may start the pod that late).
+    Propagating { before: Option<&'r str>, after: &'r str },
 }
 
 struct Demo<'a> {
@@ -142,9 +222,14 @@ impl Demo<'_> {
 }
 
 impl Demo<'_> {
+    async fn wait_for_propagation(&self) {
+        println!("… waiting {ASSOCIATION_PROPAGATION_SECONDS} s for the change to reach EKS Auth\n");
+        tokio::time::sleep(Duration::from_secs_f64(ASSOCIATION_PROPAGATION_SECONDS)).await;
+    }
+
     /// A pod of payments/api starts: the webhook mutates it, the kubelet projects its token, and an AWS SDK in a
     /// separate process (`pia whoami`) fetches credentials from the agent and asks STS who it is.
-    async fn pod(&self, name: &str, expected_role: Option<&str>) -> Result<(), CliError> {
+    async fn pod(&self, name: &str, expected: Expect<'_>) -> Result<(), CliError> {
         let pod = json!({
             "apiVersion": "v1", "kind": "Pod",
             "metadata": {"name": name, "namespace": "payments"},
@@ -209,8 +294,32 @@ impl Demo<'_> {
         let elapsed = started.elapsed();
         let identity = String::from_utf8_lossy(&output.stdout).trim().to_owned();
         let problem = String::from_utf8_lossy(&output.stderr).trim().to_owned();
-        match expected_role {
-            Some(role) if output.status.success() => {
+        let got = output.status.success().then_some(identity.as_str());
+        let is_session_of = |role: &str| {
+            let role_name = role.rsplit('/').next().unwrap_or(role);
+            got.is_some_and(|identity| identity.contains(&format!("assumed-role/{role_name}/")))
+        };
+        let note = match expected {
+            Expect::Role(role) if is_session_of(role) => "",
+            Expect::Nothing if got.is_none() => "",
+            Expect::Propagating { after, .. } if is_session_of(after) => "(the change had already reached EKS Auth)",
+            Expect::Propagating { before: None, .. } if got.is_none() => {
+                "(EKS Auth does not see the new association yet: no pod identity)"
+            }
+            Expect::Propagating {
+                before: Some(before), ..
+            } if is_session_of(before) => {
+                "(EKS Auth still uses the association as it was: the update has not reached it)"
+            }
+            _ => {
+                return Err(CliError::Demo(format!(
+                    "pod {name}: unexpected outcome: {identity} {}",
+                    last_line(&problem)
+                )));
+            }
+        };
+        match got {
+            Some(identity) => {
                 println!(
                     "    SDK in the pod: {identity}   ({:.1} ms, process start included)",
                     elapsed.as_secs_f64() * 1e3
@@ -219,22 +328,11 @@ impl Demo<'_> {
                     let tags: Vec<String> = grant.session_tags.iter().map(|(k, v)| format!("{k}={v}")).collect();
                     println!("    session tags: {}", tags.join(", "));
                 }
-                let role_name = role.rsplit('/').next().unwrap_or(role);
-                if !identity.contains(&format!("assumed-role/{role_name}/")) {
-                    return Err(CliError::Demo(format!(
-                        "pod {name}: expected a session of {role}, got {identity}"
-                    )));
-                }
             }
-            None if !output.status.success() => {
-                println!("    SDK in the pod: no credentials ({})", credential_error(&problem));
-            }
-            _ => {
-                return Err(CliError::Demo(format!(
-                    "pod {name}: unexpected outcome: {identity} {}",
-                    last_line(&problem)
-                )));
-            }
+            None => println!("    SDK in the pod: no credentials ({})", credential_error(&problem)),
+        }
+        if !note.is_empty() {
+            println!("    {note}");
         }
         println!();
         Ok(())

@@ -63,6 +63,10 @@ pub struct EmulatorConfig {
     /// AWS (until then EKS answers "Role provided in the request does not exist"). Roles of this configuration are
     /// visible from the start.
     pub role_propagation_seconds: f64,
+    /// Seconds before a created or updated association is effective for EKS Auth (EKS documents a few seconds of
+    /// eventual consistency): until then EKS Auth answers as for a service account without an association (a new
+    /// one) or uses the association as it was (an update). Deletes are effective at once.
+    pub association_propagation_seconds: f64,
     /// Where to keep the world (clusters, associations, roles, issued keys) across runs: loaded at start
     /// if the file exists (then it replaces `clusters` and `roles`), rewritten after every change.
     pub state_file: Option<std::path::PathBuf>,
@@ -91,6 +95,7 @@ impl Default for EmulatorConfig {
             authorize_requests: true,
             verify_signatures: true,
             role_propagation_seconds: 0.0,
+            association_propagation_seconds: 0.0,
             state_file: None,
         }
     }

@@ -18,6 +18,11 @@ pub(crate) fn new_cluster_id() -> String {
     random_chars(b"0123456789ABCDEF", 32)
 }
 
+/// `{prefix}-` and 17 lower-case hex digits, like EC2's VPC, subnet and security group ids.
+pub(crate) fn new_ec2_id(prefix: &str) -> String {
+    format!("{prefix}-{}", random_chars(b"0123456789abcdef", 17))
+}
+
 /// Characters of AWS key ids: upper-case letters and digits 2–7.
 const KEY_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 const SECRET_CHARS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";

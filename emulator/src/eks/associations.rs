@@ -21,7 +21,7 @@ use super::validate;
 use crate::authz::Ask;
 use crate::clock::now_epoch_seconds;
 use crate::context::RequestContext;
-use crate::ids::{new_association_id, new_uuid};
+use crate::ids::new_association_id;
 use crate::world::eks::{Association, AssociationSummary, Cluster, IdempotencyRecord, ListFilter};
 use crate::world::state::State as World;
 use crate::world::store::Store;
@@ -179,6 +179,7 @@ pub(super) async fn create(
         association_id = new_association_id();
     }
     let now = now_epoch_seconds();
+    let external_id = cluster.external_id(&namespace, &service_account, disable_session_tags);
     let association = Association {
         cluster_name: cluster.name.clone(),
         namespace,
@@ -192,7 +193,7 @@ pub(super) async fn create(
         owner_arn: None,
         disable_session_tags,
         target_role_arn,
-        external_id: new_uuid(),
+        external_id,
         policy,
         seq: 0,
     };
@@ -205,6 +206,7 @@ pub(super) async fn create(
             },
         );
     }
+    cluster.propagate(&association_id, None, now, settings.association_propagation_seconds);
     let association = cluster.insert(association);
     tracing::debug!(cluster = %association.cluster_name, id = %association.association_id, "association created");
     Ok(respond(association))
@@ -314,14 +316,27 @@ pub(super) async fn update(
         check_policy(cluster, policy.as_deref(), disable_session_tags)?;
     }
 
+    let external_id = (disable_session_tags != current.disable_session_tags)
+        .then(|| cluster.external_id(&current.namespace, &current.service_account, disable_session_tags));
+    let before = current.clone();
+    let now = now_epoch_seconds();
+    cluster.propagate(
+        &association_id,
+        Some(before),
+        now,
+        settings.association_propagation_seconds,
+    );
     let association = cluster
         .association_mut(&association_id)
         .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;
+    if let Some(external_id) = external_id {
+        association.external_id = external_id;
+    }
     association.role_arn = role_arn;
     association.disable_session_tags = disable_session_tags;
     association.target_role_arn = target_role_arn;
     association.policy = policy;
-    association.modified_at = now_epoch_seconds().max(association.created_at);
+    association.modified_at = now.max(association.created_at);
     if let Some(token) = token {
         cluster
             .update_tokens

@@ -1,4 +1,5 @@
-//! DescribeCluster and ListClusters (paged by maxResults and nextToken) for the seeded clusters (always ACTIVE).
+//! DescribeCluster and ListClusters (paged by maxResults and nextToken) for the seeded clusters (always ACTIVE, so
+//! DescribeCluster gives everything an ACTIVE cluster has, the endpoint and certificate authority among it).
 
 use std::sync::Arc;
 
@@ -46,6 +47,7 @@ pub(super) async fn describe(
             },
         },
         tags: &cluster.tags,
+        control_plane: &cluster.control_plane,
     };
     Ok(Json(ClusterOutput { cluster: shape }).into_response())
 }

@@ -4,6 +4,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::world::control_plane::ControlPlane;
 use crate::world::eks::{Association, AssociationSummary};
 
 #[derive(Debug, Default, Deserialize)]
@@ -70,6 +71,8 @@ pub(super) struct ClusterShape<'a> {
     pub platform_version: &'static str,
     pub identity: Identity<'a>,
     pub tags: &'a BTreeMap<String, String>,
+    #[serde(flatten)]
+    pub control_plane: &'a ControlPlane,
 }
 
 #[derive(Debug, Serialize)]

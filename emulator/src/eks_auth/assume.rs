@@ -8,7 +8,7 @@ use serde_json::Value;
 
 use super::error::{AuthError, AuthErrorKind};
 use super::verify::VerifiedToken;
-use crate::clock::{epoch_seconds, format_iso8601};
+use crate::clock::{epoch_seconds, format_iso8601, now_epoch_seconds};
 use crate::config::POD_IDENTITY_PRINCIPAL;
 use crate::ids::{new_uuid, role_account_and_name};
 use crate::trust::{TrustContext, TrustPrincipal, trust_allows};
@@ -130,9 +130,9 @@ fn check_first_hop(state: &World, cluster_name: &str, token: &VerifiedToken) -> 
             format!("No cluster found for name: {cluster_name}."),
         )
     })?;
+    // A create or update still propagating is not seen yet (EKS's associations are eventually consistent).
     let association: Association = cluster
-        .id_for(&token.namespace, &token.service_account)
-        .and_then(|id| cluster.association(id))
+        .association_for_eks_auth(&token.namespace, &token.service_account, now_epoch_seconds())
         .cloned()
         .ok_or_else(|| {
             AuthError::new(

@@ -7,7 +7,8 @@
 //! 1. finds the cluster (ResourceNotFoundException) and verifies the token (`verify`: shape and size →
 //!    InvalidParameterException; signature, algorithm, issuer, audience, `nbf`, subject → InvalidTokenException;
 //!    `exp` → ExpiredTokenException);
-//! 2. finds the association of (cluster, namespace, service account): none → **ResourceNotFoundException**
+//! 2. finds the association of (cluster, namespace, service account) as EKS Auth sees it (a create or update is
+//!    seen `association_propagation_seconds` after it was made): none → **ResourceNotFoundException**
 //!    (404). EKS documents no wording for this case; the agent treats ResourceNotFound as "this pod has no
 //!    pod identity", which is what the case is. *(unverified against a live account)*
 //! 3. evaluates the role's trust policy for the service principal `pods.eks.amazonaws.com`: `sts:AssumeRole`, and
@@ -16,7 +17,8 @@
 //!    Refused (or the role is gone) → AccessDeniedException (400) with EKS's wording and the reason;
 //! 4. issues the role session (six transitive session tags unless disabled), and with a TargetRoleArn
 //!    assumes the target role as that session (principal: the first role; `sts:ExternalId`: the
-//!    association's external id; the tags pass on), answering with the target's credentials;
+//!    association's external id, which names region, account, cluster, namespace and service account when session
+//!    tags are disabled; the tags pass on), answering with the target's credentials;
 //! 5. records a [`PodIdentityGrant`] (see [`crate::Emulator::pod_identity_grants`]).
 
 mod assume;

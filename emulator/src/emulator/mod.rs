@@ -110,11 +110,18 @@ impl Emulator {
 }
 
 fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
-    if !(0.0..=86_400.0).contains(&config.role_propagation_seconds) {
-        return Err(EmulatorError::InvalidConfig(format!(
-            "role_propagation_seconds {} is not between 0 and 86400",
-            config.role_propagation_seconds
-        )));
+    for (key, seconds) in [
+        ("role_propagation_seconds", config.role_propagation_seconds),
+        (
+            "association_propagation_seconds",
+            config.association_propagation_seconds,
+        ),
+    ] {
+        if !(0.0..=86_400.0).contains(&seconds) {
+            return Err(EmulatorError::InvalidConfig(format!(
+                "{key} {seconds} is not between 0 and 86400"
+            )));
+        }
     }
     let mut names = HashSet::new();
     for cluster in &config.clusters {

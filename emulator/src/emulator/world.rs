@@ -110,6 +110,15 @@ impl Emulator {
         self.store().state().settings.max_associations_per_cluster = max;
     }
 
+    /// Sets `association_propagation_seconds` for the creates and updates from now on (clamped to 0–86400).
+    pub fn set_association_propagation_seconds(&self, seconds: f64) {
+        self.store().state().settings.association_propagation_seconds = if seconds.is_nan() {
+            0.0
+        } else {
+            seconds.clamp(0.0, 86_400.0)
+        };
+    }
+
     /// Adds `count` associations to a cluster directly (service accounts `{prefix}-{n}` in namespace
     /// `namespace`), as a world with a long history would hold; for scale tests and benchmarks. Returns how many
     /// the cluster holds afterwards, or `None` for an unknown cluster.

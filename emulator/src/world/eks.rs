@@ -4,12 +4,14 @@
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use serde::{Deserialize, Serialize};
 
+use super::control_plane::ControlPlane;
 use crate::clock::now_epoch_seconds;
 use crate::config::ClusterConfig;
-use crate::ids::new_cluster_id;
+use crate::ids::{new_cluster_id, new_uuid};
 use crate::tokens::SigningKey;
 
 /// One Pod Identity association, as EKS describes it.
@@ -81,6 +83,14 @@ pub(crate) struct ListFilter {
     pub service_account: Option<String>,
 }
 
+/// A change to an association that EKS Auth does not see yet: until `until` (epoch seconds) it sees `seen`,
+/// the version before the change (`None`: the association did not exist).
+#[derive(Debug, Clone)]
+struct Unseen {
+    until: f64,
+    seen: Option<Association>,
+}
+
 #[derive(Debug)]
 pub(crate) struct Cluster {
     pub name: String,
@@ -92,6 +102,8 @@ pub(crate) struct Cluster {
     pub version: String,
     pub endpoint: String,
     pub oidc_issuer: String,
+    /// Role, certificate authority, networking, logging and access, as DescribeCluster reports them.
+    pub control_plane: ControlPlane,
     /// Signs and verifies the cluster's service-account tokens.
     pub signing_key: Arc<SigningKey>,
     pub tags: BTreeMap<String, String>,
@@ -105,6 +117,9 @@ pub(crate) struct Cluster {
     by_service_account: BTreeMap<(String, u64), String>,
     by_identity: HashMap<(String, String), String>,
     next_seq: u64,
+    /// Association id → its changes still propagating to EKS Auth, oldest first. Not saved: a restart makes them
+    /// effective at once.
+    propagating: HashMap<String, Vec<Unseen>>,
 }
 
 impl Cluster {
@@ -121,6 +136,7 @@ impl Cluster {
                 .clone()
                 .unwrap_or_else(|| format!("https://oidc.eks.{}.amazonaws.com/id/{id}", config.region)),
             signing_key: Arc::new(SigningKey::lazy(config.signing_key_pem.clone())),
+            control_plane: ControlPlane::new(&config.partition, &config.account_id, SystemTime::now()),
             name: config.name.clone(),
             account_id: config.account_id.clone(),
             region: config.region.clone(),
@@ -136,6 +152,21 @@ impl Cluster {
             by_service_account: BTreeMap::new(),
             by_identity: HashMap::new(),
             next_seq: 0,
+            propagating: HashMap::new(),
+        }
+    }
+
+    /// The external id of an association of (namespace, service account), which EKS Auth passes as `sts:ExternalId`
+    /// when it assumes the target role: with session tags, a new unique id; without them (nothing else then tells
+    /// the target role who asks), `{region}/{account}/{cluster}/{namespace}/{service account}`, as EKS documents.
+    pub fn external_id(&self, namespace: &str, service_account: &str, disable_session_tags: bool) -> String {
+        if disable_session_tags {
+            format!(
+                "{}/{}/{}/{namespace}/{service_account}",
+                self.region, self.account_id, self.name
+            )
+        } else {
+            new_uuid()
         }
     }
 
@@ -168,6 +199,35 @@ impl Cluster {
             .map(String::as_str)
     }
 
+    /// The association that EKS Auth sees for (namespace, service account) at `now` (epoch seconds): the current
+    /// one, or while a create or update is still propagating ([`Cluster::propagate`]) the version before it.
+    pub fn association_for_eks_auth(&self, namespace: &str, service_account: &str, now: f64) -> Option<&Association> {
+        let id = self.id_for(namespace, service_account)?;
+        let unseen = self
+            .propagating
+            .get(id)
+            .and_then(|changes| changes.iter().find(|change| now < change.until));
+        match unseen {
+            Some(change) => change.seen.as_ref(),
+            None => self.associations.get(id),
+        }
+    }
+
+    /// Records that association `id` is about to change (created: `before` is `None`; updated: its version before)
+    /// and that EKS Auth sees the change only `delay` seconds after `now`. Changes already effective are dropped.
+    pub fn propagate(&mut self, id: &str, before: Option<Association>, now: f64, delay: f64) {
+        self.propagating.retain(|_, changes| {
+            changes.retain(|change| now < change.until);
+            !changes.is_empty()
+        });
+        if delay > 0.0 {
+            self.propagating.entry(id.to_owned()).or_default().push(Unseen {
+                until: now + delay,
+                seen: before,
+            });
+        }
+    }
+
     /// Adds an association (its id must be new, its identity free), placing it last in list order.
     pub fn insert(&mut self, mut association: Association) -> &Association {
         let seq = self.next_seq;
@@ -196,6 +256,8 @@ impl Cluster {
         self.by_identity
             .remove(&(association.namespace.clone(), association.service_account.clone()));
         self.update_tokens.retain(|(association_id, _), _| association_id != id);
+        // EKS documents the delay for creates and updates only: a delete reaches EKS Auth at once.
+        self.propagating.remove(id);
         Some(association)
     }
 
@@ -287,7 +349,7 @@ fn range_with_key<'a>(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::{new_association_id, new_uuid};
+    use crate::ids::new_association_id;
 
     fn association(cluster: &Cluster, namespace: &str, service_account: &str) -> Association {
         let id = new_association_id();

@@ -2,6 +2,7 @@
 //! state file. Nothing here knows a request, a protocol or a service's rules.
 
 pub(crate) mod cloudformation;
+pub(crate) mod control_plane;
 pub(crate) mod eks;
 pub(crate) mod eks_auth;
 pub(crate) mod iam;

@@ -24,6 +24,8 @@ pub(crate) struct Settings {
     pub authorize_requests: bool,
     /// Seconds before a role created through IAM becomes visible to EKS.
     pub role_propagation_seconds: f64,
+    /// Seconds before an association's create or update is effective for EKS Auth.
+    pub association_propagation_seconds: f64,
 }
 
 #[derive(Debug)]
@@ -83,6 +85,7 @@ impl State {
                 verify_signatures: config.verify_signatures,
                 authorize_requests: config.authorize_requests,
                 role_propagation_seconds: config.role_propagation_seconds,
+                association_propagation_seconds: config.association_propagation_seconds,
             },
         }
     }
