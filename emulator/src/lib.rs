@@ -36,6 +36,7 @@ pub mod clients;
 mod clock;
 mod cloudformation;
 pub mod config;
+mod connection_limits;
 mod context;
 mod eks;
 pub mod eks_auth;
@@ -53,8 +54,11 @@ pub mod webhook;
 mod wire;
 mod world;
 
+/// The accept loop of every listener, for serving a router on the emulator's own server stack (the benchmark's floor).
+pub use wire::server::serve;
+
 pub use config::{
-    AccessKeyConfig, ClusterConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT_ID, DEFAULT_CLUSTER,
+    AccessKeyConfig, ClusterConfig, ConnectionLimits, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT_ID, DEFAULT_CLUSTER,
     DEFAULT_MAX_ASSOCIATIONS_PER_CLUSTER, DEFAULT_PARTITION, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY,
     DEFAULT_USER_NAME, EmulatorConfig, RoleConfig, pod_identity_trust_policy,
 };

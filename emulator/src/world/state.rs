@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::json;
+
 use super::cloudformation::Registry;
 use super::eks::Cluster;
 use super::eks_auth::Grants;
@@ -32,11 +34,14 @@ pub(crate) struct State {
     pub pod_identity_grants: Grants,
     /// Types registered through the emulated CloudFormation registry.
     pub cloudformation: Registry,
+    /// The role whose sessions the Pod Identity Agent calls EKS Auth with.
+    pub node_role_arn: String,
 }
 
 impl State {
     pub fn new(config: &EmulatorConfig) -> Self {
         let mut roles = RoleRegistry::default();
+        seed_node_role(&mut roles, &config.node_role_arn);
         for role in &config.roles {
             roles.put(&role.arn, role.trust_policy.clone());
         }
@@ -59,6 +64,7 @@ impl State {
                 .map(|c| (c.name.clone(), Cluster::new(c)))
                 .collect(),
             roles,
+            node_role_arn: config.node_role_arn.clone(),
             settings: Settings {
                 check_roles: config.check_roles,
                 max_associations_per_cluster: config.max_associations_per_cluster,
@@ -68,4 +74,19 @@ impl State {
             },
         }
     }
+}
+
+/// The nodes' role, as an instance profile's: trusted by EC2 (a role of the config with the same ARN replaces it).
+fn seed_node_role(roles: &mut RoleRegistry, arn: &str) {
+    roles.put(
+        arn,
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }],
+        }),
+    );
 }
