@@ -1,4 +1,4 @@
-//! The agent's cache as the real agent's: bounded (least recently used evicted), renewed in the background before
+//! The agent's cache as the real agent's: bounded (the entry stored longest ago evicted), renewed in the background before
 //! the credentials expire (pods then get the renewed ones without an EKS Auth call of theirs), and dropped when
 //! EKS Auth refuses a renewal for good. Short renewal intervals; outcomes only, waited for within a bound.
 
@@ -42,7 +42,7 @@ async fn eventually(what: &str, mut done: impl AsyncFnMut() -> bool) {
 }
 
 #[tokio::test]
-async fn the_cache_is_bounded_least_recently_used_first() {
+async fn the_cache_is_bounded_and_evicts_the_entry_stored_longest_ago() {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
     let agent = emulator
         .start_agent(AgentConfig {
@@ -55,14 +55,14 @@ async fn the_cache_is_bounded_least_recently_used_first() {
     let pods: Vec<String> = (0..3).map(|n| token(&emulator, "ns", "sa", &format!("p{n}"))).collect();
     credentials(&agent, &pods[0]).await;
     credentials(&agent, &pods[1]).await;
-    credentials(&agent, &pods[0]).await; // p0 used again: p1 is now the least recently used
+    credentials(&agent, &pods[0]).await; // a hit: p0 is still the one stored longest ago
     emulator.reset_calls();
     credentials(&agent, &pods[2]).await;
     assert_eq!(agent.cached_tokens(), 2);
-    credentials(&agent, &pods[0]).await;
-    assert_eq!(emulator.calls(EKS_AUTH), 1, "p0 stayed cached");
     credentials(&agent, &pods[1]).await;
-    assert_eq!(emulator.calls(EKS_AUTH), 2, "p1 was evicted");
+    assert_eq!(emulator.calls(EKS_AUTH), 1, "p1 stayed cached");
+    credentials(&agent, &pods[0]).await;
+    assert_eq!(emulator.calls(EKS_AUTH), 2, "p0 was evicted");
     assert!(
         metrics(&agent)
             .await

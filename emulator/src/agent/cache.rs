@@ -1,8 +1,9 @@
-//! The agent's credentials cache: per service-account token, bounded (least recently used evicted first), each
-//! entry with the time it is due for renewal, which the background renewal ([`super::renewal`]) honours.
+//! The agent's credentials cache: per service-account token, bounded, each entry with the time it is due for
+//! renewal, which the background renewal ([`super::renewal`]) honours. As in the real agent, a full cache evicts
+//! the entry stored (fetched or renewed) longest ago; a hit does not reorder, so hits share a read lock.
 
 use std::num::NonZeroUsize;
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{PoisonError, RwLock, RwLockWriteGuard};
 use std::time::{Duration, SystemTime};
 
 use axum::body::Bytes;
@@ -41,25 +42,26 @@ pub(crate) fn renewal_time(now: SystemTime, expiration: SystemTime, max_retentio
 }
 
 /// `None` inside: caching is off.
-pub(crate) struct Cache(Option<Mutex<LruCache<String, Cached>>>);
+pub(crate) struct Cache(Option<RwLock<LruCache<String, Cached>>>);
 
 impl Cache {
     pub(crate) fn new(max_entries: usize) -> Self {
-        Self(NonZeroUsize::new(max_entries).map(|capacity| Mutex::new(LruCache::new(capacity))))
+        Self(NonZeroUsize::new(max_entries).map(|capacity| RwLock::new(LruCache::new(capacity))))
     }
 
     pub(crate) fn enabled(&self) -> bool {
         self.0.is_some()
     }
 
-    fn lock(&self) -> Option<MutexGuard<'_, LruCache<String, Cached>>> {
+    fn lock(&self) -> Option<RwLockWriteGuard<'_, LruCache<String, Cached>>> {
         self.0
             .as_ref()
-            .map(|entries| entries.lock().unwrap_or_else(PoisonError::into_inner))
+            .map(|entries| entries.write().unwrap_or_else(PoisonError::into_inner))
     }
 
     pub(crate) fn get(&self, token: &str) -> Option<Cached> {
-        self.lock()?.get(token).cloned()
+        let entries = self.0.as_ref()?.read().unwrap_or_else(PoisonError::into_inner);
+        entries.peek(token).cloned()
     }
 
     /// Stores the entry; returns whether another token's entry was evicted to make room.
@@ -72,18 +74,19 @@ impl Cache {
             .is_some_and(|(evicted, _)| evicted != token)
     }
 
-    /// Stores renewed credentials, unless the entry went meanwhile (evicted, or the cache cleared).
+    /// Stores renewed credentials (now the newest entry), unless the entry went meanwhile (evicted, or the cache
+    /// cleared).
     pub(crate) fn renewed(&self, token: &str, body: Bytes, expiration: SystemTime, renew_at: SystemTime) {
-        if let Some(current) = self.lock().as_mut().and_then(|entries| entries.peek_mut(token)) {
+        if let Some(current) = self.lock().as_mut().and_then(|entries| entries.get_mut(token)) {
             current.body = body;
             current.expiration = expiration;
             current.renew_at = renew_at;
         }
     }
 
-    /// Postpones an entry's renewal.
+    /// Postpones an entry's renewal (stored again, as the real agent does).
     pub(crate) fn postpone(&self, token: &str, renew_at: SystemTime) {
-        if let Some(current) = self.lock().as_mut().and_then(|entries| entries.peek_mut(token)) {
+        if let Some(current) = self.lock().as_mut().and_then(|entries| entries.get_mut(token)) {
             current.renew_at = renew_at;
         }
     }
@@ -120,7 +123,9 @@ impl Cache {
     }
 
     pub(crate) fn len(&self) -> usize {
-        self.lock().map_or(0, |entries| entries.len())
+        self.0.as_ref().map_or(0, |entries| {
+            entries.read().unwrap_or_else(PoisonError::into_inner).len()
+        })
     }
 
     pub(crate) fn clear(&self) {

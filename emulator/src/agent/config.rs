@@ -25,7 +25,7 @@ pub struct AgentConfig {
     pub max_attempts: u32,
     /// The SDK's first retry back-off.
     pub initial_backoff: Duration,
-    /// Tokens whose credentials are cached at most, least recently used evicted first; 0: no cache.
+    /// Tokens whose credentials are cached at most, the one stored longest ago evicted first; 0: no cache.
     pub max_cache_entries: usize,
     /// Cached credentials are renewed at most this long after they were fetched, and in any case shortly
     /// before they expire.
