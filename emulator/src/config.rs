@@ -27,7 +27,8 @@ pub const DEFAULT_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const DEFAULT_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 /// The user name of [`DEFAULT_ACCESS_KEY_ID`].
 pub const DEFAULT_USER_NAME: &str = "admin";
-/// The access key of the default config's IAM user for the Pod Identity Agent (standing in for the node role).
+/// The access key of the default config's IAM user `eks-pod-identity-agent`, for callers of EKS Auth other than
+/// the agent (which signs with sessions of [`DEFAULT_NODE_ROLE_ARN`]).
 pub const NODE_ACCESS_KEY_ID: &str = "AKIAEMULATORNODE0001";
 /// The secret of [`NODE_ACCESS_KEY_ID`].
 pub const NODE_SECRET_ACCESS_KEY: &str = "EmulatorNodeSecretKey/000000000000000001";

@@ -25,7 +25,7 @@
 //!   `cloudformation`, and the pod identity [`webhook`];
 //! - the wire formats the services speak (`protocol`: query XML, rest-json errors);
 //! - the data (`world`): each service's data apart from its wire, the world under its lock, the state file;
-//! - the ground: [`config`], the request context, identifiers, times, error kinds, faults and call counts,
+//! - the ground: [`config`] (with every listener's connection limits), the request context, identifiers, times, error kinds, faults and call counts,
 //!   trust policy evaluation and the clusters' service-account [`tokens`].
 //!
 //! [`lambda_runtime_api`] stands apart: the Lambda Runtime API, for running the provider's function.

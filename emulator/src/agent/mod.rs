@@ -7,12 +7,12 @@
 //! unless the request names one of the agent's addresses) and the token's own checks (400: empty, not a JWT,
 //! expired or not yet valid), the agent answers from its cache or calls EKS Auth `AssumeRoleForPodIdentity` for
 //! its cluster through the real `aws-sdk-eksauth` client, signed with sessions of the node role
-//! ([`node`]), and answers as the container credentials provider expects:
+//! (`node`), and answers as the container credentials provider expects:
 //! `{"AccessKeyId", "SecretAccessKey", "Token", "AccountId", "Expiration"}` (Expiration in RFC 3339). EKS Auth's
-//! refusals keep their status. Every error is a `text/plain` line worded as the real agent's ([`error`]).
+//! refusals keep their status. Every error is a `text/plain` line worded as the real agent's (`error`).
 //!
-//! The cache ([`cache`]) is bounded and renewed in the background before expiry ([`renewal`]). The probe port
-//! serves `/healthz`, `/readyz` and the Prometheus `/metrics` ([`probes`], [`metrics`]). Also on the credentials
+//! The cache (`cache`) is bounded and renewed in the background before expiry (`renewal`). The probe port
+//! serves `/healthz`, `/readyz` and the Prometheus `/metrics` (`probes`, `metrics`). Also on the credentials
 //! port: the pod identity webhook (`POST /webhook/mutate`, see [`crate::webhook`]) for the agent's cluster.
 //!
 //! Tokens and credentials are never logged.
