@@ -18,9 +18,12 @@ pub struct EmulatorArgs {
     /// Port of the AWS APIs; 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     port: u16,
-    /// Port of the Pod Identity Agent; 0 picks a free one.
+    /// Port of the Pod Identity Agent (on 127.0.0.1 and [::1]); 0 picks a free one.
     #[arg(long, default_value_t = 0)]
     agent_port: u16,
+    /// Port of the agent's probes (`/healthz`, `/readyz`) and Prometheus `/metrics`; 0 picks a free one.
+    #[arg(long, default_value_t = 0)]
+    agent_probe_port: u16,
     /// JSON configuration: clusters, roles, access keys, limits, state file (see README).
     #[arg(long)]
     config: Option<PathBuf>,
@@ -52,12 +55,15 @@ pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
         .clusters
         .first()
         .map_or_else(|| "us-east-1".to_owned(), |c| c.region.clone());
+    let connection_limits = config.connection_limits;
     let emulator = Emulator::start(config)
         .await
         .map_err(|e| CliError::Start(e.to_string()))?;
     let agent = emulator
         .start_agent(AgentConfig {
             port: args.agent_port,
+            probe_port: args.agent_probe_port,
+            connection_limits,
             ..AgentConfig::default()
         })
         .await
@@ -90,6 +96,11 @@ pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
         agent.credentials_uri(),
         agent.cluster()
     );
+    if let Some(ipv6) = agent.credentials_uri_ipv6() {
+        println!("  (also on {ipv6})");
+    }
+    println!("Agent probes on {} and {}", agent.health_uri(), agent.readiness_uri());
+    println!("Agent metrics on {}", agent.metrics_uri());
     println!("Webhook on {}", agent.webhook_uri());
     println!("export AWS_ENDPOINT_URL={}", emulator.endpoint());
     if let Some(key) = key {

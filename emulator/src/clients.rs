@@ -35,7 +35,8 @@ pub fn admin_credentials() -> Credentials {
     )
 }
 
-/// The key the Pod Identity Agent calls EKS Auth with, standing in for the node's role.
+/// The default config's key for calling EKS Auth directly, as a node would (the agent itself signs with
+/// sessions of the node role, [`crate::config::DEFAULT_NODE_ROLE_ARN`]).
 pub fn node_credentials() -> Credentials {
     Credentials::new(NODE_ACCESS_KEY_ID, NODE_SECRET_ACCESS_KEY, None, None, "emulator-node")
 }

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
+pub use crate::connection_limits::ConnectionLimits;
+
 /// The account that [`EmulatorConfig::default`] uses.
 pub const DEFAULT_ACCOUNT_ID: &str = "111122223333";
 /// The region that [`EmulatorConfig::default`] uses.
@@ -27,12 +29,16 @@ pub const DEFAULT_ACCESS_KEY_ID: &str = "AKIAIOSFODNN7EXAMPLE";
 pub const DEFAULT_SECRET_ACCESS_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
 /// The user name of [`DEFAULT_ACCESS_KEY_ID`].
 pub const DEFAULT_USER_NAME: &str = "admin";
-/// The access key of the default config's IAM user for the Pod Identity Agent (standing in for the node role).
+/// The access key of the default config's IAM user `eks-pod-identity-agent`, for callers of EKS Auth other than
+/// the agent (which signs with sessions of [`DEFAULT_NODE_ROLE_ARN`]).
 pub const NODE_ACCESS_KEY_ID: &str = "AKIAEMULATORNODE0001";
 /// The secret of [`NODE_ACCESS_KEY_ID`].
 pub const NODE_SECRET_ACCESS_KEY: &str = "EmulatorNodeSecretKey/000000000000000001";
 /// The user name of [`NODE_ACCESS_KEY_ID`].
 pub const NODE_USER_NAME: &str = "eks-pod-identity-agent";
+/// The role of the nodes that the Pod Identity Agent runs on (the instance profile's role); the agent calls
+/// EKS Auth with sessions of it.
+pub const DEFAULT_NODE_ROLE_ARN: &str = "arn:aws:iam::111122223333:role/eks-pod-identity-node";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -70,6 +76,11 @@ pub struct EmulatorConfig {
     /// Where to keep the world (clusters, associations, roles, issued keys) across runs: loaded at start
     /// if the file exists (then it replaces `clusters` and `roles`), rewritten after every change.
     pub state_file: Option<std::path::PathBuf>,
+    /// The nodes' IAM role, seeded trusting `ec2.amazonaws.com`: the Pod Identity Agent signs its EKS Auth calls
+    /// with temporary credentials of sessions of it, as an instance profile gives a node.
+    pub node_role_arn: String,
+    /// Timeouts and the connection cap of every listener (the APIs, the agent and its probes).
+    pub connection_limits: ConnectionLimits,
 }
 
 impl Default for EmulatorConfig {
@@ -97,6 +108,8 @@ impl Default for EmulatorConfig {
             role_propagation_seconds: 0.0,
             association_propagation_seconds: 0.0,
             state_file: None,
+            node_role_arn: DEFAULT_NODE_ROLE_ARN.to_owned(),
+            connection_limits: ConnectionLimits::default(),
         }
     }
 }

@@ -26,7 +26,7 @@
 //! - authorization (`authz`): the caller's IAM policies decide each request;
 //! - the wire formats the services speak (`protocol`: query XML, rest-json errors);
 //! - the data (`world`): each service's data apart from its wire, the world under its lock, the state file;
-//! - the ground: [`config`], the request context, identifiers, times, error kinds, faults and call counts,
+//! - the ground: [`config`] (with every listener's connection limits), the request context, identifiers, times, error kinds, faults and call counts,
 //!   trust policy evaluation and the clusters' service-account [`tokens`].
 //!
 //! [`lambda_runtime_api`] stands apart: the Lambda Runtime API, for running the provider's function.
@@ -38,6 +38,7 @@ pub mod clients;
 mod clock;
 mod cloudformation;
 pub mod config;
+mod connection_limits;
 mod context;
 mod eks;
 pub mod eks_auth;
@@ -55,8 +56,11 @@ pub mod webhook;
 mod wire;
 mod world;
 
+/// The accept loop of every listener, for serving a router on the emulator's own server stack (the benchmark's floor).
+pub use wire::server::serve;
+
 pub use config::{
-    AccessKeyConfig, ClusterConfig, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT_ID, DEFAULT_CLUSTER,
+    AccessKeyConfig, ClusterConfig, ConnectionLimits, DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCOUNT_ID, DEFAULT_CLUSTER,
     DEFAULT_MAX_ASSOCIATIONS_PER_CLUSTER, DEFAULT_PARTITION, DEFAULT_REGION, DEFAULT_SECRET_ACCESS_KEY,
     DEFAULT_USER_NAME, EmulatorConfig, RoleConfig, pod_identity_trust_policy,
 };

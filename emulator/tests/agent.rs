@@ -1,5 +1,6 @@
 //! The Pod Identity Agent over the wire: the AWS SDK's own credential chain (container credentials
-//! provider) fed the agent's URI and a token file, raw HTTP for the agent's errors, the cache, faults.
+//! provider) fed the agent's URI and a token file, raw HTTP for the agent's errors (text/plain, in the real agent's
+//! words), the cache, faults, and the node role it signs with.
 
 mod pod_identity_support;
 
@@ -34,11 +35,17 @@ async fn pod_credentials_provider(
     agent: &Agent,
     token_file: &std::path::Path,
 ) -> aws_credential_types::provider::SharedCredentialsProvider {
-    let uri = agent.credentials_uri();
+    pod_credentials_provider_at(&agent.credentials_uri(), token_file).await
+}
+
+async fn pod_credentials_provider_at(
+    uri: &str,
+    token_file: &std::path::Path,
+) -> aws_credential_types::provider::SharedCredentialsProvider {
     let missing = temp_path("no-such-file");
     let missing = missing.to_str().unwrap();
     let env = Env::from_slice(&[
-        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri.as_str()),
+        ("AWS_CONTAINER_CREDENTIALS_FULL_URI", uri),
         ("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE", token_file.to_str().unwrap()),
         ("AWS_CONFIG_FILE", missing),
         ("AWS_SHARED_CREDENTIALS_FILE", missing),
@@ -51,10 +58,26 @@ async fn pod_credentials_provider(
     config.credentials_provider().expect("a credential chain")
 }
 
+/// `GET /v1/credentials`: the status and the answer, JSON credentials or the error's text line.
 async fn get_credentials(agent: &Agent, token: Option<&str>) -> (u16, Value) {
     let headers: Vec<(&str, &str)> = token.map(|t| ("Authorization", t)).into_iter().collect();
-    let (status, _, body) = http(agent.local_addr(), "GET", "/v1/credentials", &headers, "").await;
-    (status, serde_json::from_str(&body).unwrap_or(Value::String(body)))
+    let (status, headers, body) = http(agent.local_addr(), "GET", "/v1/credentials", &headers, "").await;
+    let content_type = headers
+        .iter()
+        .find(|(name, _)| name == "content-type")
+        .map(|(_, value)| value.as_str());
+    if status == 200 {
+        assert_eq!(content_type, Some("application/json"));
+        return (status, serde_json::from_str(&body).expect("JSON credentials"));
+    }
+    // Errors are Go's http.Error: one line of text/plain.
+    assert_eq!(content_type, Some("text/plain; charset=utf-8"), "{body}");
+    let line = body.strip_suffix('\n').unwrap_or_else(|| panic!("a line: {body:?}"));
+    (status, Value::String(line.to_owned()))
+}
+
+fn text(body: &Value) -> &str {
+    body.as_str().unwrap_or_else(|| panic!("an error text, got {body}"))
 }
 
 #[tokio::test]
@@ -114,9 +137,6 @@ async fn the_answer_has_the_container_credentials_shape() {
     );
     let grant = emulator.pod_identity_grants().pop().unwrap();
     assert_eq!(body["AccessKeyId"], grant.access_key_id);
-
-    let (status, _, body) = http(agent.local_addr(), "GET", "/healthz", &[], "").await;
-    assert_eq!((status, body.as_str()), (200, "ok"));
 }
 
 #[tokio::test]
@@ -160,62 +180,65 @@ async fn credentials_are_cached_per_token() {
 }
 
 #[tokio::test]
-async fn a_missing_or_unparsable_token_is_a_400_without_calling_eks_auth() {
+async fn a_missing_unparsable_or_expired_token_is_a_400_from_the_agent_itself() {
     let (emulator, agent) = start().await;
+    associate(&emulator, "ns", "sa", ROLE, None, false).await;
     emulator.reset_calls();
     for token in [None, Some(""), Some("   ")] {
         let (status, body) = get_credentials(&agent, token).await;
-        assert_eq!(status, 400, "{token:?}");
-        assert_eq!(body["message"], "Service account token cannot be empty");
+        assert_eq!(
+            (status, text(&body)),
+            (400, "Service account token cannot be empty"),
+            "{token:?}"
+        );
     }
     let (status, body) = get_credentials(&agent, Some("not-a-jwt")).await;
-    assert_eq!(status, 400);
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Service account token cannot be parsed"),
-        "{body}"
+    assert_eq!(
+        (status, text(&body)),
+        (
+            400,
+            "Service account token cannot be parsed: token is malformed: token contains an invalid number of segments"
+        )
     );
-    assert_eq!(emulator.calls("AssumeRoleForPodIdentity"), 0);
+
+    // Expired (signed by the cluster, so only the agent's own check refuses it).
+    let mut expired = TokenRequest::new(CLUSTER, "ns", "sa", "p");
+    expired.issued_at = Some(std::time::SystemTime::now() - Duration::from_secs(3 * 86_400));
+    let (status, body) = get_credentials(&agent, Some(&emulator.mint_token(&expired).unwrap())).await;
+    assert_eq!(
+        (status, text(&body)),
+        (
+            400,
+            "Service account token failed basic claim validations: token has invalid claims: token is expired"
+        )
+    );
+    assert_eq!(emulator.calls("AssumeRoleForPodIdentity"), 0, "EKS Auth is not asked");
 }
 
 #[tokio::test]
-async fn eks_auth_refusals_are_4xx_with_the_reason() {
+async fn eks_auth_refusals_keep_their_status_and_reason() {
     let (emulator, agent) = start().await;
     associate(&emulator, "ns", "sa", ROLE, None, false).await;
 
-    // A forged token: EKS Auth's InvalidTokenException comes back as a 400 with its message.
+    // A forged token: EKS Auth's InvalidTokenException comes back as a 400, worded as the real agent words it.
     let claims = emulator
         .token_claims(&TokenRequest::new(CLUSTER, "ns", "sa", "p"))
         .unwrap();
     let forged = SigningKey::generate().unwrap().sign(&claims).unwrap();
     let (status, body) = get_credentials(&agent, Some(&forged)).await;
     assert_eq!(status, 400, "{body}");
-    assert_eq!(body["code"], "InvalidTokenException");
-    let message = body["message"].as_str().unwrap();
+    let message = text(&body);
+    assert!(message.starts_with('['), "[request id]: {message}");
     assert!(
-        message.contains("InvalidTokenException") && message.contains("signature"),
+        message.contains("]: (InvalidTokenException): ") && message.contains("signature"),
         "{message}"
     );
-
-    // An expired one.
-    let mut expired = TokenRequest::new(CLUSTER, "ns", "sa", "p");
-    expired.issued_at = Some(std::time::SystemTime::now() - Duration::from_secs(3 * 86_400));
-    let (status, body) = get_credentials(&agent, Some(&emulator.mint_token(&expired).unwrap())).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (400, Some("ExpiredTokenException")),
-        "{body}"
-    );
+    assert!(message.ends_with(", fault: client"), "{message}");
 
     // No association: 404.
     let (status, body) = get_credentials(&agent, Some(&token(&emulator, "ns", "nobody", "p"))).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (404, Some("ResourceNotFoundException")),
-        "{body}"
-    );
+    assert_eq!(status, 404, "{body}");
+    assert!(text(&body).contains("(ResourceNotFoundException)"), "{body}");
 
     // The SDK's provider reports the refusal as an error (and gets no credentials).
     let token_file = temp_path("forged-token");
@@ -238,19 +261,16 @@ async fn upstream_failures_are_5xx() {
 
     emulator.inject("AssumeRoleForPodIdentity", Fault::ServerError, 1);
     let (status, body) = get_credentials(&agent, Some(&token)).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (500, Some("InternalServerException")),
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        text(&body).contains("(InternalServerException)") && text(&body).ends_with(", fault: server"),
         "{body}"
     );
 
     emulator.inject("AssumeRoleForPodIdentity", Fault::Unavailable, 1);
     let (status, body) = get_credentials(&agent, Some(&token)).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (503, Some("ServiceUnavailableException")),
-        "{body}"
-    );
+    assert_eq!(status, 503, "{body}");
+    assert!(text(&body).contains("(ServiceUnavailableException)"), "{body}");
 
     emulator.inject("AssumeRoleForPodIdentity", Fault::Throttle, 1);
     let (status, _) = get_credentials(&agent, Some(&token)).await;
@@ -266,9 +286,9 @@ async fn upstream_failures_are_5xx() {
         .mint_token(&TokenRequest::new(CLUSTER, "ns", "sa", "p2"))
         .unwrap();
     let (status, body) = get_credentials(&agent, Some(&fresh)).await;
-    assert_eq!(
-        (status, body["code"].as_str()),
-        (500, Some("UpstreamFailure")),
+    assert_eq!(status, 500, "{body}");
+    assert!(
+        text(&body).starts_with("error getting credentials to cache: unable to fetch credentials from EKS Auth: "),
         "{body}"
     );
 }
@@ -317,4 +337,76 @@ async fn the_agent_serves_the_configured_cluster() {
             .await
             .is_err()
     );
+}
+
+/// A configuration with its own access keys (none of the default ones): the agent still works, since it signs with
+/// sessions of the node role, which the emulator seeds as an IAM role trusting EC2.
+#[tokio::test]
+async fn the_agent_signs_as_the_node_role_whatever_the_access_keys() {
+    let config = EmulatorConfig {
+        access_keys: vec![pia_emulator::AccessKeyConfig::new(
+            "AKIAOWNKEY0000000001",
+            "own-secret-000000000000000000000000000000",
+            "ops",
+        )],
+        users: vec![pia_emulator::config::UserConfig::with_policy(
+            "ops",
+            pia_emulator::config::ADMINISTRATOR_ACCESS,
+        )],
+        ..EmulatorConfig::default()
+    };
+    let emulator = Emulator::start(config).await.unwrap();
+    let agent = emulator.start_agent(AgentConfig::default()).await.unwrap();
+    let own = aws_sdk_eks::config::Credentials::new(
+        "AKIAOWNKEY0000000001",
+        "own-secret-000000000000000000000000000000",
+        None,
+        None,
+        "own",
+    );
+    let sdk_config = pia_emulator::clients::sdk_config(&emulator.endpoint(), own);
+    aws_sdk_eks::Client::new(&sdk_config)
+        .create_pod_identity_association()
+        .cluster_name(CLUSTER)
+        .namespace("ns")
+        .service_account("sa")
+        .role_arn(ROLE)
+        .send()
+        .await
+        .expect("association created with the config's own key");
+    let (status, body) = get_credentials(&agent, Some(&token(&emulator, "ns", "sa", "p"))).await;
+    assert_eq!(status, 200, "{body}");
+
+    let role = aws_sdk_iam::Client::new(&sdk_config)
+        .get_role()
+        .role_name("eks-pod-identity-node")
+        .send()
+        .await
+        .expect("the node role exists")
+        .role
+        .unwrap();
+    assert_eq!(role.arn(), pia_emulator::config::DEFAULT_NODE_ROLE_ARN);
+    let trust = percent_encoding::percent_decode_str(role.assume_role_policy_document().unwrap())
+        .decode_utf8()
+        .unwrap()
+        .into_owned();
+    assert!(trust.contains("ec2.amazonaws.com"), "{trust}");
+
+    // The option for tests that sign with keys of their own: an unknown key is refused by EKS Auth.
+    let unknown = emulator
+        .start_agent(AgentConfig {
+            credentials: Some(aws_credential_types::Credentials::new(
+                "AKIANOTKNOWN00000001",
+                "not-a-known-secret-00000000000000000000",
+                None,
+                None,
+                "test",
+            )),
+            max_attempts: 1,
+            ..AgentConfig::default()
+        })
+        .await
+        .unwrap();
+    let (status, body) = get_credentials(&unknown, Some(&token(&emulator, "ns", "sa", "p2"))).await;
+    assert_eq!(status, 403, "{body}");
 }

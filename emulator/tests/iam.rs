@@ -382,8 +382,9 @@ async fn list_roles_pages_by_marker_and_filters_by_path() {
         }
         marker = page.marker().map(str::to_owned);
     }
-    // The config's two roles and the seven, in name order.
+    // The config's two roles, the nodes' role and the seven, in name order.
     let mut expected: Vec<String> = (0..7).map(|i| format!("svc-{i}")).collect();
+    expected.insert(0, "eks-pod-identity-node".into());
     expected.insert(0, "demo-pod-role-2".into());
     expected.insert(0, "demo-pod-role".into());
     assert_eq!(names, expected);

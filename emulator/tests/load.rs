@@ -94,7 +94,14 @@ struct Pods {
 
 async fn world() -> (Emulator, pia_emulator::agent::Agent, Pods) {
     let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
-    let agent = emulator.start_agent(AgentConfig::default()).await.unwrap();
+    let agent = emulator
+        .start_agent(AgentConfig {
+            // Above this load: the real agent's 1,000 requests per second would answer part of it 429.
+            requests_per_second: 1_000_000,
+            ..AgentConfig::default()
+        })
+        .await
+        .unwrap();
     for sa in 0..SERVICE_ACCOUNTS {
         associate(&emulator, "load", &format!("sa-{sa}"), ROLE, None, false).await;
     }

@@ -1,6 +1,6 @@
 //! Timeouts on the Pod Identity side: the agent's call to EKS Auth has a deadline of its own, so that a hung EKS Auth
 //! (the emulator with a hang fault, or a listener that never answers) gives the pod a 5xx answer, never a request
-//! that hangs with it. Outcomes only; the outer timeout just makes sure an answer comes at all.
+//! that hangs with it (in the real agent's words: unable to fetch credentials from EKS Auth). Outcomes only; the outer timeout just makes sure an answer comes at all.
 
 mod pod_identity_support;
 
@@ -63,7 +63,10 @@ async fn a_hung_eks_auth_gives_the_pod_a_5xx_not_a_hang() {
     let (first, second) = tokio::join!(pod_asks(&hanging, &pod_token), pod_asks(&deaf, &pod_token));
     for (status, body) in [first, second] {
         assert_eq!(status, 500, "{body}");
-        assert!(body.contains("UpstreamFailure") && body.contains("timeout"), "{body}");
+        assert!(
+            body.contains("unable to fetch credentials from EKS Auth") && body.contains("timeout"),
+            "{body}"
+        );
     }
     assert_eq!(emulator.faults_injected()["Hang"], 1);
 

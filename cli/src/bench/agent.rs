@@ -1,4 +1,7 @@
-//! The agent's credential endpoint under concurrency, against a trivial handler on the same server stack.
+//! The agent's credential endpoint under concurrency, against a trivial handler on the same server stack: the
+//! emulator's own accept loop (`pia_emulator::serve`, with the agent's connection limits), answering the very bytes
+//! the agent answers, so that the ratio is what the agent's work costs (rate limit, Host check, token, cache,
+//! metrics), not the size of its answer.
 
 use std::time::{Duration, Instant};
 
@@ -22,9 +25,15 @@ pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<(), Cli
             json!({"ClusterName": "demo", "Namespace": "load", "ServiceAccount": "app", "RoleArn": ROLE}),
         ))
         .await;
+    let config = AgentConfig {
+        // The real agent's limit (1,000 per second) would measure the limit; this one is checked but not reached.
+        requests_per_second: 1_000_000,
+        ..AgentConfig::default()
+    };
+    let limits = config.connection_limits;
     let agent = world
         .emulator
-        .start_agent(AgentConfig::default())
+        .start_agent(config)
         .await
         .map_err(|e| CliError::Start(e.to_string()))?;
     let tokens: Vec<String> = (0..concurrency)
@@ -37,13 +46,21 @@ pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<(), Cli
         .map_err(|e| CliError::Start(e.to_string()))?;
     let address = agent.local_addr();
 
-    // The floor: a trivial handler on the same server stack (axum on hyper), same client, same load.
-    let trivial = axum::Router::new().route("/v1/credentials", axum::routing::get(|| async { "{}" }));
+    // The floor: a handler that sends the agent's answer for one pod, on the same stack, same client, same load.
+    let answer = credentials_answer(address, &tokens[0]).await?;
+    let trivial = axum::Router::new().route(
+        "/v1/credentials",
+        axum::routing::get(move || {
+            let answer = answer.clone();
+            async move { ([(hyper::header::CONTENT_TYPE, "application/json")], answer) }
+        }),
+    );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .map_err(|e| CliError::Start(e.to_string()))?;
     let floor_address = listener.local_addr().map_err(|e| CliError::Start(e.to_string()))?;
-    tokio::spawn(async move { axum::serve(listener, trivial).await });
+    let (_stop_floor, stop) = tokio::sync::watch::channel(false);
+    tokio::spawn(pia_emulator::serve(listener, trivial, limits, stop));
 
     println!("## Pod Identity Agent, warm cache ({requests} requests over {concurrency} connections)\n");
     println!("| server | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|");
@@ -70,6 +87,31 @@ pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<(), Cli
         world.emulator.calls("AssumeRoleForPodIdentity")
     );
     Ok(())
+}
+
+/// The agent's answer to one pod, as bytes.
+async fn credentials_answer(target: std::net::SocketAddr, token: &str) -> Result<Bytes, CliError> {
+    let failed = |e: String| CliError::Call(format!("agent: {e}"));
+    let stream = TcpStream::connect(target).await.map_err(|e| failed(e.to_string()))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    tokio::spawn(connection);
+    let request = hyper::Request::get("/v1/credentials")
+        .header("host", "127.0.0.1")
+        .header("authorization", token)
+        .body(Empty::<Bytes>::new())
+        .map_err(|e| failed(e.to_string()))?;
+    let response = sender.send_request(request).await.map_err(|e| failed(e.to_string()))?;
+    if !response.status().is_success() {
+        return Err(failed(format!("status {}", response.status())));
+    }
+    let body = response
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| failed(e.to_string()))?;
+    Ok(body.to_bytes())
 }
 
 /// `requests` GETs of `/v1/credentials` spread over `concurrency` keep-alive connections.

@@ -71,7 +71,7 @@ impl Emulator {
         })?;
         let shared = Arc::new(Shared::new(store));
         let (shutdown, stop) = watch::channel(false);
-        tokio::spawn(serve(listener, router(shared.clone()), stop));
+        tokio::spawn(serve(listener, router(shared.clone()), config.connection_limits, stop));
         tracing::debug!(%addr, "emulator listening");
         Ok(Emulator {
             inner: Arc::new(Inner { shared, addr, shutdown }),
@@ -110,6 +110,10 @@ impl Emulator {
 }
 
 fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
+    config
+        .connection_limits
+        .validate()
+        .map_err(EmulatorError::InvalidConfig)?;
     for (key, seconds) in [
         ("role_propagation_seconds", config.role_propagation_seconds),
         (

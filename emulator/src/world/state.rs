@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use serde_json::json;
+
 use super::cloudformation::Registry;
 use super::eks::Cluster;
 use super::eks_auth::Grants;
@@ -10,7 +12,7 @@ use super::iam::RoleRegistry;
 use super::iam_policies::{InlinePolicies, PolicyRegistry};
 use super::iam_users::{User, UserRegistry};
 use super::identities::Identities;
-use crate::config::{EmulatorConfig, UserConfig};
+use crate::config::{EmulatorConfig, UserConfig, WORKER_NODE_POLICY};
 
 /// Behaviour switches, from [`EmulatorConfig`], changeable at run time.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,11 +43,14 @@ pub(crate) struct State {
     pub pod_identity_grants: Grants,
     /// Types registered through the emulated CloudFormation registry.
     pub cloudformation: Registry,
+    /// The role whose sessions the Pod Identity Agent calls EKS Auth with.
+    pub node_role_arn: String,
 }
 
 impl State {
     pub fn new(config: &EmulatorConfig) -> Self {
         let mut roles = RoleRegistry::default();
+        seed_node_role(&mut roles, &config.node_role_arn);
         for role in &config.roles {
             roles.put(&role.arn, role.trust_policy.clone());
             if let Some(seeded) = roles.get_mut(&role.arn) {
@@ -78,6 +83,7 @@ impl State {
             roles,
             users,
             policies: PolicyRegistry::default(),
+            node_role_arn: config.node_role_arn.clone(),
             settings: Settings {
                 check_roles: config.check_roles,
                 max_associations_per_cluster: config.max_associations_per_cluster,
@@ -112,4 +118,23 @@ fn inline_documents(policies: &BTreeMap<String, serde_json::Value>) -> InlinePol
             (name.clone(), text)
         })
         .collect()
+}
+
+/// The nodes' role, as an instance profile's: trusted by EC2, with the policy EKS nodes have (it allows
+/// `eks-auth:AssumeRoleForPodIdentity`); a role of the config with the same ARN replaces it.
+fn seed_node_role(roles: &mut RoleRegistry, arn: &str) {
+    roles.put(
+        arn,
+        json!({
+            "Version": "2012-10-17",
+            "Statement": [{
+                "Effect": "Allow",
+                "Principal": {"Service": "ec2.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }],
+        }),
+    );
+    if let Some(role) = roles.get_mut(arn) {
+        role.attached_policies = vec![WORKER_NODE_POLICY.to_owned()];
+    }
 }
