@@ -55,8 +55,10 @@ pub struct EmulatorConfig {
     /// AWS (until then EKS answers "Role provided in the request does not exist"). Roles of this configuration are
     /// visible from the start.
     pub role_propagation_seconds: f64,
-    /// Where to keep the world (clusters, associations, roles, issued keys) across runs: loaded at start
-    /// if the file exists (then it replaces `clusters` and `roles`), rewritten after every change.
+    /// The SQLite database that keeps the world across runs (clusters, associations, client request tokens,
+    /// roles, issued sessions): created if missing, loaded at start (its clusters and roles win over
+    /// configured ones of the same name), written row by row in one transaction per change. User keys always
+    /// come from `access_keys`, never from it.
     pub state_file: Option<std::path::PathBuf>,
 }
 

@@ -34,7 +34,7 @@ pub(super) async fn describe(
                 issuer: &cluster.oidc_issuer,
             },
         },
-        tags: &cluster.tags,
+        tags: cluster.tags(),
     };
     Ok(Json(ClusterOutput { cluster: shape }).into_response())
 }

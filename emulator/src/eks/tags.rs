@@ -15,13 +15,48 @@ use super::shapes::{TagResourceRequest, TagsOutput};
 use pia_core::arn::ArnParts;
 
 use super::validate;
+use crate::world::eks::Cluster;
 use crate::world::state::State as World;
 use crate::world::store::Store;
 
-/// The tag map of the resource an EKS ARN names.
-fn tags_of<'a>(world: &'a mut World, resource_arn: &str) -> Result<&'a mut BTreeMap<String, String>, ApiError> {
+/// The cluster an EKS ARN names, and the association in it if the ARN names one.
+struct Tagged<'a> {
+    cluster: &'a mut Cluster,
+    association_id: Option<&'a str>,
+}
+
+impl Tagged<'_> {
+    fn not_found(resource_arn: &str) -> ApiError {
+        ApiError::new(ErrorKind::NotFound, format!("Resource not found: {resource_arn}"))
+    }
+
+    fn tags(&self, resource_arn: &str) -> Result<&BTreeMap<String, String>, ApiError> {
+        match self.association_id {
+            None => Ok(self.cluster.tags()),
+            Some(id) => self
+                .cluster
+                .association(id)
+                .map(|a| &a.tags)
+                .ok_or_else(|| Self::not_found(resource_arn)),
+        }
+    }
+
+    fn tags_mut(&mut self, resource_arn: &str) -> Result<&mut BTreeMap<String, String>, ApiError> {
+        match self.association_id {
+            None => Ok(self.cluster.tags_mut()),
+            Some(id) => self
+                .cluster
+                .association_mut(id)
+                .map(|a| &mut a.tags)
+                .ok_or_else(|| Self::not_found(resource_arn)),
+        }
+    }
+}
+
+/// The resource an EKS ARN names.
+fn resource<'a>(world: &'a mut World, resource_arn: &'a str) -> Result<Tagged<'a>, ApiError> {
     let invalid = || ApiError::bad_request(format!("Invalid resource ARN: {resource_arn}"));
-    let not_found = || ApiError::new(ErrorKind::NotFound, format!("Resource not found: {resource_arn}"));
+    let not_found = || Tagged::not_found(resource_arn);
     let Some(ArnParts {
         partition,
         service: "eks",
@@ -41,10 +76,10 @@ fn tags_of<'a>(world: &'a mut World, resource_arn: &str) -> Result<&'a mut BTree
     if cluster.partition != partition || cluster.region != region || cluster.account_id != account_id {
         return Err(not_found());
     }
-    match association_id {
-        None => Ok(&mut cluster.tags),
-        Some(id) => cluster.association_mut(id).map(|a| &mut a.tags).ok_or_else(not_found),
-    }
+    Ok(Tagged {
+        cluster,
+        association_id,
+    })
 }
 
 pub(super) async fn list(
@@ -52,7 +87,8 @@ pub(super) async fn list(
     PathParams(resource_arn): PathParams<String>,
 ) -> Result<Response, ApiError> {
     let mut guard = store.state();
-    let tags = tags_of(&mut guard, &resource_arn)?;
+    let resource = resource(&mut guard, &resource_arn)?;
+    let tags = resource.tags(&resource_arn)?;
     Ok(Json(TagsOutput { tags }).into_response())
 }
 
@@ -68,11 +104,11 @@ pub(super) async fn tag(
     }
     let mut guard = store.state();
     let allow_system_tags = guard.settings.allow_system_tags;
-    let tags = tags_of(&mut guard, &resource_arn)?;
-    let mut merged = tags.clone();
+    let mut resource = resource(&mut guard, &resource_arn)?;
+    let mut merged = resource.tags(&resource_arn)?.clone();
     merged.extend(new_tags);
     validate::tags(&merged, allow_system_tags, ErrorKind::BadRequest)?;
-    *tags = merged;
+    *resource.tags_mut(&resource_arn)? = merged;
     Ok(Json(serde_json::json!({})).into_response())
 }
 
@@ -88,7 +124,8 @@ pub(super) async fn untag(
         ));
     }
     let mut guard = store.state();
-    let tags = tags_of(&mut guard, &resource_arn)?;
+    let mut resource = resource(&mut guard, &resource_arn)?;
+    let tags = resource.tags_mut(&resource_arn)?;
     for key in keys {
         tags.remove(key);
     }

@@ -1,13 +1,14 @@
 //! The emulated world as one value: every service's data, and the behaviour switches. Everything here
 //! is used under the one lock of [`super::store::Store`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::cloudformation::Registry;
 use super::eks::Cluster;
 use super::eks_auth::Grants;
 use super::iam::RoleRegistry;
 use super::identities::Identities;
+use super::journal::{Journal, Row};
 use crate::config::EmulatorConfig;
 
 /// Behaviour switches, from [`EmulatorConfig`], changeable at run time.
@@ -32,6 +33,8 @@ pub(crate) struct State {
     pub pod_identity_grants: Grants,
     /// Types registered through the emulated CloudFormation registry.
     pub cloudformation: Registry,
+    /// Rows changed by replacing whole clusters (each part of the world journals its own rows).
+    journal: Journal,
 }
 
 impl State {
@@ -49,15 +52,12 @@ impl State {
                 &key.user_name,
             );
         }
-        Self {
+        let mut state = Self {
             identities,
             pod_identity_grants: Grants::default(),
             cloudformation: Registry::default(),
-            clusters: config
-                .clusters
-                .iter()
-                .map(|c| (c.name.clone(), Cluster::new(c)))
-                .collect(),
+            clusters: BTreeMap::new(),
+            journal: Journal::default(),
             roles,
             settings: Settings {
                 check_roles: config.check_roles,
@@ -66,6 +66,32 @@ impl State {
                 verify_signatures: config.verify_signatures,
                 role_propagation_seconds: config.role_propagation_seconds,
             },
+        };
+        for cluster in &config.clusters {
+            state.put_cluster(Cluster::new(cluster));
         }
+        state
+    }
+
+    /// Adds a cluster, replacing one of the same name with its associations.
+    pub fn put_cluster(&mut self, cluster: Cluster) {
+        self.journal.record(Row::Cluster(cluster.name.clone()));
+        if let Some(replaced) = self.clusters.insert(cluster.name.clone(), cluster) {
+            for row in replaced.rows() {
+                self.journal.record(row);
+            }
+        }
+    }
+
+    /// Every row changed since the last call, in an order that writes a cluster before its
+    /// associations.
+    pub fn take_changes(&mut self) -> BTreeSet<Row> {
+        let mut rows = self.journal.take();
+        for cluster in self.clusters.values_mut() {
+            rows.append(&mut cluster.take_changes());
+        }
+        rows.append(&mut self.roles.take_changes());
+        rows.append(&mut self.identities.take_changes());
+        rows
     }
 }
