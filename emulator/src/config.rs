@@ -73,8 +73,10 @@ pub struct EmulatorConfig {
     /// eventual consistency): until then EKS Auth answers as for a service account without an association (a new
     /// one) or uses the association as it was (an update). Deletes are effective at once.
     pub association_propagation_seconds: f64,
-    /// Where to keep the world (clusters, associations, roles, issued keys) across runs: loaded at start
-    /// if the file exists (then it replaces `clusters` and `roles`), rewritten after every change.
+    /// The SQLite database that keeps the world across runs (clusters, associations, client request tokens,
+    /// roles, issued sessions): created if missing, loaded at start (its clusters and roles win over
+    /// configured ones of the same name), written row by row in one transaction per change. User keys always
+    /// come from `access_keys`, never from it.
     pub state_file: Option<std::path::PathBuf>,
     /// The nodes' IAM role, seeded trusting `ec2.amazonaws.com`: the Pod Identity Agent signs its EKS Auth calls
     /// with temporary credentials of sessions of it, as an instance profile gives a node.

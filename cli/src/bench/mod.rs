@@ -4,13 +4,15 @@
 //! - warm latency per action, as a ratio to the bare aws-sdk-eks calls the action needs (the floor);
 //! - EKS calls per handler path, counted by the emulator;
 //! - the agent's credential endpoint under concurrency, against a trivial handler on the same server stack;
-//! - scale: List through 5,000 associations, and the emulator holding 100,000.
+//! - scale: List through 5,000 associations, and the emulator holding 100,000;
+//! - the state database: EKS Auth latency with 100 and with 100,000 sessions saved.
 //!
 //! Build it in release next to `bootstrap` (`scripts/bench.sh`); timings are printed, never asserted.
 
 mod agent;
 mod cold_start;
 mod scale;
+mod state_database;
 mod warm;
 
 use std::path::PathBuf;
@@ -29,6 +31,7 @@ use crate::CliError;
 use agent::agent;
 use cold_start::cold_start;
 use scale::scale;
+use state_database::state_database;
 use warm::warm_latency;
 
 #[derive(Args)]
@@ -62,6 +65,7 @@ enum Section {
     Warm,
     Agent,
     Scale,
+    State,
 }
 
 pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
@@ -91,6 +95,9 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
     }
     if wanted(Section::Scale) {
         scale().await?;
+    }
+    if wanted(Section::State) {
+        state_database(args.iterations).await?;
     }
     Ok(ExitCode::SUCCESS)
 }

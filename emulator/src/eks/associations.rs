@@ -134,7 +134,7 @@ pub(super) async fn create(
 
     let seen = token
         .as_ref()
-        .and_then(|token| Some((token, cluster.create_tokens.get(token)?.clone())));
+        .and_then(|token| Some((token, cluster.create_token(token)?.clone())));
     if let Some((token, record)) = seen {
         if record.fingerprint != fingerprint {
             return Err(token_mismatch(token).with_cluster(&cluster.name));
@@ -144,7 +144,7 @@ pub(super) async fn create(
             return Ok(respond(existing));
         }
         // The association made for this token was deleted since: the token is spent, create anew.
-        cluster.create_tokens.remove(token);
+        cluster.forget_create_token(token);
     }
 
     validate::namespace(&namespace).map_err(|e| e.with_cluster(&cluster.name))?;
@@ -198,7 +198,7 @@ pub(super) async fn create(
         seq: 0,
     };
     if let Some(token) = token {
-        cluster.create_tokens.insert(
+        cluster.remember_create_token(
             token,
             IdempotencyRecord {
                 fingerprint,
@@ -271,14 +271,11 @@ pub(super) async fn update(
         "policy": request.policy,
     })
     .to_string();
-    let seen = token.as_ref().and_then(|token| {
-        Some((
-            token,
-            cluster.update_tokens.get(&(association_id.clone(), token.clone()))?,
-        ))
-    });
+    let seen = token
+        .as_ref()
+        .and_then(|token| Some((token, cluster.update_token(&association_id, token)?)));
     if let Some((token, seen)) = seen {
-        if *seen != fingerprint {
+        if seen != fingerprint {
             return Err(token_mismatch(token).with_cluster(&cluster.name));
         }
         tracing::debug!(id = %association_id, "idempotent update replayed");
@@ -338,9 +335,7 @@ pub(super) async fn update(
     association.policy = policy;
     association.modified_at = now.max(association.created_at);
     if let Some(token) = token {
-        cluster
-            .update_tokens
-            .insert((association_id.clone(), token), fingerprint);
+        cluster.remember_update_token(association_id.clone(), token, fingerprint);
     }
     let association = cluster.association(&association_id).expect("updated just now");
     tracing::debug!(cluster = %cluster_name, id = %association_id, "association updated");

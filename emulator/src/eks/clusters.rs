@@ -46,7 +46,7 @@ pub(super) async fn describe(
                 issuer: &cluster.oidc_issuer,
             },
         },
-        tags: &cluster.tags,
+        tags: cluster.tags(),
         control_plane: &cluster.control_plane,
     };
     Ok(Json(ClusterOutput { cluster: shape }).into_response())

@@ -18,17 +18,48 @@ use pia_core::arn::ArnParts;
 use super::validate;
 use crate::authz::Ask;
 use crate::context::RequestContext;
+use crate::world::eks::Cluster;
 use crate::world::state::State as World;
 use crate::world::store::Store;
 
-/// The tag map of the resource an EKS ARN names, if it is the caller's (of its account, in the signed region).
-fn tags_of<'a>(
-    world: &'a mut World,
-    context: &RequestContext,
-    resource_arn: &str,
-) -> Result<&'a mut BTreeMap<String, String>, ApiError> {
+/// The cluster an EKS ARN names, and the association in it if the ARN names one.
+struct Tagged<'a> {
+    cluster: &'a mut Cluster,
+    association_id: Option<&'a str>,
+}
+
+impl Tagged<'_> {
+    fn not_found(resource_arn: &str) -> ApiError {
+        ApiError::new(ErrorKind::NotFound, format!("Resource not found: {resource_arn}"))
+    }
+
+    fn tags(&self, resource_arn: &str) -> Result<&BTreeMap<String, String>, ApiError> {
+        match self.association_id {
+            None => Ok(self.cluster.tags()),
+            Some(id) => self
+                .cluster
+                .association(id)
+                .map(|a| &a.tags)
+                .ok_or_else(|| Self::not_found(resource_arn)),
+        }
+    }
+
+    fn tags_mut(&mut self, resource_arn: &str) -> Result<&mut BTreeMap<String, String>, ApiError> {
+        match self.association_id {
+            None => Ok(self.cluster.tags_mut()),
+            Some(id) => self
+                .cluster
+                .association_mut(id)
+                .map(|a| &mut a.tags)
+                .ok_or_else(|| Self::not_found(resource_arn)),
+        }
+    }
+}
+
+/// The resource an EKS ARN names, if it is the caller's (of its account, in the signed region).
+fn resource<'a>(world: &'a mut World, context: &RequestContext, resource_arn: &'a str) -> Result<Tagged<'a>, ApiError> {
     let invalid = || ApiError::bad_request(format!("Invalid resource ARN: {resource_arn}"));
-    let not_found = || ApiError::new(ErrorKind::NotFound, format!("Resource not found: {resource_arn}"));
+    let not_found = || Tagged::not_found(resource_arn);
     let Some(ArnParts {
         partition,
         service: "eks",
@@ -53,10 +84,10 @@ fn tags_of<'a>(
     {
         return Err(not_found());
     }
-    match association_id {
-        None => Ok(&mut cluster.tags),
-        Some(id) => cluster.association_mut(id).map(|a| &mut a.tags).ok_or_else(not_found),
-    }
+    Ok(Tagged {
+        cluster,
+        association_id,
+    })
 }
 
 /// Authorizes `ask` on the resource, with the tags it has (if it is the caller's).
@@ -66,8 +97,8 @@ fn allow_on_resource(
     ask: Ask,
     resource_arn: &str,
 ) -> Result<(), ApiError> {
-    let resource_tags = tags_of(world, context, resource_arn)
-        .map(|tags| tags.clone())
+    let resource_tags = resource(world, context, resource_arn)
+        .and_then(|found| found.tags(resource_arn).cloned())
         .unwrap_or_default();
     allow(world, context, &ask.with_resource_tags(&resource_tags))
 }
@@ -80,7 +111,8 @@ pub(super) async fn list(
     let mut guard = store.state();
     let ask = Ask::new("eks:ListTagsForResource", &resource_arn);
     allow_on_resource(&mut guard, &context, ask, &resource_arn)?;
-    let tags = tags_of(&mut guard, &context, &resource_arn)?;
+    let resource = resource(&mut guard, &context, &resource_arn)?;
+    let tags = resource.tags(&resource_arn)?;
     Ok(Json(TagsOutput { tags }).into_response())
 }
 
@@ -99,11 +131,11 @@ pub(super) async fn tag(
     let ask = Ask::new("eks:TagResource", &resource_arn).with_request_tags(&new_tags);
     allow_on_resource(&mut guard, &context, ask, &resource_arn)?;
     let allow_system_tags = guard.settings.allow_system_tags;
-    let tags = tags_of(&mut guard, &context, &resource_arn)?;
-    let mut merged = tags.clone();
+    let mut resource = resource(&mut guard, &context, &resource_arn)?;
+    let mut merged = resource.tags(&resource_arn)?.clone();
     merged.extend(new_tags);
     validate::tags(&merged, allow_system_tags, ErrorKind::BadRequest)?;
-    *tags = merged;
+    *resource.tags_mut(&resource_arn)? = merged;
     Ok(Json(serde_json::json!({})).into_response())
 }
 
@@ -122,7 +154,8 @@ pub(super) async fn untag(
     let mut guard = store.state();
     let ask = Ask::new("eks:UntagResource", &resource_arn).with("aws:TagKeys", keys.iter().copied());
     allow_on_resource(&mut guard, &context, ask, &resource_arn)?;
-    let tags = tags_of(&mut guard, &context, &resource_arn)?;
+    let mut resource = resource(&mut guard, &context, &resource_arn)?;
+    let tags = resource.tags_mut(&resource_arn)?;
     for key in keys {
         tags.remove(key);
     }

@@ -1,18 +1,18 @@
 //! The world, read and changed in process: roles, clusters, access keys, sessions, associations and the
-//! behaviour switches. New roles, clusters, keys and sessions are saved to the state file, as changes
-//! through the API are.
+//! behaviour switches. New roles, clusters and sessions are saved to the state database, as changes
+//! through the API are (user keys are not: the configuration is their source of truth).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::Emulator;
 use crate::clock::now_epoch_seconds;
 use crate::config::{ClusterConfig, UserConfig};
 use crate::context::CallerIdentity;
-use crate::ids::{new_association_id, new_uuid};
+use crate::ids::{new_association_id, new_uuid, stable_role_id};
 use crate::world::eks::{Association, Cluster};
 use crate::world::iam::Role;
-use crate::world::identities::IssuedCredentials;
+use crate::world::identities::{IssuedCredentials, SessionRequest};
 use crate::world::state::user_of;
 
 impl Emulator {
@@ -20,7 +20,6 @@ impl Emulator {
     /// same registry serves IAM's API, so this is a shortcut for CreateRole.
     pub fn put_role(&self, arn: &str, trust_policy: serde_json::Value) {
         self.store().state().roles.put(arn, trust_policy);
-        self.store().persist();
     }
 
     /// Sets an inline permission policy of a role (IAM's PutRolePolicy); nothing happens for an unknown role.
@@ -29,13 +28,11 @@ impl Emulator {
             role.inline_policies
                 .insert(policy_name.to_owned(), document.to_string());
         }
-        self.store().persist();
     }
 
     /// Removes a role from the emulated IAM; associations that use it are left as they are.
     pub fn delete_role(&self, arn: &str) {
         self.store().state().roles.delete(arn);
-        self.store().persist();
     }
 
     /// A copy of a role of the emulated IAM.
@@ -45,19 +42,14 @@ impl Emulator {
 
     /// Adds a cluster (replacing one of the same name, with its associations).
     pub fn add_cluster(&self, cluster: ClusterConfig) {
-        self.store()
-            .state()
-            .clusters
-            .insert(cluster.name.clone(), Cluster::new(&cluster));
-        self.store().persist();
+        self.store().state().put_cluster(Cluster::new(&cluster));
     }
 
     /// Makes a new long-term access key for an IAM user: (access key id `AKIA…`, secret). Requests
-    /// signed with it act as `arn:aws:iam::ACCOUNT:user/USER_NAME`.
+    /// signed with it act as `arn:aws:iam::ACCOUNT:user/USER_NAME`. It lasts as long as this emulator
+    /// (keys that outlive a restart belong in the configuration).
     pub fn issue_access_key(&self, account_id: &str, user_name: &str) -> (String, String) {
-        let key = self.store().state().identities.new_user_key(account_id, user_name);
-        self.store().persist();
-        key
+        self.store().state().identities.new_user_key(account_id, user_name)
     }
 
     /// Adds an IAM user with its permission policies, or replaces the user of that name in its account (as the
@@ -154,6 +146,26 @@ impl Emulator {
             });
         }
         Some(cluster.len())
+    }
+
+    /// Issues `count` sessions of `role_arn` directly, saved in one transaction, as a world with a long
+    /// history of EKS Auth calls would hold; for benchmarks. Returns how many sessions are known
+    /// afterwards.
+    pub fn seed_sessions(&self, role_arn: &str, count: usize) -> usize {
+        let mut state = self.store().state();
+        for n in 0..count {
+            state.identities.issue_session(SessionRequest {
+                role_arn,
+                role_id: &stable_role_id(role_arn),
+                session_name: &format!("seed-{n}"),
+                session_tags: BTreeMap::new(),
+                transitive_tag_keys: BTreeSet::new(),
+                duration: Duration::from_secs(3600),
+                session_policy: None,
+                session_policy_arns: Vec::new(),
+            });
+        }
+        state.identities.session_count()
     }
 
     /// Associations in a cluster (0 for an unknown cluster).

@@ -7,7 +7,7 @@
 //!
 //! Every request of a known operation goes through [`instrument`]: it is counted and logged by
 //! operation name, its SigV4 signature is verified (unless turned off), a fault injected for the
-//! operation is applied, and after a successful change the state file is rewritten. Handlers find the
+//! operation is applied, and a change that could not be saved is answered with a 5xx. Handlers find the
 //! [`RequestContext`] (request id, caller) and the [`Operation`] in the request's extensions.
 
 use std::sync::Arc;
@@ -34,6 +34,7 @@ use crate::faults::Fault;
 use crate::ids::{new_uuid, user_id};
 use crate::protocol::query::{self, Params, QueryError};
 use crate::world::identities::Identities;
+use crate::world::store::{Unsaved, saving};
 use crate::{cloudformation, eks, eks_auth, iam, sts};
 
 /// The query services' single route.
@@ -55,8 +56,8 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .with_state(shared)
 }
 
-/// Names the operation, counts it, checks the signature, applies faults, runs it, persists, and tags
-/// the response with a request id.
+/// Names the operation, counts it, checks the signature, applies faults, runs it, and tags the
+/// response with a request id.
 async fn instrument(State(shared): State<Arc<Shared>>, request: Request, next: Next) -> Response {
     let request_id = new_uuid();
     let route = request
@@ -159,10 +160,10 @@ async fn run_operation(
         access_key_id,
         region,
     });
-    let response = next.run(Request::from_parts(parts, Body::from(body))).await;
-    if operation.mutates() && response.status().is_success() {
-        shared.store.persist_async().await;
-    }
+    let response = match saving(next.run(Request::from_parts(parts, Body::from(body)))).await {
+        Ok(response) => response,
+        Err(Unsaved) => unsaved_response(api, request_id),
+    };
     if fault == Some(Fault::DropAfterApply) {
         debug!(
             operation = operation.name,
@@ -176,6 +177,17 @@ async fn run_operation(
         std::future::pending::<()>().await;
     }
     response
+}
+
+/// The answer to a request whose change could not be saved (and was undone), in the API's own shape.
+fn unsaved_response(api: Api, request_id: &str) -> Response {
+    let code = match api {
+        Api::Eks => "ServerException",
+        Api::EksAuth => "InternalServerException",
+        Api::Iam | Api::Sts | Api::CloudFormation => "ServiceFailure",
+    };
+    let message = "The change could not be saved to the emulator's state database; nothing was changed.";
+    api.error_response(500, code, message, request_id)
 }
 
 fn auth_failure_response(api: Api, failure: &AuthFailure, request_id: &str) -> Response {

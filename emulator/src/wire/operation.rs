@@ -75,15 +75,6 @@ pub(crate) struct Operation {
     pub name: &'static str,
 }
 
-impl Operation {
-    /// Whether a success changes the world (then the state file is rewritten).
-    pub fn mutates(&self) -> bool {
-        !["Get", "List", "Describe"]
-            .iter()
-            .any(|prefix| self.name.starts_with(prefix))
-    }
-}
-
 /// The operation a routed request is.
 pub(super) fn rest_operation(method: &Method, route: &str) -> Option<Operation> {
     if let Some(name) = eks::operation_name(method, route) {

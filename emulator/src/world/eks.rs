@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use serde::{Deserialize, Serialize};
 
 use super::control_plane::ControlPlane;
+use super::journal::{Journal, Row};
 use crate::clock::now_epoch_seconds;
 use crate::config::ClusterConfig;
 use crate::ids::{new_cluster_id, new_uuid};
@@ -106,11 +107,11 @@ pub(crate) struct Cluster {
     pub control_plane: ControlPlane,
     /// Signs and verifies the cluster's service-account tokens.
     pub signing_key: Arc<SigningKey>,
-    pub tags: BTreeMap<String, String>,
+    tags: BTreeMap<String, String>,
     /// clientRequestToken of a successful create → what it created.
-    pub create_tokens: HashMap<String, IdempotencyRecord>,
+    create_tokens: HashMap<String, IdempotencyRecord>,
     /// (associationId, clientRequestToken) of a successful update → its parameters' fingerprint.
-    pub update_tokens: HashMap<(String, String), String>,
+    update_tokens: HashMap<(String, String), String>,
     associations: HashMap<String, Association>,
     by_seq: BTreeMap<u64, String>,
     by_namespace: BTreeMap<(String, u64), String>,
@@ -120,6 +121,8 @@ pub(crate) struct Cluster {
     /// Association id → its changes still propagating to EKS Auth, oldest first. Not saved: a restart makes them
     /// effective at once.
     propagating: HashMap<String, Vec<Unseen>>,
+    /// The rows changed since the last commit.
+    journal: Journal,
 }
 
 impl Cluster {
@@ -153,6 +156,7 @@ impl Cluster {
             by_identity: HashMap::new(),
             next_seq: 0,
             propagating: HashMap::new(),
+            journal: Journal::default(),
         }
     }
 
@@ -178,6 +182,82 @@ impl Cluster {
         )
     }
 
+    pub fn tags(&self) -> &BTreeMap<String, String> {
+        &self.tags
+    }
+
+    pub fn tags_mut(&mut self) -> &mut BTreeMap<String, String> {
+        self.journal.record(Row::Cluster(self.name.clone()));
+        &mut self.tags
+    }
+
+    /// What the create with this client request token made.
+    pub fn create_token(&self, token: &str) -> Option<&IdempotencyRecord> {
+        self.create_tokens.get(token)
+    }
+
+    pub fn remember_create_token(&mut self, token: String, record: IdempotencyRecord) {
+        self.journal.record(self.create_token_row(&token));
+        self.create_tokens.insert(token, record);
+    }
+
+    pub fn forget_create_token(&mut self, token: &str) {
+        self.journal.record(self.create_token_row(token));
+        self.create_tokens.remove(token);
+    }
+
+    /// The fingerprint of the update of an association with this client request token.
+    pub fn update_token(&self, association_id: &str, token: &str) -> Option<&str> {
+        self.update_tokens
+            .get(&(association_id.to_owned(), token.to_owned()))
+            .map(String::as_str)
+    }
+
+    pub fn remember_update_token(&mut self, association_id: String, token: String, fingerprint: String) {
+        self.journal.record(self.update_token_row(&association_id, &token));
+        self.update_tokens.insert((association_id, token), fingerprint);
+    }
+
+    fn association_row(&self, id: &str) -> Row {
+        Row::Association {
+            cluster: self.name.clone(),
+            id: id.to_owned(),
+        }
+    }
+
+    fn create_token_row(&self, token: &str) -> Row {
+        Row::CreateToken {
+            cluster: self.name.clone(),
+            token: token.to_owned(),
+        }
+    }
+
+    fn update_token_row(&self, association_id: &str, token: &str) -> Row {
+        Row::UpdateToken {
+            cluster: self.name.clone(),
+            association_id: association_id.to_owned(),
+            token: token.to_owned(),
+        }
+    }
+
+    /// Every row of the cluster: itself, its associations and its tokens.
+    pub fn rows(&self) -> Vec<Row> {
+        let mut rows = vec![Row::Cluster(self.name.clone())];
+        rows.extend(self.associations.keys().map(|id| self.association_row(id)));
+        rows.extend(self.create_tokens.keys().map(|token| self.create_token_row(token)));
+        rows.extend(
+            self.update_tokens
+                .keys()
+                .map(|(association_id, token)| self.update_token_row(association_id, token)),
+        );
+        rows
+    }
+
+    /// The rows changed since the last call.
+    pub fn take_changes(&mut self) -> std::collections::BTreeSet<Row> {
+        self.journal.take()
+    }
+
     pub fn len(&self) -> usize {
         self.associations.len()
     }
@@ -189,6 +269,7 @@ impl Cluster {
     /// Mutable access for updates. Namespace and service account must not be changed through it (they
     /// are indexed); EKS does not allow changing them either.
     pub fn association_mut(&mut self, id: &str) -> Option<&mut Association> {
+        self.journal.record(self.association_row(id));
         self.associations.get_mut(id)
     }
 
@@ -234,6 +315,8 @@ impl Cluster {
         self.next_seq += 1;
         association.seq = seq;
         let id = association.association_id.clone();
+        self.journal.record(Row::Cluster(self.name.clone()));
+        self.journal.record(self.association_row(&id));
         self.by_seq.insert(seq, id.clone());
         self.by_namespace
             .insert((association.namespace.clone(), seq), id.clone());
@@ -248,6 +331,7 @@ impl Cluster {
 
     pub fn remove(&mut self, id: &str) -> Option<Association> {
         let association = self.associations.remove(id)?;
+        self.journal.record(self.association_row(id));
         let seq = association.seq;
         self.by_seq.remove(&seq);
         self.by_namespace.remove(&(association.namespace.clone(), seq));
@@ -255,7 +339,16 @@ impl Cluster {
             .remove(&(association.service_account.clone(), seq));
         self.by_identity
             .remove(&(association.namespace.clone(), association.service_account.clone()));
-        self.update_tokens.retain(|(association_id, _), _| association_id != id);
+        let spent: Vec<(String, String)> = self
+            .update_tokens
+            .keys()
+            .filter(|(association_id, _)| association_id == id)
+            .cloned()
+            .collect();
+        for key in spent {
+            self.journal.record(self.update_token_row(&key.0, &key.1));
+            self.update_tokens.remove(&key);
+        }
         // EKS documents the delay for creates and updates only: a delete reaches EKS Auth at once.
         self.propagating.remove(id);
         Some(association)
@@ -442,11 +535,11 @@ mod tests {
         let a = association(&cluster, "ns", "sa");
         let id = cluster.insert(a).association_id.clone();
         assert_eq!(cluster.id_for("ns", "sa"), Some(id.as_str()));
-        cluster.update_tokens.insert((id.clone(), "t".into()), "f".into());
+        cluster.remember_update_token(id.clone(), "t".into(), "f".into());
         assert!(cluster.remove(&id).is_some());
         assert!(cluster.remove(&id).is_none());
         assert_eq!(cluster.id_for("ns", "sa"), None);
-        assert!(cluster.update_tokens.is_empty());
+        assert_eq!(cluster.update_token(&id, "t"), None);
         for filter in [
             ListFilter::default(),
             ListFilter {

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::iam_policies::InlinePolicies;
+use super::journal::{Journal, Row};
 use crate::clock::now_epoch_seconds;
 use crate::ids::{new_role_id, role_account_and_name, stable_role_id};
 
@@ -107,10 +108,19 @@ fn parse_policy(document: &str) -> Value {
 #[derive(Debug, Default)]
 pub(crate) struct RoleRegistry {
     roles: BTreeMap<(String, String), Role>,
+    /// The rows changed since the last commit.
+    journal: Journal,
 }
 
 fn role_key(account_id: &str, name: &str) -> (String, String) {
     (account_id.to_owned(), name.to_ascii_lowercase())
+}
+
+fn role_row((account_id, name): &(String, String)) -> Row {
+    Row::Role {
+        account_id: account_id.clone(),
+        name: name.clone(),
+    }
 }
 
 impl RoleRegistry {
@@ -118,6 +128,7 @@ impl RoleRegistry {
     pub fn put(&mut self, arn: &str, trust_policy: Value) {
         let (account_id, name) = role_account_and_name(arn);
         let key = role_key(account_id, name);
+        self.journal.record(role_row(&key));
         match self.roles.get_mut(&key) {
             Some(role) if role.arn == arn => {
                 role.trust_policy_document = policy_text(&trust_policy);
@@ -131,7 +142,9 @@ impl RoleRegistry {
 
     /// Adds a role; one of the same name in the account is replaced.
     pub fn insert(&mut self, role: Role) {
-        self.roles.insert(role_key(&role.account_id, &role.name), role);
+        let key = role_key(&role.account_id, &role.name);
+        self.journal.record(role_row(&key));
+        self.roles.insert(key, role);
     }
 
     pub fn delete(&mut self, arn: &str) -> Option<Role> {
@@ -140,6 +153,7 @@ impl RoleRegistry {
         if self.roles.get(&key)?.arn != arn {
             return None;
         }
+        self.journal.record(role_row(&key));
         self.roles.remove(&key)
     }
 
@@ -153,9 +167,13 @@ impl RoleRegistry {
 
     pub fn get_mut(&mut self, arn: &str) -> Option<&mut Role> {
         let (account_id, name) = role_account_and_name(arn);
-        self.roles
-            .get_mut(&role_key(account_id, name))
-            .filter(|role| role.arn == arn)
+        let key = role_key(account_id, name);
+        self.journal.record(role_row(&key));
+        self.roles.get_mut(&key).filter(|role| role.arn == arn)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &Role> {
+        self.roles.values()
     }
 
     pub fn by_name(&self, account_id: &str, name: &str) -> Option<&Role> {
@@ -163,11 +181,20 @@ impl RoleRegistry {
     }
 
     pub fn by_name_mut(&mut self, account_id: &str, name: &str) -> Option<&mut Role> {
-        self.roles.get_mut(&role_key(account_id, name))
+        let key = role_key(account_id, name);
+        self.journal.record(role_row(&key));
+        self.roles.get_mut(&key)
     }
 
     pub fn remove_by_name(&mut self, account_id: &str, name: &str) -> Option<Role> {
-        self.roles.remove(&role_key(account_id, name))
+        let key = role_key(account_id, name);
+        self.journal.record(role_row(&key));
+        self.roles.remove(&key)
+    }
+
+    /// The rows changed since the last call.
+    pub fn take_changes(&mut self) -> std::collections::BTreeSet<Row> {
+        self.journal.take()
     }
 
     /// The roles of an account in name order, starting after the (lower-cased) name `after`.
@@ -193,9 +220,5 @@ impl RoleRegistry {
         self.get(arn)
             .filter(|role| role.visible_to_eks_at <= now)
             .map(|role| &role.trust_policy)
-    }
-
-    pub fn iter(&self) -> impl Iterator<Item = &Role> {
-        self.roles.values()
     }
 }

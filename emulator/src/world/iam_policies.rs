@@ -7,6 +7,7 @@ use std::sync::LazyLock;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::journal::{Journal, Row};
 use crate::clock::now_epoch_seconds;
 use crate::ids::new_policy_id;
 
@@ -47,11 +48,19 @@ impl ManagedPolicy {
 #[derive(Debug, Default)]
 pub(crate) struct PolicyRegistry {
     policies: BTreeMap<String, ManagedPolicy>,
+    /// The rows changed since the last commit.
+    journal: Journal,
 }
 
 impl PolicyRegistry {
     pub fn insert(&mut self, policy: ManagedPolicy) {
+        self.journal.record(Row::Policy(policy.arn.clone()));
         self.policies.insert(policy.arn.clone(), policy);
+    }
+
+    /// The rows changed since the last call.
+    pub fn take_changes(&mut self) -> std::collections::BTreeSet<Row> {
+        self.journal.take()
     }
 
     pub fn get(&self, arn: &str) -> Option<&ManagedPolicy> {
@@ -59,6 +68,7 @@ impl PolicyRegistry {
     }
 
     pub fn remove(&mut self, arn: &str) -> Option<ManagedPolicy> {
+        self.journal.record(Row::Policy(arn.to_owned()));
         self.policies.remove(arn)
     }
 

@@ -10,6 +10,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 
+use super::journal::{Journal, Row};
 use crate::clock::epoch_seconds;
 use crate::context::CallerIdentity;
 use crate::ids::{new_secret, new_session_key_id, new_session_token, new_user_key_id, role_account_and_name, user_id};
@@ -28,7 +29,7 @@ pub struct IssuedCredentials {
 }
 
 /// A long-term key of an IAM user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct UserKey {
     pub secret_access_key: String,
     pub account_id: String,
@@ -136,15 +137,23 @@ pub(crate) struct SessionRequest<'a> {
     pub session_policy_arns: Vec<String>,
 }
 
-/// Every access key the emulator knows.
-#[derive(Debug, Default, Clone, Serialize, Deserialize)]
+/// Every access key the emulator knows. User keys come from the configuration (and the in-process
+/// API) and are never saved; sessions are.
+#[derive(Debug, Default)]
 pub(crate) struct Identities {
     users: BTreeMap<String, UserKey>,
     sessions: BTreeMap<String, Session>,
+    /// (expiration, access key id) of every session: the oldest are forgotten first.
+    by_expiration: BTreeSet<(u64, String)>,
+    /// The session rows changed since the last commit.
+    journal: Journal,
 }
 
 /// Sessions are forgotten this long after they expire (until then they answer ExpiredToken).
-const FORGET_EXPIRED_AFTER: Duration = Duration::from_secs(24 * 3600);
+pub(crate) const FORGET_EXPIRED_AFTER: Duration = Duration::from_secs(24 * 3600);
+
+/// Sessions forgotten at most per session issued, so that issuing costs the same whatever the history.
+const FORGET_AT_MOST: usize = 16;
 
 impl Identities {
     /// Adds (or replaces) a user's long-term key.
@@ -171,10 +180,66 @@ impl Identities {
         (access_key_id, secret)
     }
 
-    /// Adds every key of `other`, replacing keys of the same id.
-    pub fn merge(&mut self, other: Identities) {
-        self.users.extend(other.users);
-        self.sessions.extend(other.sessions);
+    /// Puts back a saved session (it is not a change).
+    pub fn restore_session(&mut self, access_key_id: String, session: Session) {
+        self.by_expiration.insert((session.expiration, access_key_id.clone()));
+        self.sessions.insert(access_key_id, session);
+    }
+
+    /// Forgets every session (to load the saved ones again).
+    pub fn forget_sessions(&mut self) {
+        self.sessions.clear();
+        self.by_expiration.clear();
+        self.journal.take();
+    }
+
+    /// The session of an access key id.
+    pub fn session(&self, access_key_id: &str) -> Option<&Session> {
+        self.sessions.get(access_key_id)
+    }
+
+    pub fn session_count(&self) -> usize {
+        self.sessions.len()
+    }
+
+    /// The rows changed since the last call.
+    pub fn take_changes(&mut self) -> BTreeSet<Row> {
+        self.journal.take()
+    }
+
+    /// Adds a new session under a fresh access key id, forgetting a few long-expired ones.
+    fn add_session(&mut self, session: Session) -> IssuedCredentials {
+        let forget_before = epoch_seconds(SystemTime::now()).saturating_sub(FORGET_EXPIRED_AFTER.as_secs());
+        for _ in 0..FORGET_AT_MOST {
+            if self
+                .by_expiration
+                .first()
+                .is_none_or(|(expiration, _)| *expiration > forget_before)
+            {
+                break;
+            }
+            let Some((_, access_key_id)) = self.by_expiration.pop_first() else {
+                break;
+            };
+            self.sessions.remove(&access_key_id);
+            self.journal.record(Row::Session(access_key_id));
+        }
+        let mut access_key_id = new_session_key_id();
+        while self.get(&access_key_id).is_some() {
+            access_key_id = new_session_key_id();
+        }
+        let issued = IssuedCredentials {
+            access_key_id: access_key_id.clone(),
+            secret_access_key: session.secret_access_key.clone(),
+            session_token: session.session_token.clone(),
+            expiration: session.expiration_time(),
+            assumed_role_arn: session.assumed_role_arn.clone(),
+            assumed_role_id: session.assumed_role_id.clone(),
+        };
+        self.journal.record(Row::Session(access_key_id.clone()));
+        self.by_expiration.insert((session.expiration, access_key_id.clone()));
+        self.sessions.insert(access_key_id, session);
+        issued
     }
 
     pub fn get(&self, access_key_id: &str) -> Option<Key<'_>> {
@@ -187,9 +252,6 @@ impl Identities {
     /// Issues temporary credentials for a role session, valid from now for `request.duration`.
     pub fn issue_session(&mut self, request: SessionRequest<'_>) -> IssuedCredentials {
         let now = SystemTime::now();
-        let forget_before = epoch_seconds(now).saturating_sub(FORGET_EXPIRED_AFTER.as_secs());
-        self.sessions.retain(|_, session| session.expiration > forget_before);
-
         let (account_id, role_name) = role_account_and_name(request.role_arn);
         let partition = pia_core::arn::ArnParts::split(request.role_arn).map_or("aws", |parts| parts.partition);
         let assumed_role_arn = format!(
@@ -197,10 +259,6 @@ impl Identities {
             request.session_name
         );
         let assumed_role_id = format!("{}:{}", request.role_id, request.session_name);
-        let mut access_key_id = new_session_key_id();
-        while self.get(&access_key_id).is_some() {
-            access_key_id = new_session_key_id();
-        }
         let expiration = epoch_seconds(now) + request.duration.as_secs();
         let session = Session {
             secret_access_key: new_secret(),
@@ -209,32 +267,19 @@ impl Identities {
             account_id: account_id.to_owned(),
             role_arn: request.role_arn.to_owned(),
             session_name: request.session_name.to_owned(),
-            assumed_role_arn: assumed_role_arn.clone(),
-            assumed_role_id: assumed_role_id.clone(),
+            assumed_role_arn,
+            assumed_role_id,
             session_tags: request.session_tags,
             transitive_tag_keys: request.transitive_tag_keys,
             user_session: false,
             session_policy: request.session_policy,
             session_policy_arns: request.session_policy_arns,
         };
-        let issued = IssuedCredentials {
-            access_key_id: access_key_id.clone(),
-            secret_access_key: session.secret_access_key.clone(),
-            session_token: session.session_token.clone(),
-            expiration: session.expiration_time(),
-            assumed_role_arn,
-            assumed_role_id,
-        };
-        self.sessions.insert(access_key_id, session);
-        issued
+        self.add_session(session)
     }
 
     /// Temporary credentials that act as the user `user` (STS GetSessionToken).
     pub fn issue_user_session(&mut self, user: &CallerIdentity, duration: Duration) -> IssuedCredentials {
-        let mut access_key_id = new_session_key_id();
-        while self.get(&access_key_id).is_some() {
-            access_key_id = new_session_key_id();
-        }
         let session = Session {
             secret_access_key: new_secret(),
             session_token: new_session_token(),
@@ -250,16 +295,7 @@ impl Identities {
             session_policy: None,
             session_policy_arns: Vec::new(),
         };
-        let issued = IssuedCredentials {
-            access_key_id: access_key_id.clone(),
-            secret_access_key: session.secret_access_key.clone(),
-            session_token: session.session_token.clone(),
-            expiration: session.expiration_time(),
-            assumed_role_arn: user.arn.clone(),
-            assumed_role_id: user.user_id.clone(),
-        };
-        self.sessions.insert(access_key_id, session);
-        issued
+        self.add_session(session)
     }
 }
 

@@ -1,7 +1,7 @@
 //! The emulated world as one value: every service's data, and the behaviour switches. Everything here
 //! is used under the one lock of [`super::store::Store`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::json;
 
@@ -12,6 +12,7 @@ use super::iam::RoleRegistry;
 use super::iam_policies::{InlinePolicies, PolicyRegistry};
 use super::iam_users::{User, UserRegistry};
 use super::identities::Identities;
+use super::journal::{Journal, Row};
 use crate::config::{EmulatorConfig, UserConfig, WORKER_NODE_POLICY};
 
 /// Behaviour switches, from [`EmulatorConfig`], changeable at run time.
@@ -45,6 +46,8 @@ pub(crate) struct State {
     pub cloudformation: Registry,
     /// The role whose sessions the Pod Identity Agent calls EKS Auth with.
     pub node_role_arn: String,
+    /// Rows changed by replacing whole clusters (each part of the world journals its own rows).
+    journal: Journal,
 }
 
 impl State {
@@ -71,15 +74,12 @@ impl State {
                 &key.user_name,
             );
         }
-        Self {
+        let mut state = Self {
             identities,
             pod_identity_grants: Grants::default(),
             cloudformation: Registry::default(),
-            clusters: config
-                .clusters
-                .iter()
-                .map(|c| (c.name.clone(), Cluster::new(c)))
-                .collect(),
+            clusters: BTreeMap::new(),
+            journal: Journal::default(),
             roles,
             users,
             policies: PolicyRegistry::default(),
@@ -93,7 +93,34 @@ impl State {
                 role_propagation_seconds: config.role_propagation_seconds,
                 association_propagation_seconds: config.association_propagation_seconds,
             },
+        };
+        for cluster in &config.clusters {
+            state.put_cluster(Cluster::new(cluster));
         }
+        state
+    }
+
+    /// Adds a cluster, replacing one of the same name with its associations.
+    pub fn put_cluster(&mut self, cluster: Cluster) {
+        self.journal.record(Row::Cluster(cluster.name.clone()));
+        if let Some(replaced) = self.clusters.insert(cluster.name.clone(), cluster) {
+            for row in replaced.rows() {
+                self.journal.record(row);
+            }
+        }
+    }
+
+    /// Every row changed since the last call, in an order that writes a cluster before its
+    /// associations.
+    pub fn take_changes(&mut self) -> BTreeSet<Row> {
+        let mut rows = self.journal.take();
+        for cluster in self.clusters.values_mut() {
+            rows.append(&mut cluster.take_changes());
+        }
+        rows.append(&mut self.roles.take_changes());
+        rows.append(&mut self.policies.take_changes());
+        rows.append(&mut self.identities.take_changes());
+        rows
     }
 }
 
