@@ -6,6 +6,7 @@ mod pod_identity_support;
 
 use std::time::{Duration, SystemTime};
 
+use aws_sdk_eks::error::ProvideErrorMetadata;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use pia_emulator::eks_auth::{MAX_TOKEN_BYTES, SESSION_TAG_KEYS};
@@ -439,8 +440,17 @@ async fn a_target_role_is_assumed_with_the_external_id() {
     assert_eq!((status, code.as_str()), (400, "AccessDeniedException"));
     assert!(message.contains(target), "{message}");
 
-    // Trusting the first role with the right external id.
+    // Trusted, but across accounts the first role's own policies must allow assuming the target too.
     emulator.put_role(target, target_trust(ROLE, &external_id));
+    let (_, code, message) = refusal(assume(&emulator, CLUSTER, &token(&emulator, "ns", "reader", "r1")).await);
+    assert_eq!(code, "AccessDeniedException");
+    assert!(
+        message.ends_with(&format!(
+            "is not authorized to perform: sts:AssumeRole on resource: {target} because no identity-based policy allows the sts:AssumeRole action"
+        )),
+        "{message}"
+    );
+    allow_assuming(&emulator, ROLE, target);
     let output = assume(&emulator, CLUSTER, &token(&emulator, "ns", "reader", "r2"))
         .await
         .expect("chained credentials");
@@ -558,4 +568,54 @@ async fn the_inline_policy_is_recorded_with_the_grant() {
     );
     let grant = emulator.pod_identity_grants().pop().unwrap();
     assert_eq!(grant.policy.as_deref(), Some(policy));
+}
+
+#[tokio::test]
+async fn an_associations_policy_bounds_what_the_pods_credentials_may_do() {
+    let emulator = start().await;
+    emulator.put_role_policy(
+        ROLE,
+        "admin",
+        &json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}),
+    );
+    let policy =
+        r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"eks:ListClusters","Resource":"*"}]}"#;
+    eks_client(&emulator)
+        .create_pod_identity_association()
+        .cluster_name(CLUSTER)
+        .namespace("ns")
+        .service_account("scoped")
+        .role_arn(ROLE)
+        .disable_session_tags(true)
+        .policy(policy)
+        .send()
+        .await
+        .unwrap();
+    let output = assume(&emulator, CLUSTER, &token(&emulator, "ns", "scoped", "p1"))
+        .await
+        .expect("credentials");
+    let credentials = output.credentials().unwrap();
+    let pod = aws_sdk_eks::Client::new(&pia_emulator::clients::sdk_config(
+        &emulator.endpoint(),
+        aws_credential_types::Credentials::new(
+            credentials.access_key_id(),
+            credentials.secret_access_key(),
+            Some(credentials.session_token().to_owned()),
+            None,
+            "pod",
+        ),
+    ));
+    pod.list_clusters()
+        .send()
+        .await
+        .expect("the association's policy allows it");
+    let e = pod.describe_cluster().name(CLUSTER).send().await.unwrap_err();
+    assert_eq!(e.code(), Some("AccessDeniedException"));
+    assert!(
+        e.message()
+            .unwrap()
+            .ends_with("because no session policy allows the eks:DescribeCluster action"),
+        "{:?}",
+        e.message()
+    );
 }

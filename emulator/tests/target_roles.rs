@@ -12,10 +12,13 @@ use serde_json::{Value, json};
 const TARGET: &str = "arn:aws:iam::444455556666:role/eks-pod-identity-aws-resources";
 const CLUSTER_ARN: &str = "arn:aws:eks:us-east-1:111122223333:cluster/demo";
 
+/// The default world, whose first role may assume the target (the guide has it hold that permission policy).
 async fn start() -> Emulator {
-    Emulator::start(EmulatorConfig::default())
+    let emulator = Emulator::start(EmulatorConfig::default())
         .await
-        .expect("emulator starts")
+        .expect("emulator starts");
+    allow_assuming(&emulator, ROLE, TARGET);
+    emulator
 }
 
 /// The guide's first example: the first role, by `aws:PrincipalARN`, with the pod's session tags.

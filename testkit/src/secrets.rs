@@ -2,7 +2,6 @@
 //! transport, the secrets those requests carried, and a check that no output line holds one.
 
 use std::process::Stdio;
-use std::time::Duration;
 
 use pia_emulator::{Emulator, Fault, IssuedCredentials};
 use serde_json::{Value, json};

@@ -53,9 +53,13 @@ impl ProvideCredentials for NodeRoleCredentials {
     where
         Self: 'a,
     {
-        let issued =
-            self.store
-                .issue_role_session(&self.role_arn, &self.instance_id, BTreeMap::new(), SESSION_LIFETIME);
+        let issued = self.store.issue_role_session(
+            &self.role_arn,
+            &self.instance_id,
+            BTreeMap::new(),
+            SESSION_LIFETIME,
+            None,
+        );
         tracing::debug!(role = %self.role_arn, "node role session issued for the agent");
         future::ProvideCredentials::ready(Ok(Credentials::new(
             issued.access_key_id,

@@ -8,10 +8,12 @@ use serde_json::Value;
 
 use super::error::{AuthError, AuthErrorKind};
 use super::verify::VerifiedToken;
+use crate::authz::{Ask, authorize};
 use crate::clock::{epoch_seconds, format_iso8601, now_epoch_seconds};
 use crate::config::POD_IDENTITY_PRINCIPAL;
+use crate::context::{CallerIdentity, RequestContext};
 use crate::ids::{new_uuid, role_account_and_name};
-use crate::trust::{TrustContext, TrustPrincipal, trust_allows};
+use crate::trust::{TrustContext, TrustPrincipal, trust_allows, trust_names_principal};
 use crate::world::eks::Association;
 use crate::world::eks_auth::PodIdentityGrant;
 use crate::world::identities::IssuedCredentials;
@@ -85,8 +87,21 @@ pub(super) fn assume(
     token: &VerifiedToken,
 ) -> Result<(PodIdentityGrant, IssuedCredentials), AuthError> {
     let hop = check_first_hop(&store.state(), cluster_name, token)?;
-    let first = store.issue_role_session(&hop.role_arn, &hop.session_name, hop.tags.clone(), CREDENTIALS_LIFETIME);
     let target_role_arn = hop.association.target_role_arn.clone().filter(|arn| !arn.is_empty());
+    // The association's policy is the session policy of the credentials the pod gets (the target role's, if any).
+    let policy = hop.association.policy.clone().filter(|p| !p.is_empty());
+    let first_policy = if target_role_arn.is_none() {
+        policy.clone()
+    } else {
+        None
+    };
+    let first = store.issue_role_session(
+        &hop.role_arn,
+        &hop.session_name,
+        hop.tags.clone(),
+        CREDENTIALS_LIFETIME,
+        first_policy,
+    );
     let credentials = match &target_role_arn {
         None => first.clone(),
         Some(target_arn) => {
@@ -96,6 +111,7 @@ pub(super) fn assume(
                 &hop.session_name,
                 hop.tags.clone(),
                 CHAINED_CREDENTIALS_LIFETIME,
+                policy,
             )
         }
     };
@@ -253,13 +269,38 @@ fn check_second_hop(
         account_id: role_account,
         role_arn: Some(role_arn),
     };
-    match refused_action(&target.trust_policy, &caller, &hop.actions, &context) {
-        None => Ok(()),
-        Some(action) => Err(AuthError::access_denied(format!(
+    if let Some(action) = refused_action(&target.trust_policy, &caller, &hop.actions, &context) {
+        return Err(AuthError::access_denied(format!(
             "{UNAUTHORIZED} The trust policy of target role {target_arn} does not allow {role_arn} to perform \
              {action} for this request (sts:ExternalId {external_id})."
-        ))),
+        )));
     }
+    // The role's session assumes the target as any caller does: unless the target's trust policy names the role
+    // within its own account, the role's own policies must allow it (always so across accounts).
+    let (target_account, _) = role_account_and_name(target_arn);
+    if target_account == role_account && trust_names_principal(&target.trust_policy, &caller, &hop.actions, &context) {
+        return Ok(());
+    }
+    let session = RequestContext {
+        request_id: String::new(),
+        caller: CallerIdentity {
+            arn: first.assumed_role_arn.clone(),
+            account_id: role_account.to_owned(),
+            user_id: first.assumed_role_id.clone(),
+            session_tags: hop.tags.clone(),
+        },
+        access_key_id: Some(first.access_key_id.clone()),
+        region: None,
+    };
+    for action in &hop.actions {
+        authorize(
+            state,
+            &session,
+            &Ask::new(*action, target_arn).with_request_tags(&hop.tags),
+        )
+        .map_err(|denied| AuthError::access_denied(format!("{UNAUTHORIZED} {}", denied.message)))?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -69,7 +69,7 @@ impl Emulator {
         duration: Duration,
     ) -> IssuedCredentials {
         self.store()
-            .issue_role_session(role_arn, session_name, session_tags, duration)
+            .issue_role_session(role_arn, session_name, session_tags, duration, None)
     }
 
     /// The session tags of a set of credentials (empty for a user's key); `None` for an unknown key.

@@ -135,14 +135,16 @@ impl Store {
     }
 
     /// Issues temporary credentials for a session of `role_arn` (EKS Auth's AssumeRoleForPodIdentity).
-    /// All `session_tags` are transitive (as EKS Pod Identity's are). The role need not be known to
-    /// IAM; its unique id comes from the registry when it is.
+    /// All `session_tags` are transitive (as EKS Pod Identity's are); `session_policy` bounds what the session may
+    /// do (an association's `policy`). The role need not be known to IAM; its unique id comes from the registry
+    /// when it is.
     pub fn issue_role_session(
         &self,
         role_arn: &str,
         session_name: &str,
         session_tags: BTreeMap<String, String>,
         duration: Duration,
+        session_policy: Option<String>,
     ) -> IssuedCredentials {
         let mut state = self.state();
         let role_id = state
@@ -157,7 +159,7 @@ impl Store {
             session_tags,
             transitive_tag_keys,
             duration,
-            session_policy: None,
+            session_policy,
             session_policy_arns: Vec::new(),
         })
     }

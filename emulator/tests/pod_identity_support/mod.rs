@@ -19,6 +19,18 @@ pub const CLUSTER: &str = "demo";
 pub const ACCOUNT: &str = "111122223333";
 pub const ROLE: &str = "arn:aws:iam::111122223333:role/demo-pod-role";
 
+/// Lets `role`'s sessions assume `target` and tag the session, as the first role of a chain needs on AWS (across
+/// accounts, or when the target's trust policy names only the role's account).
+pub fn allow_assuming(emulator: &Emulator, role: &str, target: &str) {
+    emulator.put_role_policy(
+        role,
+        "assume-target",
+        &serde_json::json!({"Version": "2012-10-17", "Statement": [{
+            "Effect": "Allow", "Action": ["sts:AssumeRole", "sts:TagSession"], "Resource": target,
+        }]}),
+    );
+}
+
 /// The real EKS Auth client, as the agent uses it: signed with the node's key, one attempt per call.
 pub fn eks_auth_client(emulator: &Emulator) -> aws_sdk_eksauth::Client {
     aws_sdk_eksauth::Client::new(&pia_emulator::clients::sdk_config(
