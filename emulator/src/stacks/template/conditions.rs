@@ -210,3 +210,66 @@ fn as_strings(value: Value) -> Value {
         other => other,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::stacks::template::{resolve_parameters, test_support::pseudo};
+
+    fn conditions(conditions: &str, given: &[(&str, &str)]) -> Result<Conditions, TemplateError> {
+        let body = format!(
+            "Parameters:\n  Env: {{Type: String, Default: dev}}\n  Count: {{Type: Number, Default: 2}}\nMappings:\n  Sizes: {{dev: {{Big: false}}, prod: {{Big: true}}}}\nConditions:\n{conditions}Resources:\n  A: {{Type: T}}\n"
+        );
+        let template = Template::parse(&body)?;
+        let given: BTreeMap<String, String> = given.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let parameters = resolve_parameters(&template, &given, &|_| None)?;
+        evaluate_conditions(&template, &parameters, &pseudo())
+    }
+
+    #[test]
+    fn conditions_combine_parameters_mappings_and_other_conditions() {
+        let body = "  IsProd: !Equals [!Ref Env, prod]\n  IsBig: !Equals [!FindInMap [Sizes, !Ref Env, Big], true]\n  TwoOf: !Equals [2, !Ref Count]\n  InEurope: !Equals [!Select [0, !Split ['-', !Ref AWS::Region]], eu]\n  Either: !Or [!Condition IsProd, !Condition InEurope]\n  Neither: !Not [!Condition Either]\n  All: !And [!Condition IsBig, !Condition TwoOf, !Condition Either]\n";
+        let dev = conditions(body, &[]).unwrap();
+        let truth: Vec<(&str, bool)> = dev.iter().collect();
+        assert_eq!(
+            truth,
+            [
+                ("All", false),
+                ("Either", true),
+                ("InEurope", true),
+                ("IsBig", false),
+                ("IsProd", false),
+                ("Neither", false),
+                ("TwoOf", true)
+            ]
+        );
+        let prod = conditions(body, &[("Env", "prod")]).unwrap();
+        assert_eq!((prod.get("IsProd"), prod.get("All")), (Some(true), Some(true)));
+        assert_eq!(prod.allows(Some("Neither")), Ok(false));
+        assert_eq!(prod.allows(None), Ok(true));
+    }
+
+    #[test]
+    fn malformed_and_circular_conditions_are_refused() {
+        assert_eq!(
+            conditions("  A: !Condition B\n  B: !Not [!Condition A]\n", &[])
+                .unwrap_err()
+                .to_string(),
+            "Template format error: Circular dependency between conditions: [A, B]"
+        );
+        assert_eq!(
+            conditions("  A: !Equals [a]\n", &[]).unwrap_err().to_string(),
+            "Template error: every Fn::Equals object requires a list of 2 string parameters."
+        );
+        assert_eq!(
+            conditions("  A: !And [!Equals [a, a]]\n", &[]).unwrap_err().to_string(),
+            "Template error: every Fn::And object requires a list of at least 2 and at most 10 boolean parameters."
+        );
+        assert_eq!(
+            conditions("  A: !Ref Env\n", &[]).unwrap_err().to_string(),
+            "Template error: Conditions can only be boolean operations on parameters and other conditions"
+        );
+    }
+}

@@ -154,3 +154,137 @@ pub(crate) fn dependency_waves(
 ) -> Result<Vec<Vec<String>>, TemplateError> {
     dependency_graph(template, Some(conditions))?.waves()
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::stacks::template::{evaluate_conditions, resolve_parameters, test_support::pseudo};
+
+    const TEMPLATE: &str = r#"
+Parameters:
+  WithQueue: {Type: String, Default: "yes"}
+Conditions:
+  HasQueue: !Equals [!Ref WithQueue, "yes"]
+Resources:
+  Queue:
+    Type: AWS::SQS::Queue
+    Condition: HasQueue
+  Role:
+    Type: AWS::IAM::Role
+    Properties:
+      Description: !Sub "reads ${Queue.Arn} in ${AWS::Region}"
+  Policy:
+    Type: AWS::IAM::Policy
+    Properties:
+      Roles: [!Ref Role]
+      Target: !If [HasQueue, !GetAtt Queue.Arn, !Ref AWS::NoValue]
+  Waiter:
+    Type: AWS::CloudFormation::WaitConditionHandle
+    DependsOn: [Policy]
+"#;
+
+    fn graph(with_queue: &str) -> Result<DependencyGraph, TemplateError> {
+        let template = Template::parse(TEMPLATE)?;
+        let given = BTreeMap::from([("WithQueue".to_owned(), with_queue.to_owned())]);
+        let parameters = resolve_parameters(&template, &given, &|_| None)?;
+        let conditions = evaluate_conditions(&template, &parameters, &pseudo())?;
+        dependency_graph(&template, Some(&conditions))
+    }
+
+    #[test]
+    fn waves_follow_refs_get_atts_subs_and_depends_on() {
+        let graph = graph("yes").unwrap();
+        assert_eq!(
+            graph.waves().unwrap(),
+            [vec!["Queue"], vec!["Role"], vec!["Policy"], vec!["Waiter"]]
+        );
+        let policy = graph.dependencies_of("Policy").unwrap();
+        assert_eq!(policy.iter().collect::<Vec<_>>(), ["Queue", "Role"]);
+    }
+
+    #[test]
+    fn a_reference_to_a_resource_conditioned_out_is_unresolved() {
+        // Policy's reference sits in the Fn::If branch not taken; Role's Sub needs the queue.
+        assert_eq!(
+            graph("no").unwrap_err().to_string(),
+            "Template format error: Unresolved resource dependencies [Queue] in the Resources block of the template"
+        );
+    }
+
+    #[test]
+    fn undeclared_names_and_cycles_are_refused_at_parse_time() {
+        let parse = |resources: &str| {
+            Template::parse(&format!("Resources:\n{resources}"))
+                .unwrap_err()
+                .to_string()
+        };
+        assert_eq!(
+            parse("  A: {Type: T, Properties: {X: !Ref Nope, Y: !Sub '${Other}'}, DependsOn: Gone}\n"),
+            "Template format error: Unresolved resource dependencies [Gone, Nope, Other] in the Resources block of the template"
+        );
+        assert_eq!(
+            parse("  A: {Type: T, Properties: {X: !GetAtt Nope.Arn}}\n"),
+            "Template error: instance of Fn::GetAtt references undefined resource Nope"
+        );
+        assert_eq!(
+            parse(
+                "  A: {Type: T, Properties: {X: !Ref B}}\n  B: {Type: T, Properties: {X: !GetAtt C.Arn}}\n  C: {Type: T, DependsOn: A}\n  D: {Type: T, DependsOn: C}\n"
+            ),
+            "Circular dependency between resources: [A, B, C]"
+        );
+        assert_eq!(
+            parse("  A: {Type: T, Properties: {X: !Ref A}}\n"),
+            "Circular dependency between resources: [A]"
+        );
+        assert_eq!(
+            parse("  A: {Type: T, Condition: Nope}\n"),
+            "Template format error: Condition Nope is not defined."
+        );
+        assert_eq!(
+            parse("  A: {Type: T, Properties: {X: !If [Nope, a, b]}}\n"),
+            "Template error: unresolved condition dependency Nope in Fn::If"
+        );
+        assert_eq!(
+            parse("  A: {Type: T, Properties: {X: !FindInMap [Nope, a, b]}}\n"),
+            "Template error: Mapping named 'Nope' is not present in the 'Mappings' section of template."
+        );
+        assert!(
+            parse("  A: {Type: T, Properties: {X: {Fn::Length: [a]}}}\n").starts_with(
+                "Template format error: Encountered unsupported function: Fn::Length Supported functions are: ["
+            )
+        );
+    }
+
+    #[test]
+    fn outputs_and_conditions_may_name_only_what_they_can_see() {
+        let parse = |rest: &str| {
+            Template::parse(&format!(
+                "Parameters: {{P: {{Type: String}}}}\nResources:\n  A: {{Type: T}}\n{rest}"
+            ))
+            .unwrap_err()
+            .to_string()
+        };
+        assert_eq!(
+            parse("Outputs: {O: {Value: !Ref Nope}}\n"),
+            "Template format error: Unresolved resource dependencies [Nope] in the Outputs block of the template"
+        );
+        assert_eq!(
+            parse("Outputs: {O: {Value: !GetAtt P.Arn}}\n"),
+            "Template error: instance of Fn::GetAtt references undefined resource P"
+        );
+        assert_eq!(
+            parse("Conditions: {C: !Equals [!Ref A, x]}\n"),
+            "Template format error: Unresolved dependencies [A]. Cannot reference resources in the Conditions block of the template"
+        );
+        assert_eq!(
+            parse("Conditions: {C: !Not [!Condition D]}\n"),
+            "Template format error: Condition D is not defined."
+        );
+        assert_eq!(
+            parse("Outputs: {O: {Value: v, Condition: Nope}}\n"),
+            "Template format error: Condition Nope is not defined."
+        );
+    }
+}

@@ -6,16 +6,12 @@ use std::collections::BTreeMap;
 
 use serde_json::{Value, json};
 
-use super::conditions::evaluate_conditions;
-use super::dependencies::dependency_waves;
-use super::error::TemplateError;
-use super::intrinsics::{EvalContext, resolve};
-use super::outputs::{ResolvedOutput, outputs};
-use super::parameters::resolve_parameters;
-use super::rules::check_rules;
-use super::summary::{CAPABILITY_IAM, summary};
-use super::template::Template;
+// The surface the stack engine uses.
 use super::test_support::{Created, pseudo};
+use super::{
+    CAPABILITY_IAM, EvalContext, PseudoParameters, ResolvedOutput, Template, TemplateError, check_rules,
+    dependency_waves, evaluate_conditions, outputs, resolve, resolve_parameters, summary,
+};
 
 const POD_IDENTITY: &str = include_str!("../../../../examples/cloudformation/pod-identity.yaml");
 const CROSS_ACCOUNT: &str = include_str!("../../../../examples/cloudformation/pod-identity-cross-account.yaml");
@@ -47,7 +43,7 @@ fn deploy(
         .collect();
     let ssm = |name: &str| (name == BOOTSTRAP_VERSION).then(|| bootstrap_version.to_owned());
     let parameters = resolve_parameters(&template, &given, &ssm)?;
-    let pseudo = super::intrinsics::PseudoParameters {
+    let pseudo = PseudoParameters {
         region: region.to_owned(),
         ..pseudo()
     };
@@ -112,7 +108,9 @@ fn output(deployed: &Deployed, key: &str) -> String {
 
 #[test]
 fn every_example_deploys_in_dependency_order() {
-    let cases: &[(&str, &str, &[(&str, &str)], &[&[&str]])] = &[
+    type Given<'a> = &'a [(&'a str, &'a str)];
+    type Waves<'a> = &'a [&'a [&'a str]];
+    let cases: &[(&str, &str, Given, Waves)] = &[
         (
             "pod-identity.yaml",
             POD_IDENTITY,

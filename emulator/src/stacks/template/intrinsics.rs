@@ -252,9 +252,9 @@ fn reference(argument: &Value, context: &EvalContext) -> Result<Option<Value>, T
         })
 }
 
-/// `Fn::GetAtt`'s resource and attribute names, from the list or the `Resource.Attribute` form; the
-/// attribute may be given by a function (a `Ref` to a parameter).
-pub(super) fn get_att_target<'a>(argument: &'a Value) -> Result<(&'a str, &'a Value), TemplateError> {
+/// The list form of `Fn::GetAtt`: the resource's name and the attribute's, which a function may give (a
+/// `Ref` to a parameter).
+pub(super) fn get_att_target(argument: &Value) -> Result<(&str, &Value), TemplateError> {
     let invalid = || TemplateError::InvalidFunction(GET_ATT_ARGUMENTS.to_owned());
     match argument {
         Value::Array(items) => match items.as_slice() {
@@ -351,8 +351,10 @@ fn split(argument: &Value, context: &EvalContext) -> Result<Value, TemplateError
     Ok(Value::from(text.split(delimiter.as_str()).collect::<Vec<_>>()))
 }
 
-/// `Fn::Sub`'s string and variable map (absent in the one-string form).
-pub(super) fn sub_arguments(argument: &Value) -> Result<(&str, Option<&Map<String, Value>>), TemplateError> {
+/// `Fn::Sub`'s string, and its variable map (absent in the one-string form).
+type SubArguments<'a> = (&'a str, Option<&'a Map<String, Value>>);
+
+pub(super) fn sub_arguments(argument: &Value) -> Result<SubArguments<'_>, TemplateError> {
     match argument {
         Value::String(template) => Ok((template, None)),
         Value::Array(items) => match items.as_slice() {

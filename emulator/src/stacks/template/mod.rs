@@ -18,7 +18,7 @@
 //! Every error is a [`TemplateError`] whose message is CloudFormation's.
 
 // The stack engine and the CloudFormation API use this layer; until they do, parts of it are unused.
-#![cfg_attr(not(test), allow(dead_code, unused_imports))]
+#![cfg_attr(not(test), allow(dead_code))]
 
 mod cidr;
 mod conditions;
@@ -42,16 +42,18 @@ mod intrinsics_tests;
 #[cfg(test)]
 mod test_support;
 
-pub(crate) use conditions::{Conditions, evaluate_conditions};
-pub(crate) use dependencies::{DependencyGraph, dependency_graph, dependency_waves};
-pub(crate) use error::TemplateError;
-pub(crate) use intrinsics::{
-    EvalContext, NoResources, PseudoParameters, ResourceLookup, default_azs, resolve, url_suffix,
-};
-pub(crate) use outputs::{OutputDecl, ResolvedOutput, outputs};
-pub(crate) use parameters::{ParameterDecl, ParameterType, ParameterValue, Parameters, resolve_parameters};
-pub(crate) use rules::check_rules;
-pub(crate) use summary::{CAPABILITY_IAM, CAPABILITY_NAMED_IAM, ParameterSummary, TemplateSummary, summary};
-pub(crate) use template::{
-    MAX_OUTPUTS, MAX_PARAMETERS, MAX_RESOURCES, MAX_TEMPLATE_BODY_BYTES, MAX_TEMPLATE_BYTES, ResourceDecl, Template,
+// The stack engine and the API reach the layer through these (until they do, unused).
+#[allow(unused_imports)]
+pub(crate) use self::{
+    conditions::{Conditions, evaluate_conditions},
+    dependencies::{DependencyGraph, dependency_graph, dependency_waves},
+    error::TemplateError,
+    intrinsics::{EvalContext, NoResources, PseudoParameters, ResourceLookup, default_azs, resolve, url_suffix},
+    outputs::{OutputDecl, ResolvedOutput, outputs},
+    parameters::{ParameterDecl, ParameterType, ParameterValue, Parameters, resolve_parameters},
+    rules::check_rules,
+    summary::{CAPABILITY_IAM, CAPABILITY_NAMED_IAM, ParameterSummary, TemplateSummary, summary},
+    template::{
+        MAX_OUTPUTS, MAX_PARAMETERS, MAX_RESOURCES, MAX_TEMPLATE_BODY_BYTES, MAX_TEMPLATE_BYTES, ResourceDecl, Template,
+    },
 };

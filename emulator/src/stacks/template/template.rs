@@ -430,6 +430,11 @@ Resources:
             parse_error(&format!("Resources: {{A: {{Type: T}}}}\nParameters:\n{parameters}")),
             "Template format error: Number of parameters, 201, is greater than maximum allowed, 200"
         );
+        let largest_body = format!(
+            "Description: {}\nResources: {{A: {{Type: T}}}}\n",
+            "x".repeat(MAX_TEMPLATE_BODY_BYTES)
+        );
+        assert!(Template::parse(&largest_body).is_ok(), "what the API accepts parses");
         let huge = format!(
             "Description: {}\nResources: {{A: {{Type: T}}}}\n",
             "x".repeat(MAX_TEMPLATE_BYTES)
