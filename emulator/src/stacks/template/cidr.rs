@@ -45,7 +45,8 @@ pub(super) fn cidr(block: &str, count: u64, bits: u32) -> Result<Vec<String>, Te
     let subnet_prefix = width - bits;
     Ok((0..u128::from(count))
         .map(|index| {
-            let start = network + (index << bits);
+            // One subnet of 2^128 addresses (bits 128) starts at the network itself.
+            let start = network + index.checked_shl(bits).unwrap_or(0);
             let start = match address {
                 IpAddr::V4(_) => IpAddr::V4(Ipv4Addr::from(start as u32)),
                 IpAddr::V6(_) => IpAddr::V6(Ipv6Addr::from(start)),

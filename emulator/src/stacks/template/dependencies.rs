@@ -114,12 +114,7 @@ pub(crate) fn dependency_graph(
             {
                 return Err(TemplateError::GetAttUndefinedResource(undeclared.clone()));
             }
-            let resources = references
-                .refs
-                .iter()
-                .filter(|name| !is_pseudo_parameter(name) && template.parameter(name).is_none())
-                .chain(&references.get_atts);
-            for name in resources {
+            for name in resources_named(template, &references) {
                 if active.contains(name.as_str()) {
                     edges.insert(name.clone());
                 } else {
@@ -136,15 +131,46 @@ pub(crate) fn dependency_graph(
         }
         dependencies.insert(resource.logical_id.clone(), edges);
     }
-    if !unresolved.is_empty() {
-        return Err(TemplateError::UnresolvedDependencies {
-            names: name_list(unresolved.iter().map(String::as_str)),
-            block: "Resources",
-        });
+    unresolved_in(&unresolved, "Resources")?;
+    // The outputs that will exist must not name a resource that will not.
+    if let Some(conditions) = conditions {
+        for output in template.outputs() {
+            if !conditions.allows(output.condition.as_deref())? {
+                continue;
+            }
+            for value in std::iter::once(&output.value).chain(&output.export_name) {
+                let references = References::of(value, Some(conditions))?;
+                unresolved.extend(
+                    resources_named(template, &references)
+                        .filter(|name| !active.contains(name.as_str()))
+                        .cloned(),
+                );
+            }
+        }
+        unresolved_in(&unresolved, "Outputs")?;
     }
     let graph = DependencyGraph { dependencies };
     graph.waves()?;
     Ok(graph)
+}
+
+/// The names `references` gives that can only be resources (neither parameters nor pseudo parameters).
+fn resources_named<'a>(template: &'a Template, references: &'a References) -> impl Iterator<Item = &'a String> {
+    references
+        .refs
+        .iter()
+        .filter(|name| !is_pseudo_parameter(name) && template.parameter(name).is_none())
+        .chain(&references.get_atts)
+}
+
+fn unresolved_in(names: &BTreeSet<String>, block: &'static str) -> Result<(), TemplateError> {
+    if names.is_empty() {
+        return Ok(());
+    }
+    Err(TemplateError::UnresolvedDependencies {
+        names: name_list(names.iter().map(String::as_str)),
+        block,
+    })
 }
 
 /// The creation waves of the resources that exist under `conditions` (see [`DependencyGraph::waves`]).
@@ -210,6 +236,22 @@ Resources:
         assert_eq!(
             graph("no").unwrap_err().to_string(),
             "Template format error: Unresolved resource dependencies [Queue] in the Resources block of the template"
+        );
+    }
+
+    #[test]
+    fn an_output_naming_a_resource_conditioned_out_is_unresolved() {
+        let body = format!(
+            "{TEMPLATE}Outputs:\n  QueueArn: {{Value: !GetAtt Queue.Arn}}\n  Kept: {{Condition: HasQueue, Value: !Ref Queue}}\n"
+        );
+        let body = body.replace("!Sub \"reads ${Queue.Arn} in ${AWS::Region}\"", "reads");
+        let template = Template::parse(&body).unwrap();
+        let given = BTreeMap::from([("WithQueue".to_owned(), "no".to_owned())]);
+        let parameters = resolve_parameters(&template, &given, &|_| None).unwrap();
+        let conditions = evaluate_conditions(&template, &parameters, &pseudo()).unwrap();
+        assert_eq!(
+            dependency_waves(&template, &conditions).unwrap_err().to_string(),
+            "Template format error: Unresolved resource dependencies [Queue] in the Outputs block of the template"
         );
     }
 

@@ -241,3 +241,19 @@ fn cdk_templates_need_the_bootstrap_parameter_in_the_store() {
         "Template error: Unable to fetch parameters [/cdk-bootstrap/hnb659fds/version] from parameter store for this account."
     );
 }
+
+proptest::proptest! {
+    /// No body, however broken, makes parsing panic: the examples with a stretch cut out, and any text.
+    #[test]
+    fn broken_bodies_are_errors_not_panics(cut in 0usize..4000, length in 0usize..200, noise in ".{0,200}") {
+        for body in [POD_IDENTITY, CDK_CROSS_ACCOUNT] {
+            let start = cut.min(body.len());
+            let end = (start + length).min(body.len());
+            if let (Some(head), Some(tail)) = (body.get(..start), body.get(end..)) {
+                let _ = Template::parse(&format!("{head}{tail}"));
+            }
+        }
+        let _ = Template::parse(&noise);
+        let _ = deploy(&format!("Resources: {{A: {{Type: T, Properties: {{X: {noise}}}}}}}"), &[], "eu-west-1", "6");
+    }
+}

@@ -191,6 +191,7 @@ impl ParameterDecl {
         {
             return Err(TemplateError::NotAllowedValue(name()));
         }
+        // The bounds print as written: f64's Display gives 5 for 5.0.
         if matches!(self.kind, ParameterType::Number | ParameterType::NumberList) {
             let number: f64 = value.trim().parse().map_err(|_| TemplateError::NotANumber(name()))?;
             if let Some(min) = self.min_value
@@ -198,7 +199,7 @@ impl ParameterDecl {
             {
                 return Err(TemplateError::TooSmall {
                     name: name(),
-                    min: number_text(min),
+                    min: min.to_string(),
                 });
             }
             if let Some(max) = self.max_value
@@ -206,7 +207,7 @@ impl ParameterDecl {
             {
                 return Err(TemplateError::TooLarge {
                     name: name(),
-                    max: number_text(max),
+                    max: max.to_string(),
                 });
             }
             return Ok(());
@@ -238,11 +239,6 @@ impl ParameterDecl {
         }
         Ok(())
     }
-}
-
-/// MinValue and MaxValue as written: `5`, not `5.0`.
-fn number_text(number: f64) -> String {
-    number.to_string()
 }
 
 /// A comma-delimited list's members, each space-trimmed.
