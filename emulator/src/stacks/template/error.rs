@@ -18,7 +18,7 @@ pub(crate) enum TemplateError {
     NoResources,
     #[error("Template format error: [/Resources/{0}] Every Resources object must contain a Type member.")]
     MissingType(String),
-    #[error("Template format error: Invalid template resource property '{0}'")]
+    #[error("Invalid template resource property '{0}'")]
     UnknownResourceAttribute(String),
     #[error("Template format error: Resource name {0} is non alphanumeric.")]
     NonAlphanumericResource(String),
@@ -26,7 +26,7 @@ pub(crate) enum TemplateError {
     NonAlphanumericParameter(String),
     #[error("Template format error: Every Outputs member must contain a Value object")]
     OutputWithoutValue,
-    #[error("Template format error: [{0}] 'null' values are not allowed in templates")]
+    #[error("[{0}] 'null' values are not allowed in templates")]
     NullValue(String),
     #[error("Template format error: Number of {section}, {count}, is greater than maximum allowed, {max}")]
     TooMany {

@@ -391,7 +391,7 @@ Resources:
         );
         assert_eq!(
             parse_error("Resources: {A: {Type: T, Propertys: {}}}\n"),
-            "Template format error: Invalid template resource property 'Propertys'"
+            "Invalid template resource property 'Propertys'"
         );
         assert_eq!(
             parse_error("Resources: {my-a: {Type: T}}\n"),
@@ -399,7 +399,7 @@ Resources:
         );
         assert_eq!(
             parse_error("Resources:\n  A:\n    Type: T\n    Properties:\n      Name:\n"),
-            "Template format error: [/Resources/A/Properties/Name] 'null' values are not allowed in templates"
+            "[/Resources/A/Properties/Name] 'null' values are not allowed in templates"
         );
         assert_eq!(
             parse_error("just text"),
