@@ -3,14 +3,16 @@
 //! exports, the resources that exist) comes in through arguments.
 //!
 //! A stack operation uses it in this order:
-//! 1. [`Template::parse`] (JSON or YAML with short-form tags; sections, limits and references checked,
-//!    as ValidateTemplate does; [`summary`] is ValidateTemplate's answer). The API refuses a TemplateBody
-//!    over [`MAX_TEMPLATE_BODY_BYTES`] before that.
+//! 1. [`Template::parse`] (JSON, or YAML with short-form tags and YAML 1.1's `yes`/`no`/`on`/`off`
+//!    booleans; sections, limits and references checked, as ValidateTemplate does; [`summary`] is
+//!    ValidateTemplate's answer). The API refuses a TemplateBody over [`MAX_TEMPLATE_BODY_BYTES`] first.
+//!    Transforms are reported, not run.
 //! 2. [`resolve_parameters`]: the caller's values over the defaults, constraints checked, Systems
 //!    Manager types resolved through a lookup; each value tells whether it is NoEcho.
 //! 3. [`evaluate_conditions`], then [`check_rules`].
 //! 4. [`dependency_waves`]: the resources that exist under the conditions, in waves that may be created
-//!    in parallel (deleted in reverse); a [`DependencyGraph`] for finer scheduling.
+//!    in parallel (deleted in reverse); a [`DependencyGraph`] for finer scheduling. It refuses a resource
+//!    or output that names a resource conditioned out.
 //! 5. For each resource, [`resolve`] its properties with an [`EvalContext`] whose [`ResourceLookup`]
 //!    answers for the resources created so far.
 //! 6. [`outputs`], once all resources exist.
