@@ -49,6 +49,7 @@ mod iam;
 mod ids;
 pub mod lambda_runtime_api;
 mod protocol;
+pub(crate) mod stacks;
 mod sts;
 pub mod tokens;
 mod trust;

@@ -1,0 +1,3 @@
+//! CloudFormation stacks: the template layer (`template`).
+
+pub(crate) mod template;
