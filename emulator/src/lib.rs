@@ -50,7 +50,7 @@ mod ids;
 pub mod lambda_runtime_api;
 mod protocol;
 mod resources;
-pub(crate) mod stacks;
+mod stacks;
 mod sts;
 pub mod tokens;
 mod trust;

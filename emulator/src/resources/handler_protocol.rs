@@ -22,7 +22,6 @@ pub trait HandlerInvoker: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
     Create,
-    Read,
     Update,
     Delete,
     List,
@@ -32,7 +31,6 @@ impl Action {
     fn name(self) -> &'static str {
         match self {
             Action::Create => "CREATE",
-            Action::Read => "READ",
             Action::Update => "UPDATE",
             Action::Delete => "DELETE",
             Action::List => "LIST",
