@@ -6,3 +6,4 @@ mod handlers;
 mod lambda;
 mod permissions;
 mod schema;
+mod stacks;

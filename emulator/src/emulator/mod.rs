@@ -55,6 +55,17 @@ impl std::fmt::Debug for Emulator {
 }
 
 impl Emulator {
+    /// Serves the resource type of `schema` (a resource schema with its `typeName`, as the registry holds it) in stacks
+    /// and Cloud Control by running `invoker`'s handlers over the handler protocol, as CloudFormation runs a
+    /// registered type's function. Returns the type name, or `None` for a schema without one.
+    pub fn register_handlers(
+        &self,
+        schema: &serde_json::Value,
+        invoker: Arc<dyn crate::resources::HandlerInvoker>,
+    ) -> Option<String> {
+        self.inner.shared.resource_types.register(schema, invoker)
+    }
+
     /// Binds 127.0.0.1:`config.port` (0: any free port) and serves in a tokio task.
     pub async fn start(config: EmulatorConfig) -> Result<Emulator, EmulatorError> {
         validate_config(&config)?;

@@ -1,3 +1,6 @@
-//! CloudFormation stacks: the template layer (`template`).
+//! CloudFormation stacks: the template layer (`template`), the engine that deploys a template's resources
+//! (`engine`), and the stack actions of CloudFormation's API (`api`).
 
+pub(crate) mod api;
+pub(crate) mod engine;
 pub(crate) mod template;

@@ -35,7 +35,7 @@ use crate::ids::{new_uuid, user_id};
 use crate::protocol::query::{self, Params, QueryError};
 use crate::world::identities::Identities;
 use crate::world::store::{Unsaved, saving};
-use crate::{cloudformation, eks, eks_auth, iam, sts};
+use crate::{cloudformation, eks, eks_auth, iam, stacks, sts};
 
 /// The query services' single route.
 const QUERY: &str = "/";
@@ -224,6 +224,14 @@ async fn query_endpoint(
     let result = match operation.api {
         Api::Iam => iam::handle(&shared.store, operation.name, &params, &context),
         Api::Sts => sts::handle(&shared.store, operation.name, &params, &context),
+        Api::CloudFormation if stacks::api::ACTIONS.contains(&operation.name) => {
+            let stacks = stacks::api::Stacks {
+                store: &shared.store,
+                types: &shared.resource_types,
+                context: &context,
+            };
+            stacks::api::handle(&stacks, operation.name, &params)
+        }
         Api::CloudFormation => cloudformation::handle(&shared.store, operation.name, &params, &context),
         _ => Err(QueryError::new(400, "InvalidAction", "Not a query operation.")),
     };

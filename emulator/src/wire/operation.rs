@@ -8,7 +8,7 @@ use serde_json::Map;
 use super::sigv4;
 use crate::protocol::query::{self, Params, QueryError};
 use crate::protocol::rest_json;
-use crate::{cloudformation, eks, eks_auth, iam, sts};
+use crate::{cloudformation, eks, eks_auth, iam, stacks, sts};
 
 /// The AWS APIs on the emulator's port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -99,11 +99,12 @@ pub(super) fn query_operation(
         Some("sts") => Api::Sts,
         Some("cloudformation") => Api::CloudFormation,
         _ if sts::ACTIONS.contains(&action) => Api::Sts,
-        _ if cloudformation::ACTIONS.contains(&action) => Api::CloudFormation,
+        _ if cloudformation::ACTIONS.contains(&action) || stacks::api::ACTIONS.contains(&action) => Api::CloudFormation,
         _ => Api::Iam,
     };
     let actions = match api {
         Api::Sts => sts::ACTIONS,
+        Api::CloudFormation if stacks::api::ACTIONS.contains(&action) => stacks::api::ACTIONS,
         Api::CloudFormation => cloudformation::ACTIONS,
         _ => iam::ACTIONS,
     };

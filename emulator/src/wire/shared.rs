@@ -5,10 +5,13 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::calls::CallCounter;
 use crate::faults::FaultInjector;
+use crate::resources::Registry;
 use crate::world::store::Store;
 
 pub(crate) struct Shared {
     pub store: Arc<Store>,
+    /// The resource types stacks and Cloud Control can manage.
+    pub resource_types: Arc<Registry>,
     faults: Mutex<FaultInjector>,
     calls: Mutex<CallCounter>,
 }
@@ -17,6 +20,7 @@ impl Shared {
     pub fn new(store: Store) -> Self {
         Self {
             store: Arc::new(store),
+            resource_types: Arc::default(),
             faults: Mutex::default(),
             calls: Mutex::default(),
         }

@@ -67,6 +67,11 @@ impl PolicyRegistry {
         self.policies.get(arn)
     }
 
+    pub fn get_mut(&mut self, arn: &str) -> Option<&mut ManagedPolicy> {
+        self.journal.record(Row::Policy(arn.to_owned()));
+        self.policies.get_mut(arn)
+    }
+
     pub fn remove(&mut self, arn: &str) -> Option<ManagedPolicy> {
         self.journal.record(Row::Policy(arn.to_owned()));
         self.policies.remove(arn)

@@ -34,6 +34,8 @@ pub(crate) enum Row {
     Session(String),
     /// A customer managed policy, by ARN.
     Policy(String),
+    /// A CloudFormation stack, by id.
+    Stack(String),
 }
 
 /// The rows changed since the last commit.

@@ -11,5 +11,6 @@ pub(crate) mod iam_policies;
 pub(crate) mod iam_users;
 pub(crate) mod identities;
 pub(crate) mod journal;
+pub(crate) mod stacks;
 pub(crate) mod state;
 pub(crate) mod store;

@@ -13,6 +13,7 @@ use super::iam_policies::{InlinePolicies, PolicyRegistry};
 use super::iam_users::{User, UserRegistry};
 use super::identities::Identities;
 use super::journal::{Journal, Row};
+use super::stacks::Stacks;
 use crate::config::{EmulatorConfig, UserConfig, WORKER_NODE_POLICY};
 
 /// Behaviour switches, from [`EmulatorConfig`], changeable at run time.
@@ -38,6 +39,8 @@ pub(crate) struct State {
     pub users: UserRegistry,
     /// Customer managed policies.
     pub policies: PolicyRegistry,
+    /// CloudFormation's stacks.
+    pub stacks: Stacks,
     pub settings: Settings,
     pub identities: Identities,
     /// What EKS Auth handed out.
@@ -83,6 +86,7 @@ impl State {
             roles,
             users,
             policies: PolicyRegistry::default(),
+            stacks: Stacks::default(),
             node_role_arn: config.node_role_arn.clone(),
             settings: Settings {
                 check_roles: config.check_roles,
@@ -119,6 +123,7 @@ impl State {
         }
         rows.append(&mut self.roles.take_changes());
         rows.append(&mut self.policies.take_changes());
+        rows.append(&mut self.stacks.take_changes());
         rows.append(&mut self.identities.take_changes());
         rows
     }

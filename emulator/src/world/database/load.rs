@@ -11,6 +11,7 @@ use crate::world::eks::{Association, IdempotencyRecord};
 use crate::world::iam::{Role, RoleRegistry};
 use crate::world::iam_policies::{ManagedPolicy, PolicyRegistry};
 use crate::world::identities::{FORGET_EXPIRED_AFTER, Session};
+use crate::world::stacks::{Stack, Stacks};
 use crate::world::state::State;
 
 impl Database {
@@ -97,6 +98,10 @@ impl Database {
             let policy: ManagedPolicy = decode("policies", &arn, &body)?;
             state.policies.insert(policy);
         }
+        for (id, body) in self.select("SELECT stack_id, body FROM stacks", two)? {
+            let stack: Stack = decode("stacks", &id, &body)?;
+            state.stacks.insert(stack);
+        }
         for (access_key_id, body) in self.select("SELECT access_key_id, body FROM sessions", two)? {
             let session: Session = decode("sessions", &access_key_id, &body)?;
             state.identities.restore_session(access_key_id, session);
@@ -110,6 +115,7 @@ impl Database {
         state.clusters.clear();
         state.roles = RoleRegistry::default();
         state.policies = PolicyRegistry::default();
+        state.stacks = Stacks::default();
         state.identities.forget_sessions();
         self.load_into(state)?;
         state.take_changes();

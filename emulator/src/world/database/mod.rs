@@ -4,7 +4,7 @@
 //! a commit that returned is on disk, whatever happens to the process after.
 //!
 //! Saved: clusters (with their signing keys), associations, client request tokens, IAM roles and
-//! issued sessions. Not saved: user keys (the configuration is their source of truth), behaviour
+//! policies, CloudFormation stacks and issued sessions. Not saved: user keys (the configuration is their source of truth), behaviour
 //! switches, the CloudFormation registry and the EKS Auth grant log. The file holds secrets (session
 //! credentials, signing keys): it is made readable by its owner only.
 
@@ -71,6 +71,10 @@ CREATE TABLE IF NOT EXISTS roles (
 ) STRICT;
 CREATE TABLE IF NOT EXISTS policies (
     arn TEXT PRIMARY KEY,
+    body TEXT NOT NULL
+) STRICT;
+CREATE TABLE IF NOT EXISTS stacks (
+    stack_id TEXT PRIMARY KEY,
     body TEXT NOT NULL
 ) STRICT;
 CREATE TABLE IF NOT EXISTS sessions (

@@ -116,6 +116,14 @@ fn write_row(tx: &Transaction<'_>, state: &State, row: &Row) -> rusqlite::Result
             ),
             None => run(tx, "DELETE FROM policies WHERE arn = ?1", [arn]),
         },
+        Row::Stack(id) => match state.stacks.get(id) {
+            Some(stack) => run(
+                tx,
+                "INSERT INTO stacks (stack_id, body) VALUES (?1, ?2) ON CONFLICT (stack_id) DO UPDATE SET body = excluded.body",
+                params![id, json(stack)?],
+            ),
+            None => run(tx, "DELETE FROM stacks WHERE stack_id = ?1", [id]),
+        },
         Row::Session(access_key_id) => match state.identities.session(access_key_id) {
             Some(session) => run(
                 tx,

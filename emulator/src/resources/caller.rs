@@ -1,0 +1,60 @@
+//! The scope an orchestrating request (a stack operation, a Cloud Control request) acts in: its caller, and
+//! credentials that act as that caller for handlers, as CloudFormation hands handlers the caller's temporary
+//! credentials.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::Scope;
+use crate::config::DEFAULT_REGION;
+use crate::context::RequestContext;
+use crate::world::identities::{Key, SessionRequest};
+use crate::world::store::Store;
+
+/// How long the credentials handed to handlers last (CloudFormation's are an hour long too).
+const HANDLER_CREDENTIALS_LIFETIME: Duration = Duration::from_secs(3600);
+
+impl Scope {
+    /// The caller of `context`, with credentials for handlers: a new session of the caller's role with the same
+    /// tags and session policies, or a session of the caller's user.
+    pub fn for_caller(store: &Store, context: &RequestContext, stack: Option<(&str, &str)>) -> Scope {
+        let region = context.region.clone().unwrap_or_else(|| DEFAULT_REGION.to_owned());
+        let credentials = {
+            let mut state = store.state();
+            let session = context
+                .access_key_id
+                .as_deref()
+                .and_then(|akid| match state.identities.get(akid) {
+                    Some(Key::Session(session)) if !session.user_session => Some(session.clone()),
+                    _ => None,
+                });
+            match session {
+                Some(session) => state.identities.issue_session(SessionRequest {
+                    role_arn: &session.role_arn,
+                    role_id: session.assumed_role_id.split(':').next().unwrap_or_default(),
+                    session_name: &session.session_name,
+                    session_tags: session.session_tags.clone(),
+                    transitive_tag_keys: session.transitive_tag_keys.clone(),
+                    duration: HANDLER_CREDENTIALS_LIFETIME,
+                    session_policy: session.session_policy.clone(),
+                    session_policy_arns: session.session_policy_arns.clone(),
+                }),
+                None => state
+                    .identities
+                    .issue_user_session(&context.caller, HANDLER_CREDENTIALS_LIFETIME),
+            }
+        };
+        Scope {
+            context: context.clone(),
+            credentials,
+            account_id: context.caller.account_id.clone(),
+            partition: pia_core::partition_of_region(&region),
+            region,
+            stack_id: stack.map(|(id, _)| id.to_owned()),
+            stack_name: stack.map(|(_, name)| name.to_owned()),
+            stack_tags: BTreeMap::new(),
+            system_tags: BTreeMap::new(),
+            time_compression: 1.0,
+        }
+    }
+}

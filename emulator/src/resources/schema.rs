@@ -1,0 +1,102 @@
+//! What the engine needs from a resource type's schema: its primary identifier, and which properties are set only
+//! at creation (a change replaces the resource) or only read.
+
+use serde_json::Value;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct TypeSchema {
+    pub primary_identifier: Vec<String>,
+    pub create_only: Vec<String>,
+    pub read_only: Vec<String>,
+}
+
+/// `/properties/Name` → `Name` (nested paths keep their first segment: a change below it counts as a change of it).
+fn property_names(schema: &Value, key: &str) -> Vec<String> {
+    schema[key]
+        .as_array()
+        .map(|paths| {
+            paths
+                .iter()
+                .filter_map(Value::as_str)
+                .filter_map(|path| path.strip_prefix("/properties/"))
+                .map(|path| path.split('/').next().unwrap_or(path).to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+impl TypeSchema {
+    /// From a resource schema as the registry holds it.
+    pub fn from_schema(schema: &Value) -> Self {
+        Self {
+            primary_identifier: property_names(schema, "primaryIdentifier"),
+            create_only: property_names(schema, "createOnlyProperties"),
+            read_only: property_names(schema, "readOnlyProperties"),
+        }
+    }
+
+    pub fn new(primary_identifier: &[&str], create_only: &[&str], read_only: &[&str]) -> Self {
+        let owned = |names: &[&str]| names.iter().map(|name| (*name).to_owned()).collect();
+        Self {
+            primary_identifier: owned(primary_identifier),
+            create_only: owned(create_only),
+            read_only: owned(read_only),
+        }
+    }
+
+    /// The primary identifier's value in `model` (several parts joined by `|`, as Cloud Control writes them).
+    pub fn primary_identifier_of(&self, model: &Value) -> String {
+        self.primary_identifier
+            .iter()
+            .map(|name| match &model[name] {
+                Value::String(text) => text.clone(),
+                Value::Null => String::new(),
+                other => other.to_string(),
+            })
+            .collect::<Vec<_>>()
+            .join("|")
+    }
+
+    /// Whether going from `old` to `new` properties changes a create-only one (so the resource is replaced).
+    pub fn replaces(&self, old: &Value, new: &Value) -> bool {
+        self.create_only.iter().any(|name| old.get(name) != new.get(name))
+    }
+
+    /// Copies the read-only properties (the identifier among them) of `from` into `into`.
+    pub fn carry_read_only(&self, from: &Value, into: &mut Value) {
+        let Some(target) = into.as_object_mut() else {
+            return;
+        };
+        for name in self.read_only.iter().chain(&self.primary_identifier) {
+            if let Some(value) = from.get(name) {
+                target.insert(name.clone(), value.clone());
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn reads_the_lists_and_compares_create_only_properties() {
+        let schema = TypeSchema::from_schema(&json!({
+            "primaryIdentifier": ["/properties/AssociationArn"],
+            "createOnlyProperties": ["/properties/ClusterName", "/properties/Namespace"],
+            "readOnlyProperties": ["/properties/AssociationArn", "/properties/AssociationId"],
+        }));
+        assert_eq!(schema.primary_identifier, ["AssociationArn"]);
+        let old = json!({"ClusterName": "demo", "Namespace": "a", "RoleArn": "r1"});
+        assert!(!schema.replaces(&old, &json!({"ClusterName": "demo", "Namespace": "a", "RoleArn": "r2"})));
+        assert!(schema.replaces(&old, &json!({"ClusterName": "demo", "Namespace": "b", "RoleArn": "r1"})));
+        let mut desired = json!({"RoleArn": "r2"});
+        schema.carry_read_only(&json!({"AssociationArn": "arn", "AssociationId": "a-1"}), &mut desired);
+        assert_eq!(
+            desired,
+            json!({"RoleArn": "r2", "AssociationArn": "arn", "AssociationId": "a-1"})
+        );
+        assert_eq!(schema.primary_identifier_of(&desired), "arn");
+    }
+}

@@ -1,0 +1,248 @@
+//! Stacks on the emulator, with the real aws-sdk-cloudformation client: the example template deploys (its role
+//! through the emulated IAM, its association through this provider's handlers over the handler protocol), a pod
+//! of the service account then gets the role's credentials, a Namespace change replaces the association, a failing
+//! resource rolls the stack back leaving nothing behind, and a delete removes everything.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
+use pia_emulator::HandlerInvoker;
+use pia_provider::Provider;
+use pia_testkit::*;
+use serde_json::Value;
+
+const TEMPLATE: &str = include_str!("../../examples/cloudformation/pod-identity.yaml");
+
+/// This project's provider as CloudFormation runs a registered type: a HandlerRequest in, a ProgressEvent out.
+struct ProviderHandlers(Arc<Provider>);
+
+impl HandlerInvoker for ProviderHandlers {
+    fn invoke(&self, request: Value) -> Pin<Box<dyn Future<Output = Value> + Send + '_>> {
+        Box::pin(async move {
+            let event = self.0.invoke(request.to_string().as_bytes()).await;
+            serde_json::to_value(event).unwrap_or(Value::Null)
+        })
+    }
+}
+
+async fn world() -> (World, aws_sdk_cloudformation::Client) {
+    let world = World::start().await;
+    let schema: Value = serde_json::from_str(pia_provider::schema::RESOURCE_SCHEMA).unwrap();
+    world
+        .emulator
+        .register_handlers(&schema, Arc::new(ProviderHandlers(world.provider.clone())))
+        .expect("the schema names its type");
+    let cloudformation = aws_sdk_cloudformation::Client::new(&world.sdk_config());
+    (world, cloudformation)
+}
+
+fn parameter(key: &str, value: &str) -> Parameter {
+    Parameter::builder().parameter_key(key).parameter_value(value).build()
+}
+
+/// Polls DescribeStacks until the stack's operation ends; its final status.
+async fn settled(cloudformation: &aws_sdk_cloudformation::Client, stack: &str) -> aws_sdk_cloudformation::types::Stack {
+    for _ in 0..600 {
+        let described = cloudformation.describe_stacks().stack_name(stack).send().await.unwrap();
+        let found = described.stacks()[0].clone();
+        if !found.stack_status().unwrap().as_str().ends_with("_IN_PROGRESS") {
+            return found;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("stack {stack} never settled");
+}
+
+fn output<'a>(stack: &'a aws_sdk_cloudformation::types::Stack, key: &str) -> &'a str {
+    stack
+        .outputs()
+        .iter()
+        .find(|output| output.output_key() == Some(key))
+        .and_then(|output| output.output_value())
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn the_example_deploys_updates_by_replacement_and_deletes() {
+    let (world, cloudformation) = world().await;
+    let parameters = |namespace: &str| {
+        vec![
+            parameter("ClusterName", "demo"),
+            parameter("Namespace", namespace),
+            parameter("ServiceAccount", "api"),
+        ]
+    };
+
+    // Without the IAM capability the stack is refused before anything is made.
+    let refused = cloudformation
+        .create_stack()
+        .stack_name("payments")
+        .template_body(TEMPLATE)
+        .set_parameters(Some(parameters("payments")))
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.as_service_error().and_then(|e| e.meta().code()),
+        Some("InsufficientCapabilitiesException")
+    );
+
+    cloudformation
+        .create_stack()
+        .stack_name("payments")
+        .template_body(TEMPLATE)
+        .set_parameters(Some(parameters("payments")))
+        .capabilities(Capability::CapabilityIam)
+        .send()
+        .await
+        .unwrap();
+    let created = settled(&cloudformation, "payments").await;
+    assert_eq!(
+        created.stack_status(),
+        Some(&StackStatus::CreateComplete),
+        "{created:?}"
+    );
+    let association_arn = output(&created, "AssociationArn").to_owned();
+    let role_arn = output(&created, "RoleArn").to_owned();
+    assert!(association_arn.starts_with("arn:aws:eks:us-east-1:111122223333:podidentityassociation/demo/a-"));
+    let held = world.emulator.associations("demo");
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].association_arn, association_arn);
+    assert_eq!(held[0].role_arn, role_arn);
+    // The stack's tags and CloudFormation's own reach the association as the handler sets them.
+    assert_eq!(held[0].tags.get("app").map(String::as_str), Some("api"));
+
+    // Events in CloudFormation's order, newest first: the stack's completion on top.
+    let events = cloudformation
+        .describe_stack_events()
+        .stack_name("payments")
+        .send()
+        .await
+        .unwrap();
+    let first = &events.stack_events()[0];
+    assert_eq!(first.resource_status().map(|s| s.as_str()), Some("CREATE_COMPLETE"));
+    assert_eq!(first.logical_resource_id(), Some("payments"));
+    let resources = cloudformation
+        .list_stack_resources()
+        .stack_name("payments")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resources.stack_resource_summaries().len(), 2);
+
+    // A Namespace change replaces the association: a new ARN, the old one gone; the role stays as it is.
+    cloudformation
+        .update_stack()
+        .stack_name("payments")
+        .template_body(TEMPLATE)
+        .set_parameters(Some(parameters("billing")))
+        .capabilities(Capability::CapabilityIam)
+        .send()
+        .await
+        .unwrap();
+    let updated = settled(&cloudformation, "payments").await;
+    assert_eq!(
+        updated.stack_status(),
+        Some(&StackStatus::UpdateComplete),
+        "{updated:?}"
+    );
+    let replaced = output(&updated, "AssociationArn");
+    assert_ne!(replaced, association_arn);
+    let held = world.emulator.associations("demo");
+    assert_eq!(held.len(), 1);
+    assert_eq!(held[0].association_arn, replaced);
+    assert_eq!(held[0].namespace, "billing");
+    assert_eq!(output(&updated, "RoleArn"), role_arn);
+
+    // Nothing to change is refused as CloudFormation refuses it.
+    let unchanged = cloudformation
+        .update_stack()
+        .stack_name("payments")
+        .template_body(TEMPLATE)
+        .set_parameters(Some(parameters("billing")))
+        .capabilities(Capability::CapabilityIam)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        unchanged.as_service_error().and_then(|e| e.meta().message()),
+        Some("No updates are to be performed.")
+    );
+
+    cloudformation
+        .delete_stack()
+        .stack_name("payments")
+        .send()
+        .await
+        .unwrap();
+    let deleted = settled(&cloudformation, created.stack_id().unwrap()).await;
+    assert_eq!(deleted.stack_status(), Some(&StackStatus::DeleteComplete));
+    assert!(world.emulator.associations("demo").is_empty());
+    assert!(world.emulator.role(&role_arn).is_none());
+    let gone = cloudformation
+        .describe_stacks()
+        .stack_name("payments")
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        gone.as_service_error().and_then(|e| e.meta().message()),
+        Some("Stack with id payments does not exist")
+    );
+}
+
+#[tokio::test]
+async fn a_failing_resource_rolls_the_stack_back_leaving_nothing() {
+    let (world, cloudformation) = world().await;
+    cloudformation
+        .create_stack()
+        .stack_name("broken")
+        .template_body(TEMPLATE)
+        .set_parameters(Some(vec![
+            parameter("ClusterName", "no-such-cluster"),
+            parameter("ServiceAccount", "api"),
+        ]))
+        .capabilities(Capability::CapabilityIam)
+        .send()
+        .await
+        .unwrap();
+    let rolled_back = settled(&cloudformation, "broken").await;
+    assert_eq!(
+        rolled_back.stack_status(),
+        Some(&StackStatus::RollbackComplete),
+        "{rolled_back:?}"
+    );
+    let events = cloudformation
+        .describe_stack_events()
+        .stack_name("broken")
+        .send()
+        .await
+        .unwrap();
+    let failed = events
+        .stack_events()
+        .iter()
+        .find(|event| event.resource_status().map(|s| s.as_str()) == Some("CREATE_FAILED"))
+        .expect("the association's failure");
+    assert_eq!(failed.logical_resource_id(), Some("Association"));
+    assert!(
+        failed
+            .resource_status_reason()
+            .unwrap()
+            .contains("No cluster found for name: no-such-cluster"),
+        "{failed:?}"
+    );
+    // The role made before the failure was deleted by the rollback.
+    let iam = aws_sdk_iam::Client::new(&world.sdk_config());
+    let roles = iam.list_roles().send().await.unwrap();
+    assert!(
+        roles
+            .roles()
+            .iter()
+            .all(|role| !role.role_name().starts_with("broken-")),
+        "{:?}",
+        roles.roles().iter().map(|r| r.role_name()).collect::<Vec<_>>()
+    );
+}
