@@ -19,7 +19,8 @@
 //!
 //! Every error is a [`TemplateError`] whose message is CloudFormation's.
 
-// The stack engine and the CloudFormation API use this layer; until they do, parts of it are unused.
+// Parts of this layer (some accessors, the finer dependency graph) serve only tests and the parts of the stack API
+// still to come.
 #![cfg_attr(not(test), allow(dead_code))]
 
 mod cidr;
@@ -44,7 +45,7 @@ mod intrinsics_tests;
 #[cfg(test)]
 mod test_support;
 
-// The stack engine and the API reach the layer through these (until they do, unused).
+// The stack engine and the API reach the layer through these (some only the tests, so far).
 #[allow(unused_imports)]
 pub(crate) use self::{
     conditions::{Conditions, evaluate_conditions},
