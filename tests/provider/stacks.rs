@@ -246,3 +246,133 @@ async fn a_failing_resource_rolls_the_stack_back_leaving_nothing() {
         roles.roles().iter().map(|r| r.role_name()).collect::<Vec<_>>()
     );
 }
+
+#[tokio::test]
+async fn drift_detection_reads_through_the_handlers() {
+    let (world, cloudformation) = world().await;
+    cloudformation
+        .create_stack()
+        .stack_name("drifting")
+        .template_body(TEMPLATE)
+        .set_parameters(Some(vec![
+            parameter("ClusterName", "demo"),
+            parameter("ServiceAccount", "api"),
+        ]))
+        .capabilities(Capability::CapabilityIam)
+        .tags(
+            aws_sdk_cloudformation::types::Tag::builder()
+                .key("team")
+                .value("payments")
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    let created = settled(&cloudformation, "drifting").await;
+    assert_eq!(
+        created.stack_status(),
+        Some(&StackStatus::CreateComplete),
+        "{created:?}"
+    );
+
+    let detect = || async {
+        let id = cloudformation
+            .detect_stack_drift()
+            .stack_name("drifting")
+            .send()
+            .await
+            .unwrap()
+            .stack_drift_detection_id
+            .unwrap();
+        for _ in 0..200 {
+            let status = cloudformation
+                .describe_stack_drift_detection_status()
+                .stack_drift_detection_id(&id)
+                .send()
+                .await
+                .unwrap();
+            if status.detection_status().map(|s| s.as_str()) == Some("DETECTION_COMPLETE") {
+                return status;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        panic!("drift detection never completed");
+    };
+    // Just deployed: in sync, the stack's own tag on the association included.
+    let fresh = detect().await;
+    assert_eq!(
+        fresh.stack_drift_status().map(|s| s.as_str()),
+        Some("IN_SYNC"),
+        "{fresh:?}"
+    );
+
+    // An out-of-band change of the association's role is MODIFIED, with the property's difference.
+    let association = output(&created, "AssociationId").to_owned();
+    world.emulator.put_role(
+        "arn:aws:iam::111122223333:role/elsewhere",
+        pia_emulator::pod_identity_trust_policy(),
+    );
+    let eks = aws_sdk_eks::Client::new(&world.sdk_config());
+    eks.update_pod_identity_association()
+        .cluster_name("demo")
+        .association_id(&association)
+        .role_arn("arn:aws:iam::111122223333:role/elsewhere")
+        .send()
+        .await
+        .unwrap();
+    let drifted = detect().await;
+    assert_eq!(drifted.stack_drift_status().map(|s| s.as_str()), Some("DRIFTED"));
+    assert_eq!(drifted.drifted_stack_resource_count(), Some(1));
+    let drifts = cloudformation
+        .describe_stack_resource_drifts()
+        .stack_name("drifting")
+        .send()
+        .await
+        .unwrap();
+    let association_drift = drifts
+        .stack_resource_drifts()
+        .iter()
+        .find(|drift| drift.logical_resource_id() == Some("Association"))
+        .unwrap();
+    assert_eq!(
+        association_drift.stack_resource_drift_status().map(|s| s.as_str()),
+        Some("MODIFIED")
+    );
+    let difference = &association_drift.property_differences()[0];
+    assert_eq!(difference.property_path(), Some("/RoleArn"));
+    assert_eq!(
+        difference.actual_value(),
+        Some("arn:aws:iam::111122223333:role/elsewhere")
+    );
+    let role_drift = drifts
+        .stack_resource_drifts()
+        .iter()
+        .find(|drift| drift.logical_resource_id() == Some("PodRole"))
+        .unwrap();
+    assert_eq!(
+        role_drift.stack_resource_drift_status().map(|s| s.as_str()),
+        Some("IN_SYNC")
+    );
+
+    // Deleted out of band: DELETED.
+    eks.delete_pod_identity_association()
+        .cluster_name("demo")
+        .association_id(&association)
+        .send()
+        .await
+        .unwrap();
+    let one = cloudformation
+        .detect_stack_resource_drift()
+        .stack_name("drifting")
+        .logical_resource_id("Association")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        one.stack_resource_drift()
+            .unwrap()
+            .stack_resource_drift_status()
+            .map(|s| s.as_str()),
+        Some("DELETED")
+    );
+}

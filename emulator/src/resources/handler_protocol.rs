@@ -22,6 +22,7 @@ pub trait HandlerInvoker: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Action {
     Create,
+    Read,
     Update,
     Delete,
     List,
@@ -31,6 +32,7 @@ impl Action {
     fn name(self) -> &'static str {
         match self {
             Action::Create => "CREATE",
+            Action::Read => "READ",
             Action::Update => "UPDATE",
             Action::Delete => "DELETE",
             Action::List => "LIST",

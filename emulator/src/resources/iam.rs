@@ -517,3 +517,51 @@ pub(super) fn delete_policy(store: &Store, scope: &Scope, current: &Made) -> Res
     }
     Ok(())
 }
+
+pub(super) fn read_managed_policy(store: &Store, current: &Made) -> Result<Value, Failure> {
+    let state = store.state();
+    let policy = state
+        .policies
+        .get(&current.physical_id)
+        .ok_or_else(|| Failure::new("NotFound", format!("Policy {} does not exist", current.physical_id)))?;
+    let roles: Vec<&str> = state
+        .roles
+        .iter()
+        .filter(|role| role.attached_policies.contains(&policy.arn))
+        .map(|role| role.name.as_str())
+        .collect();
+    let mut model = json!({
+        "ManagedPolicyName": policy.name,
+        "Path": policy.path,
+        "PolicyArn": policy.arn,
+        "PolicyDocument": serde_json::from_str::<Value>(&policy.document).unwrap_or(json!(policy.document)),
+    });
+    if let Some(description) = &policy.description {
+        model["Description"] = json!(description);
+    }
+    if !roles.is_empty() {
+        model["Roles"] = json!(roles);
+    }
+    Ok(model)
+}
+
+pub(super) fn read_policy(store: &Store, current: &Made) -> Result<Value, Failure> {
+    let name = text(&current.model, "PolicyName").unwrap_or_default();
+    let state = store.state();
+    let roles: Vec<&str> = strings(&current.model, "Roles")
+        .iter()
+        .filter_map(|role| {
+            state
+                .roles
+                .iter()
+                .find(|found| &found.name == role && found.inline_policies.contains_key(&name))
+                .map(|found| found.name.as_str())
+        })
+        .collect();
+    if roles.is_empty() {
+        return Err(Failure::new("NotFound", format!("Policy {name} is on no role")));
+    }
+    let mut model = current.model.clone();
+    model["Roles"] = json!(roles);
+    Ok(model)
+}

@@ -183,4 +183,24 @@ impl ResourceType {
             ResourceType::IamPolicy => iam::delete_policy(store, scope, current),
         }
     }
+
+    /// The resource's model as it is now (drift detection's actual properties); NotFound when it is gone.
+    pub async fn read(&self, store: &Store, scope: &Scope, logical_id: &str, current: &Made) -> Result<Value, Failure> {
+        match self {
+            ResourceType::Handlers { type_name, invoker, .. } => {
+                let operation = Operation {
+                    action: Action::Read,
+                    type_name,
+                    scope,
+                    logical_id,
+                    desired: current.model.clone(),
+                    previous: None,
+                };
+                handler_protocol::run(invoker.as_ref(), operation).await
+            }
+            ResourceType::IamRole => iam::read_role(store, scope, current),
+            ResourceType::IamManagedPolicy => iam::read_managed_policy(store, current),
+            ResourceType::IamPolicy => iam::read_policy(store, current),
+        }
+    }
 }

@@ -2,5 +2,6 @@
 //! (`engine`), and the stack actions of CloudFormation's API (`api`).
 
 pub(crate) mod api;
+mod drift;
 pub(crate) mod engine;
 pub(crate) mod template;

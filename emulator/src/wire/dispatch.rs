@@ -230,7 +230,7 @@ async fn query_endpoint(
                 types: &shared.resource_types,
                 context: &context,
             };
-            stacks::api::handle(&stacks, operation.name, &params)
+            stacks::api::handle(&stacks, operation.name, &params).await
         }
         Api::CloudFormation => cloudformation::handle(&shared.store, operation.name, &params, &context),
         _ => Err(QueryError::new(400, "InvalidAction", "Not a query operation.")),

@@ -41,6 +41,44 @@ pub struct StackResource {
     pub deletion_policy: Option<String>,
     /// Epoch seconds.
     pub updated_at: f64,
+    /// What the last drift detection found.
+    #[serde(default)]
+    pub drift: Option<ResourceDrift>,
+}
+
+/// One property that differs from the template's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PropertyDifference {
+    pub path: String,
+    pub expected: Option<Value>,
+    pub actual: Option<Value>,
+    /// `NOT_EQUAL`, `ADD` or `REMOVE`.
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ResourceDrift {
+    /// `IN_SYNC`, `MODIFIED`, `DELETED` or `NOT_CHECKED`.
+    pub status: String,
+    pub expected: Value,
+    pub actual: Option<Value>,
+    pub differences: Vec<PropertyDifference>,
+    /// Epoch seconds.
+    pub checked_at: f64,
+}
+
+/// A stack's drift detection run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DriftDetection {
+    pub id: String,
+    /// `DETECTION_IN_PROGRESS`, `DETECTION_COMPLETE` or `DETECTION_FAILED`.
+    pub status: String,
+    pub reason: Option<String>,
+    /// `DRIFTED`, `IN_SYNC` or `NOT_CHECKED` (while running).
+    pub stack_drift_status: String,
+    pub drifted: usize,
+    /// Epoch seconds.
+    pub started_at: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -103,6 +141,9 @@ pub struct Stack {
     /// Oldest first.
     pub events: Vec<StackEvent>,
     pub change_sets: Vec<ChangeSet>,
+    /// Drift detections, oldest first.
+    #[serde(default)]
+    pub drift_detections: Vec<DriftDetection>,
     pub disable_rollback: bool,
     pub created_at: f64,
     pub updated_at: Option<f64>,

@@ -1,10 +1,12 @@
 //! CloudFormation's stack actions (query protocol, 2010-05-15): validate, create, update and delete stacks, with
-//! change sets as `aws cloudformation deploy` uses them, and describe them, their events and resources. Each
+//! change sets as `aws cloudformation deploy` uses them, describe them, their events and resources, and detect their
+//! drift. Each
 //! operation answers at once and runs in the background, as CloudFormation's do; clients poll (the SDKs' waiters
 //! included). Every action is authorized (`cloudformation:<Action>` on the stack); the resources are then made
 //! with the caller's own identity.
 
 mod change_sets;
+mod drift;
 mod params;
 mod xml;
 
@@ -42,6 +44,10 @@ pub(crate) const ACTIONS: &[&str] = &[
     "ExecuteChangeSet",
     "DeleteChangeSet",
     "ListChangeSets",
+    "DetectStackDrift",
+    "DescribeStackDriftDetectionStatus",
+    "DescribeStackResourceDrifts",
+    "DetectStackResourceDrift",
 ];
 
 /// What the stack actions work with.
@@ -53,7 +59,7 @@ pub(crate) struct Stacks<'a> {
 
 type Answer = Result<Option<String>, QueryError>;
 
-pub(crate) fn handle(stacks: &Stacks<'_>, action: &str, params: &Params) -> Answer {
+pub(crate) async fn handle(stacks: &Stacks<'_>, action: &str, params: &Params) -> Answer {
     let region = stacks.region();
     let account = stacks.context.caller.account_id.clone();
     let resource = params
@@ -95,6 +101,10 @@ pub(crate) fn handle(stacks: &Stacks<'_>, action: &str, params: &Params) -> Answ
         "ExecuteChangeSet" => stacks.execute_change_set(params),
         "DeleteChangeSet" => stacks.delete_change_set(params),
         "ListChangeSets" => stacks.list_change_sets(params),
+        "DetectStackDrift" => stacks.detect_stack_drift(params),
+        "DescribeStackDriftDetectionStatus" => stacks.describe_stack_drift_detection_status(params),
+        "DescribeStackResourceDrifts" => stacks.describe_stack_resource_drifts(params),
+        "DetectStackResourceDrift" => stacks.detect_stack_resource_drift(params).await,
         _ => Err(QueryError::new(
             400,
             "InvalidAction",
@@ -276,6 +286,7 @@ impl Stacks<'_> {
             resources: BTreeMap::new(),
             events: Vec::new(),
             change_sets: Vec::new(),
+            drift_detections: Vec::new(),
             disable_rollback: params.get("DisableRollback") == Some("true")
                 || params.get("OnFailure") == Some("DO_NOTHING"),
             created_at: now_epoch_seconds(),

@@ -20,6 +20,21 @@ pub(super) fn stack(xml: &mut Xml, stack: &Stack) {
         .leaf("StackStatus", &stack.status)
         .leaf_opt("StackStatusReason", stack.status_reason.as_deref())
         .leaf("DisableRollback", if stack.disable_rollback { "true" } else { "false" });
+    let last_detection = stack
+        .drift_detections
+        .iter()
+        .rev()
+        .find(|run| run.status == "DETECTION_COMPLETE");
+    xml.open("DriftInformation")
+        .leaf(
+            "StackDriftStatus",
+            last_detection.map_or("NOT_CHECKED", |run| run.stack_drift_status.as_str()),
+        )
+        .leaf_opt(
+            "LastCheckTimestamp",
+            last_detection.map(|run| date(run.started_at)).as_deref(),
+        )
+        .close("DriftInformation");
     xml.open("Parameters");
     for parameter in &stack.parameters {
         xml.open("member")

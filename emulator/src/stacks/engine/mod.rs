@@ -247,6 +247,7 @@ impl Engine {
                         wave: 0,
                         deletion_policy: None,
                         updated_at: 0.0,
+                        drift: None,
                     };
                     self.delete_one(&scope, &stack_id, &current, false).await;
                 }

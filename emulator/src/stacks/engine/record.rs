@@ -80,6 +80,7 @@ pub(crate) fn resource_event(store: &Store, stack_id: &str, event: ResourceEvent
             wave,
             deletion_policy: None,
             updated_at: now,
+            drift: None,
         });
     resource.status = event.status.to_owned();
     resource.status_reason = event.reason.map(str::to_owned);
