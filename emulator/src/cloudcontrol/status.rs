@@ -1,0 +1,39 @@
+//! GetResourceRequestStatus, ListResourceRequests and CancelResourceRequest, over the requests kept.
+
+use serde_json::{Value, json};
+
+use super::CloudControlError;
+use super::input::Input;
+use super::requests::Requests;
+use crate::context::RequestContext;
+
+/// ListResourceRequests' page size when MaxResults is not given.
+const DEFAULT_PAGE: usize = 20;
+
+pub(super) fn get(requests: &Requests, input: &Input, context: &RequestContext) -> Result<Value, CloudControlError> {
+    let token = input.request_token()?;
+    let event = requests
+        .get(&context.caller.account_id, token)
+        .ok_or_else(|| CloudControlError::request_token_not_found(token))?;
+    Ok(json!({ "ProgressEvent": event }))
+}
+
+pub(super) fn list(requests: &Requests, input: &Input, context: &RequestContext) -> Result<Value, CloudControlError> {
+    let max = input.max_results(DEFAULT_PAGE)?;
+    let (events, next_token) = requests.list(
+        &context.caller.account_id,
+        input.status_filter(),
+        input.next_token()?,
+        max,
+    )?;
+    let mut output = json!({ "ResourceRequestStatusSummaries": events });
+    if let Some(token) = next_token {
+        output["NextToken"] = json!(token);
+    }
+    Ok(output)
+}
+
+pub(super) fn cancel(requests: &Requests, input: &Input, context: &RequestContext) -> Result<Value, CloudControlError> {
+    let event = requests.cancel(&context.caller.account_id, input.request_token()?)?;
+    Ok(json!({ "ProgressEvent": event }))
+}
