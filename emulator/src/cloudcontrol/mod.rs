@@ -23,6 +23,7 @@ use axum::response::Response;
 use serde_json::Value;
 
 use crate::authz::{Ask, authorize};
+use crate::config::DEFAULT_REGION;
 use crate::context::RequestContext;
 use crate::protocol::json;
 use crate::resources::{Registry, ResourceType};
@@ -82,11 +83,17 @@ impl CloudControl {
             "DeleteResource" => mutations::delete(self, &input, context),
             "GetResource" => reads::get(self, &input, context).await,
             "ListResources" => reads::list(self, &input, context).await,
-            "GetResourceRequestStatus" => status::get(&self.requests, &input, context),
-            "ListResourceRequests" => status::list(&self.requests, &input, context),
-            "CancelResourceRequest" => status::cancel(&self.requests, &input, context),
+            "GetResourceRequestStatus" => status::get(&self.requests, &input, &Self::owner(context)),
+            "ListResourceRequests" => status::list(&self.requests, &input, &Self::owner(context)),
+            "CancelResourceRequest" => status::cancel(&self.requests, &input, &Self::owner(context)),
             other => Err(CloudControlError::unknown_operation(other)),
         }
+    }
+
+    /// Who a request belongs to: the caller's account and the region it signed for.
+    fn owner(context: &RequestContext) -> String {
+        let region = context.region.as_deref().unwrap_or(DEFAULT_REGION);
+        format!("{}/{region}", context.caller.account_id)
     }
 
     /// The type `type_name`, or Cloud Control's TypeNotFoundException.

@@ -12,7 +12,6 @@ use super::patch;
 use super::progress::{Operation, ProgressEvent};
 use super::requests::{NewRequest, Outcome, Taken};
 use super::{CloudControl, CloudControlError};
-use crate::config::DEFAULT_REGION;
 use crate::context::RequestContext;
 use crate::ids::new_uuid;
 use crate::resources::{Failure, Made, ResourceType, Scope, TypeSchema};
@@ -152,16 +151,15 @@ where
     W: FnOnce(Arc<Store>, Scope) -> F,
     F: Future<Output = Result<(String, Option<Value>), Failure>> + Send + 'static,
 {
-    let region = context.region.as_deref().unwrap_or(DEFAULT_REGION);
     let request_token = new_uuid();
     let taken = cc.requests.take(NewRequest {
-        account_id: &context.caller.account_id,
+        owner: &CloudControl::owner(context),
         client_token: request.client_token,
         fingerprint: request.fingerprint,
         resource: request
             .identifier
             .as_ref()
-            .map(|identifier| format!("{region}|{}|{identifier}", request.type_name)),
+            .map(|identifier| format!("{}|{identifier}", request.type_name)),
         event: ProgressEvent::started(
             request.type_name,
             request.identifier,

@@ -28,16 +28,18 @@ struct Book {
     /// By sequence, oldest first.
     records: BTreeMap<u64, Record>,
     by_token: HashMap<String, u64>,
-    /// (account, client token) → the request it made.
+    /// (owner, client token) → the request it made.
     client_tokens: HashMap<(String, String), u64>,
 }
 
 struct Record {
-    account_id: String,
+    /// The account and region the request was made in: requests are seen from there only, as Cloud Control is
+    /// regional.
+    owner: String,
     client_token: Option<String>,
     /// What the request asked, so that a retry with its client token can be told from another request.
     fingerprint: String,
-    /// The resource it runs on (region, type and identifier), when known before it ends.
+    /// The resource it runs on (type and identifier), when known before it ends.
     resource: Option<String>,
     event: ProgressEvent,
     abort: Option<AbortHandle>,
@@ -45,7 +47,7 @@ struct Record {
 
 /// A request about to be taken.
 pub(super) struct NewRequest<'a> {
-    pub account_id: &'a str,
+    pub owner: &'a str,
     pub client_token: Option<&'a str>,
     pub fingerprint: String,
     pub resource: Option<String>,
@@ -73,7 +75,7 @@ impl Requests {
     pub fn take(&self, request: NewRequest<'_>) -> Result<Taken, CloudControlError> {
         let mut book = self.book();
         if let Some(token) = request.client_token {
-            let key = (request.account_id.to_owned(), token.to_owned());
+            let key = (request.owner.to_owned(), token.to_owned());
             if let Some(record) = book.client_tokens.get(&key).and_then(|seq| book.records.get(seq)) {
                 if record.fingerprint == request.fingerprint {
                     return Ok(Taken::Retried(record.event.clone()));
@@ -86,7 +88,7 @@ impl Requests {
         }
         if let Some(resource) = &request.resource
             && let Some(running) = book.records.values().find(|record| {
-                record.account_id == request.account_id
+                record.owner == request.owner
                     && record.resource.as_ref() == Some(resource)
                     && record.event.operation_status.is_active()
             })
@@ -104,13 +106,13 @@ impl Requests {
         book.by_token.insert(request.event.request_token.clone(), sequence);
         if let Some(token) = request.client_token {
             book.client_tokens
-                .insert((request.account_id.to_owned(), token.to_owned()), sequence);
+                .insert((request.owner.to_owned(), token.to_owned()), sequence);
         }
         let event = request.event.clone();
         book.records.insert(
             sequence,
             Record {
-                account_id: request.account_id.to_owned(),
+                owner: request.owner.to_owned(),
                 client_token: request.client_token.map(str::to_owned),
                 fingerprint: request.fingerprint,
                 resource: request.resource,
@@ -161,21 +163,21 @@ impl Requests {
         }
     }
 
-    /// The event of request `token` of `account_id`.
-    pub fn get(&self, account_id: &str, token: &str) -> Option<ProgressEvent> {
+    /// The event of request `token` of `owner`.
+    pub fn get(&self, owner: &str, token: &str) -> Option<ProgressEvent> {
         let book = self.book();
         let sequence = book.by_token.get(token)?;
         book.records
             .get(sequence)
-            .filter(|record| record.account_id == account_id)
+            .filter(|record| record.owner == owner)
             .map(|record| record.event.clone())
     }
 
-    /// Up to `max` events of `account_id`'s requests matching `filter`, newest first, from the page after
+    /// Up to `max` events of `owner`'s requests matching `filter`, newest first, from the page after
     /// `next_token`; and the token of the page after, if any.
     pub fn list(
         &self,
-        account_id: &str,
+        owner: &str,
         filter: &StatusFilter,
         next_token: Option<&str>,
         max: usize,
@@ -186,7 +188,7 @@ impl Requests {
             .records
             .range(..before)
             .rev()
-            .filter(|(_, record)| record.account_id == account_id && filter.admits(&record.event));
+            .filter(|(_, record)| record.owner == owner && filter.admits(&record.event));
         let page: Vec<(u64, ProgressEvent)> = matching
             .by_ref()
             .take(max)
@@ -199,13 +201,13 @@ impl Requests {
         Ok((page.into_iter().map(|(_, event)| event).collect(), next))
     }
 
-    /// Cancels request `token` of `account_id`: its task stops, and it is CANCEL_COMPLETE. The event answered
+    /// Cancels request `token` of `owner`: its task stops, and it is CANCEL_COMPLETE. The event answered
     /// is CANCEL_IN_PROGRESS, as Cloud Control answers a cancel.
-    pub fn cancel(&self, account_id: &str, token: &str) -> Result<ProgressEvent, CloudControlError> {
+    pub fn cancel(&self, owner: &str, token: &str) -> Result<ProgressEvent, CloudControlError> {
         let mut book = self.book();
         let record = book
             .record_mut(token)
-            .filter(|record| record.account_id == account_id)
+            .filter(|record| record.owner == owner)
             .ok_or_else(|| CloudControlError::request_token_not_found(token))?;
         if record.event.operation_status != OperationStatus::InProgress {
             return Err(CloudControlError::new(
@@ -246,7 +248,7 @@ impl Book {
             if let Some(record) = self.records.remove(&sequence) {
                 self.by_token.remove(&record.event.request_token);
                 if let Some(token) = record.client_token {
-                    self.client_tokens.remove(&(record.account_id, token));
+                    self.client_tokens.remove(&(record.owner, token));
                 }
             }
         }

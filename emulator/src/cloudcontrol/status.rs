@@ -5,27 +5,21 @@ use serde_json::{Value, json};
 use super::CloudControlError;
 use super::input::Input;
 use super::requests::Requests;
-use crate::context::RequestContext;
 
 /// ListResourceRequests' page size when MaxResults is not given.
 const DEFAULT_PAGE: usize = 20;
 
-pub(super) fn get(requests: &Requests, input: &Input, context: &RequestContext) -> Result<Value, CloudControlError> {
+pub(super) fn get(requests: &Requests, input: &Input, owner: &str) -> Result<Value, CloudControlError> {
     let token = input.request_token()?;
     let event = requests
-        .get(&context.caller.account_id, token)
+        .get(owner, token)
         .ok_or_else(|| CloudControlError::request_token_not_found(token))?;
     Ok(json!({ "ProgressEvent": event }))
 }
 
-pub(super) fn list(requests: &Requests, input: &Input, context: &RequestContext) -> Result<Value, CloudControlError> {
+pub(super) fn list(requests: &Requests, input: &Input, owner: &str) -> Result<Value, CloudControlError> {
     let max = input.max_results(DEFAULT_PAGE)?;
-    let (events, next_token) = requests.list(
-        &context.caller.account_id,
-        input.status_filter(),
-        input.next_token()?,
-        max,
-    )?;
+    let (events, next_token) = requests.list(owner, input.status_filter(), input.next_token()?, max)?;
     let mut output = json!({ "ResourceRequestStatusSummaries": events });
     if let Some(token) = next_token {
         output["NextToken"] = json!(token);
@@ -33,7 +27,7 @@ pub(super) fn list(requests: &Requests, input: &Input, context: &RequestContext)
     Ok(output)
 }
 
-pub(super) fn cancel(requests: &Requests, input: &Input, context: &RequestContext) -> Result<Value, CloudControlError> {
-    let event = requests.cancel(&context.caller.account_id, input.request_token()?)?;
+pub(super) fn cancel(requests: &Requests, input: &Input, owner: &str) -> Result<Value, CloudControlError> {
+    let event = requests.cancel(owner, input.request_token()?)?;
     Ok(json!({ "ProgressEvent": event }))
 }
