@@ -1,6 +1,7 @@
 //! `pia emulator`: the emulated EKS Pod Identity world on loopback, until interrupted. One endpoint serves EKS,
-//! EKS Auth, IAM, STS and the CloudFormation registry (requests signed with a configured key); the Pod Identity
-//! Agent listens on its own port, with a projected token minted for one pod so that an SDK can act as that pod.
+//! EKS Auth, IAM, STS, the CloudFormation registry and Cloud Control (requests signed with a configured key), this
+//! project's provider serving `AWS::EKS::PodIdentityAssociation`; the Pod Identity Agent listens on its own port, with
+//! a projected token minted for one pod so that an SDK can act as that pod.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +11,8 @@ use pia_emulator::agent::AgentConfig;
 use pia_emulator::tokens::TokenRequest;
 use pia_emulator::webhook;
 use pia_emulator::{Emulator, EmulatorConfig};
+use pia_provider::{Provider, eks_client};
+use pia_testkit::provider_type::register_provider;
 
 use crate::{CliError, read_input};
 
@@ -59,6 +62,9 @@ pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
     let emulator = Emulator::start(config)
         .await
         .map_err(|e| CliError::Start(e.to_string()))?;
+    let provider = Provider::new(eks_client::base_config_for(Some(emulator.endpoint())).await);
+    register_provider(&emulator, provider)
+        .ok_or_else(|| CliError::Start("the bundled resource schema has no typeName".into()))?;
     let agent = emulator
         .start_agent(AgentConfig {
             port: args.agent_port,
@@ -90,7 +96,10 @@ pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
         .map_err(|e| CliError::Start(e.to_string()))?;
 
     println!("EKS association API on {}", emulator.endpoint());
-    println!("  (the same endpoint serves EKS Auth, IAM, STS and the CloudFormation registry)");
+    println!(
+        "  (the same endpoint serves EKS Auth, IAM, STS, the CloudFormation registry and Cloud Control, \
+         AWS::EKS::PodIdentityAssociation run by this provider)"
+    );
     println!(
         "Pod Identity Agent on {} (cluster {})",
         agent.credentials_uri(),

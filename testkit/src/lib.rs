@@ -1,11 +1,13 @@
 //! What tests, the demo and the benchmark share, so that each is written once: the HandlerRequest as CloudFormation
 //! sends it ([`request`]), a world of the emulated AWS and the provider talking to it ([`world`]), SDK clients of the
-//! emulated services ([`clients`]), a raw HTTP/1.1 client for the agent and the invoke server ([`http`]), and callers
-//! holding exactly the schema's handler permissions ([`permissions`]).
+//! emulated services ([`clients`]), a raw HTTP/1.1 client for the agent and the invoke server ([`http`]), callers
+//! holding exactly the schema's handler permissions ([`permissions`]), and the provider registered as the emulator's
+//! type for stacks and Cloud Control ([`provider_type`]).
 
 pub mod clients;
 pub mod http;
 pub mod permissions;
+pub mod provider_type;
 pub mod request;
 pub mod secrets;
 pub mod world;

@@ -24,10 +24,13 @@ impl World {
         Self::with_pacing(config, Pacing::default()).await
     }
 
-    /// A world whose provider spaces create attempts as given.
+    /// A world whose provider spaces create attempts as given; the provider serves the emulator's
+    /// `AWS::EKS::PodIdentityAssociation` (stacks, Cloud Control) too.
     pub async fn with_pacing(config: EmulatorConfig, pacing: Pacing) -> Self {
         let emulator = Emulator::start(config).await.expect("emulator starts");
         let provider = Provider::with_pacing(eks_client::base_config_for(Some(emulator.endpoint())).await, pacing);
+        crate::provider_type::register_provider(&emulator, provider.clone())
+            .expect("the bundled schema has a typeName");
         Self { emulator, provider }
     }
 

@@ -3,38 +3,16 @@
 //! of the service account then gets the role's credentials, a Namespace change replaces the association, a failing
 //! resource rolls the stack back leaving nothing behind, and a delete removes everything.
 
-use std::future::Future;
-use std::pin::Pin;
-use std::sync::Arc;
 use std::time::Duration;
 
 use aws_sdk_cloudformation::types::{Capability, Parameter, StackStatus};
-use pia_emulator::HandlerInvoker;
-use pia_provider::Provider;
 use pia_testkit::*;
-use serde_json::Value;
 
 const TEMPLATE: &str = include_str!("../../examples/cloudformation/pod-identity.yaml");
 
-/// This project's provider as CloudFormation runs a registered type: a HandlerRequest in, a ProgressEvent out.
-struct ProviderHandlers(Arc<Provider>);
-
-impl HandlerInvoker for ProviderHandlers {
-    fn invoke(&self, request: Value) -> Pin<Box<dyn Future<Output = Value> + Send + '_>> {
-        Box::pin(async move {
-            let event = self.0.invoke(request.to_string().as_bytes()).await;
-            serde_json::to_value(event).unwrap_or(Value::Null)
-        })
-    }
-}
-
+/// A world whose emulator runs the provider's handlers for its type (as `World` registers them).
 async fn world() -> (World, aws_sdk_cloudformation::Client) {
     let world = World::start().await;
-    let schema: Value = serde_json::from_str(pia_provider::schema::RESOURCE_SCHEMA).unwrap();
-    world
-        .emulator
-        .register_handlers(&schema, Arc::new(ProviderHandlers(world.provider.clone())))
-        .expect("the schema names its type");
     let cloudformation = aws_sdk_cloudformation::Client::new(&world.sdk_config());
     (world, cloudformation)
 }

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::{Map, Value, json};
 
-use super::{Failure, Scope};
+use super::{Failure, Page, Scope};
 use crate::ids::new_uuid;
 
 /// What runs a type's handlers: given a HandlerRequest (JSON as the Lambda function receives it), the
@@ -53,8 +53,34 @@ pub(crate) struct Operation<'a> {
     pub previous: Option<Value>,
 }
 
-/// Runs `operation` to its end: the final event's model (`resourceModels` for a list), or the handler's failure.
+/// Runs `operation` to its end: the final event's model, or the handler's failure.
 pub(crate) async fn run(invoker: &dyn HandlerInvoker, operation: Operation<'_>) -> Result<Value, Failure> {
+    let event = run_to_end(invoker, operation, None).await?;
+    Ok(event.get("resourceModel").cloned().unwrap_or(Value::Null))
+}
+
+/// Runs a LIST `operation` for the page after `next_token`: its models and the handler's token for the next page.
+pub(crate) async fn list_page(
+    invoker: &dyn HandlerInvoker,
+    operation: Operation<'_>,
+    next_token: Option<&str>,
+) -> Result<Page, Failure> {
+    let event = run_to_end(invoker, operation, next_token).await?;
+    Ok(Page {
+        models: event["resourceModels"].as_array().cloned().unwrap_or_default(),
+        next_token: event["nextToken"]
+            .as_str()
+            .filter(|token| !token.is_empty())
+            .map(str::to_owned),
+    })
+}
+
+/// Invokes the handler until it answers SUCCESS (that event) or FAILED.
+async fn run_to_end(
+    invoker: &dyn HandlerInvoker,
+    operation: Operation<'_>,
+    next_token: Option<&str>,
+) -> Result<Value, Failure> {
     let scope = operation.scope;
     let mut request = json!({
         "action": operation.action.name(),
@@ -81,13 +107,13 @@ pub(crate) async fn run(invoker: &dyn HandlerInvoker, operation: Operation<'_>) 
     if let Some(previous) = operation.previous {
         request["requestData"]["previousResourceProperties"] = previous;
     }
+    if let Some(next_token) = next_token {
+        request["nextToken"] = json!(next_token);
+    }
     for _ in 0..MAX_INVOCATIONS {
         let event = invoker.invoke(request.clone()).await;
         match event["status"].as_str() {
-            Some("SUCCESS") if operation.action == Action::List => {
-                return Ok(event.get("resourceModels").cloned().unwrap_or_else(|| json!([])));
-            }
-            Some("SUCCESS") => return Ok(event.get("resourceModel").cloned().unwrap_or(Value::Null)),
+            Some("SUCCESS") => return Ok(event),
             Some("IN_PROGRESS") => {
                 let delay = event["callbackDelaySeconds"].as_f64().unwrap_or(0.0).max(0.0);
                 tokio::time::sleep(Duration::from_secs_f64(delay / scope.time_compression)).await;

@@ -15,8 +15,12 @@ pub(super) fn managed_policy_schema() -> TypeSchema {
     TypeSchema::new(&["PolicyArn"], &["ManagedPolicyName", "Path"], &["PolicyArn"])
 }
 
+/// An inline policy is read by its name and roles, which its identifier does not carry: it has no read handler.
 pub(super) fn policy_schema() -> TypeSchema {
-    TypeSchema::new(&["Id"], &[], &["Id"])
+    TypeSchema {
+        handlers: vec!["create".into(), "update".into(), "delete".into()],
+        ..TypeSchema::new(&["Id"], &[], &["Id"])
+    }
 }
 
 /// One IAM action as the caller, with the query parameters given.

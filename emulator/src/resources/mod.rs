@@ -65,6 +65,13 @@ pub(crate) struct Made {
     pub model: Value,
 }
 
+/// One page of a LIST: the models, and the token of the next page if there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Page {
+    pub models: Vec<Value>,
+    pub next_token: Option<String>,
+}
+
 /// A resource type the emulator can manage.
 #[derive(Clone)]
 pub(crate) enum ResourceType {
@@ -201,6 +208,28 @@ impl ResourceType {
             ResourceType::IamRole => iam::read_role(store, scope, current),
             ResourceType::IamManagedPolicy => iam::read_managed_policy(store, current),
             ResourceType::IamPolicy => iam::read_policy(store, current),
+        }
+    }
+
+    /// The page after `next_token` of the resources matching `model` (for a provider: what its LIST handler takes,
+    /// e.g. the cluster of associations); the emulated services' own types have no LIST here.
+    pub async fn list(&self, scope: &Scope, model: &Value, next_token: Option<&str>) -> Result<Page, Failure> {
+        match self {
+            ResourceType::Handlers { type_name, invoker, .. } => {
+                let operation = Operation {
+                    action: Action::List,
+                    type_name,
+                    scope,
+                    logical_id: "",
+                    desired: model.clone(),
+                    previous: None,
+                };
+                handler_protocol::list_page(invoker.as_ref(), operation, next_token).await
+            }
+            ResourceType::IamRole | ResourceType::IamManagedPolicy | ResourceType::IamPolicy => Err(Failure::new(
+                "InvalidRequest",
+                "the emulated IAM's own resource types cannot be listed",
+            )),
         }
     }
 }

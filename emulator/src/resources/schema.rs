@@ -1,5 +1,5 @@
-//! What the engine needs from a resource type's schema: its primary identifier, and which properties are set only
-//! at creation (a change replaces the resource) or only read.
+//! What the engine needs from a resource type's schema: its primary identifier, which properties are set only
+//! at creation (a change replaces the resource) or only read, and which handlers it has.
 
 use serde_json::Value;
 
@@ -8,6 +8,8 @@ pub(crate) struct TypeSchema {
     pub primary_identifier: Vec<String>,
     pub create_only: Vec<String>,
     pub read_only: Vec<String>,
+    /// The handlers the type has (`create`, `read`, `update`, `delete`, `list`), as Cloud Control checks them.
+    pub handlers: Vec<String>,
 }
 
 /// `/properties/Name` → `Name` (nested paths keep their first segment: a change below it counts as a change of it).
@@ -32,16 +34,42 @@ impl TypeSchema {
             primary_identifier: property_names(schema, "primaryIdentifier"),
             create_only: property_names(schema, "createOnlyProperties"),
             read_only: property_names(schema, "readOnlyProperties"),
+            handlers: schema["handlers"]
+                .as_object()
+                .map(|handlers| handlers.keys().cloned().collect())
+                .unwrap_or_default(),
         }
     }
 
+    /// A type with the create, read, update and delete handlers.
     pub fn new(primary_identifier: &[&str], create_only: &[&str], read_only: &[&str]) -> Self {
         let owned = |names: &[&str]| names.iter().map(|name| (*name).to_owned()).collect();
         Self {
             primary_identifier: owned(primary_identifier),
             create_only: owned(create_only),
             read_only: owned(read_only),
+            handlers: owned(&["create", "read", "update", "delete"]),
         }
+    }
+
+    /// Whether the type has the `handler` handler (`create`, `read`, …).
+    pub fn has_handler(&self, handler: &str) -> bool {
+        self.handlers.iter().any(|name| name == handler)
+    }
+
+    /// The model naming the resource of `identifier` (its parts split at `|`, as [`Self::primary_identifier_of`]
+    /// joins them); `None` if it has not as many parts as the primary identifier.
+    pub fn model_of_identifier(&self, identifier: &str) -> Option<Value> {
+        let parts: Vec<&str> = identifier.split('|').collect();
+        (parts.len() == self.primary_identifier.len()).then(|| {
+            Value::Object(
+                self.primary_identifier
+                    .iter()
+                    .zip(parts)
+                    .map(|(name, part)| (name.clone(), Value::String(part.to_owned())))
+                    .collect(),
+            )
+        })
     }
 
     /// The primary identifier's value in `model` (several parts joined by `|`, as Cloud Control writes them).
@@ -86,7 +114,14 @@ mod tests {
             "primaryIdentifier": ["/properties/AssociationArn"],
             "createOnlyProperties": ["/properties/ClusterName", "/properties/Namespace"],
             "readOnlyProperties": ["/properties/AssociationArn", "/properties/AssociationId"],
+            "handlers": {"create": {}, "read": {}, "list": {}},
         }));
+        assert!(schema.has_handler("list") && !schema.has_handler("update"));
+        assert_eq!(
+            schema.model_of_identifier("arn"),
+            Some(json!({"AssociationArn": "arn"}))
+        );
+        assert_eq!(schema.model_of_identifier("a|b"), None);
         assert_eq!(schema.primary_identifier, ["AssociationArn"]);
         let old = json!({"ClusterName": "demo", "Namespace": "a", "RoleArn": "r1"});
         assert!(!schema.replaces(&old, &json!({"ClusterName": "demo", "Namespace": "a", "RoleArn": "r2"})));

@@ -2,6 +2,7 @@
 //!
 //! - rest-json services by path: EKS (`/clusters/{name}`, `/clusters/{name}/pod-identity-associations…`,
 //!   `/tags/…`) and EKS Auth (`POST /clusters/{name}/assume-role-for-pod-identity`);
+//! - JSON 1.0 services (`POST /` with `X-Amz-Target`) by the target: Cloud Control (`CloudApiService.…`);
 //! - query services (`POST /`, form-encoded) by the SigV4 credential scope's service name (`iam`, `sts`
 //!   or `cloudformation`) and the `Action` parameter.
 //!
@@ -24,7 +25,7 @@ use axum::routing::get;
 use tracing::debug;
 
 use super::fault_response::fault_response;
-use super::operation::{Api, Operation, query_operation, rest_operation};
+use super::operation::{Api, Operation, json_operation, query_operation, rest_operation};
 use super::server::ConnectionKill;
 use super::shared::Shared;
 use super::sigv4::{self, AuthFailure, Received};
@@ -37,7 +38,7 @@ use crate::world::identities::Identities;
 use crate::world::store::{Unsaved, saving};
 use crate::{cloudformation, eks, eks_auth, iam, stacks, sts};
 
-/// The query services' single route.
+/// The single route of the query and JSON 1.0 services.
 const QUERY: &str = "/";
 
 /// Largest request body read (IAM documents and EKS requests are far smaller).
@@ -49,7 +50,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(eks::routes().with_state(shared.store.clone()))
         .merge(eks_auth::routes().with_state(shared.store.clone()))
-        .route(QUERY, get(query_endpoint).post(query_endpoint))
+        .route(QUERY, get(root_endpoint).post(root_endpoint))
         .fallback(eks::unknown_operation)
         .method_not_allowed_fallback(eks::unknown_operation)
         .layer(middleware::from_fn_with_state(shared.clone(), instrument))
@@ -73,12 +74,12 @@ async fn instrument(State(shared): State<Arc<Shared>>, request: Request, next: N
         }
     };
     let operation = match route.as_deref() {
-        Some(QUERY) => {
+        Some(QUERY) => Some(json_operation(&parts.headers, &request_id).unwrap_or_else(|| {
             let params = Params::parse(parts.uri.query(), &body);
             let operation = query_operation(&parts.headers, &params, &request_id);
             parts.extensions.insert(params);
-            Some(operation)
-        }
+            operation
+        })),
         Some(route) => rest_operation(&parts.method, route).map(Ok),
         None => None,
     };
@@ -185,6 +186,7 @@ fn unsaved_response(api: Api, request_id: &str) -> Response {
         Api::Eks => "ServerException",
         Api::EksAuth => "InternalServerException",
         Api::Iam | Api::Sts | Api::CloudFormation => "ServiceFailure",
+        Api::CloudControl => "ServiceInternalErrorException",
     };
     let message = "The change could not be saved to the emulator's state database; nothing was changed.";
     api.error_response(500, code, message, request_id)
@@ -214,13 +216,18 @@ fn unverified_caller(identities: &Identities, headers: &HeaderMap) -> (CallerIde
     )
 }
 
-/// `POST /` (and `GET /?Action=…`): IAM, STS or CloudFormation.
-async fn query_endpoint(
+/// `POST /` (and `GET /?Action=…`): Cloud Control (JSON 1.0), or IAM, STS or CloudFormation (query).
+async fn root_endpoint(
     State(shared): State<Arc<Shared>>,
     Extension(operation): Extension<Operation>,
     Extension(context): Extension<RequestContext>,
-    Extension(params): Extension<Params>,
+    params: Option<Extension<Params>>,
+    body: Bytes,
 ) -> Response {
+    if operation.api == Api::CloudControl {
+        return shared.cloud_control.handle(operation.name, &body, &context).await;
+    }
+    let params = params.map(|Extension(params)| params).unwrap_or_default();
     let result = match operation.api {
         Api::Iam => iam::handle(&shared.store, operation.name, &params, &context),
         Api::Sts => sts::handle(&shared.store, operation.name, &params, &context),

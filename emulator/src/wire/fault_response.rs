@@ -43,6 +43,16 @@ pub(super) fn fault_response(api: Api, fault: Fault, request_id: &str) -> Option
             let kind = AuthErrorKind::from_eks(kind);
             (kind.status(), kind.name(), format!("{} (injected fault).", kind.name()))
         }
+        (Api::CloudControl, Fault::Throttle) => (400, "ThrottlingException", "Rate exceeded".into()),
+        (Api::CloudControl, Fault::ServerError) => (
+            500,
+            "ServiceInternalErrorException",
+            "An internal error occurred (injected fault).".into(),
+        ),
+        (Api::CloudControl, Fault::Error(kind)) => {
+            let (status, code) = cloud_control_code(kind);
+            (status, code, format!("{code} (injected fault)."))
+        }
         (_, Fault::Throttle) => (400, "Throttling", "Rate exceeded".into()),
         (Api::Iam, Fault::ServerError) => (
             500,
@@ -65,6 +75,22 @@ pub(super) fn fault_response(api: Api, fault: Fault, request_id: &str) -> Option
         }
     };
     Some(api.error_response(status, code, &message, request_id))
+}
+
+/// Cloud Control's nearest equivalent of an EKS error kind.
+fn cloud_control_code(kind: ErrorKind) -> (u16, &'static str) {
+    match kind {
+        ErrorKind::AccessDenied => (400, "AccessDeniedException"),
+        ErrorKind::Throttling => (400, "ThrottlingException"),
+        ErrorKind::Server => (500, "ServiceInternalErrorException"),
+        ErrorKind::ServiceUnavailable => (503, "ServiceUnavailable"),
+        ErrorKind::ResourceNotFound | ErrorKind::NotFound => (400, "ResourceNotFoundException"),
+        ErrorKind::ResourceInUse => (400, "ResourceConflictException"),
+        ErrorKind::ResourceLimitExceeded => (400, "ServiceLimitExceededException"),
+        ErrorKind::InvalidParameter | ErrorKind::InvalidRequest | ErrorKind::BadRequest => {
+            (400, "InvalidRequestException")
+        }
+    }
 }
 
 /// The query protocol's nearest equivalent of an EKS error kind.

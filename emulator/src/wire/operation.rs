@@ -1,5 +1,6 @@
 //! Which API and operation a request is: the APIs on the one port, how each signs and answers errors,
-//! and the operation named from the matched route (rest-json) or from the `Action` parameter (query).
+//! and the operation named from the matched route (rest-json), from `X-Amz-Target` (JSON 1.0) or from the
+//! `Action` parameter (query).
 
 use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::Response;
@@ -7,8 +8,8 @@ use serde_json::Map;
 
 use super::sigv4;
 use crate::protocol::query::{self, Params, QueryError};
-use crate::protocol::rest_json;
-use crate::{cloudformation, eks, eks_auth, iam, stacks, sts};
+use crate::protocol::{json, rest_json};
+use crate::{cloudcontrol, cloudformation, eks, eks_auth, iam, stacks, sts};
 
 /// The AWS APIs on the emulator's port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -18,6 +19,7 @@ pub(crate) enum Api {
     Iam,
     Sts,
     CloudFormation,
+    CloudControl,
 }
 
 impl Api {
@@ -29,6 +31,7 @@ impl Api {
             Api::Iam => "iam",
             Api::Sts => "sts",
             Api::CloudFormation => "cloudformation",
+            Api::CloudControl => "cloudcontrolapi",
         }
     }
 
@@ -51,11 +54,17 @@ impl Api {
             Api::Iam => "2010-05-08",
             Api::Sts => "2011-06-15",
             Api::CloudFormation => "2010-05-15",
+            Api::CloudControl => "2021-09-30",
         }
     }
 
-    /// An error in the API's protocol: rest-json (`x-amzn-errortype` and `{"message"}`) or query XML.
+    /// An error in the API's protocol: rest-json (`x-amzn-errortype` and `{"message"}`), JSON 1.0 (`__type`) or
+    /// query XML.
     pub fn error_response(self, status: u16, code: &'static str, message: &str, request_id: &str) -> Response {
+        if self == Api::CloudControl {
+            let status = StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST);
+            return json::error_response(status, code, message);
+        }
         if self.is_query() {
             return query::error_response(
                 self.xml_namespace(),
@@ -83,6 +92,28 @@ pub(super) fn rest_operation(method: &Method, route: &str) -> Option<Operation> 
     (*method == Method::POST && route == eks_auth::ROUTE).then_some(Operation {
         api: Api::EksAuth,
         name: eks_auth::OPERATION,
+    })
+}
+
+/// The JSON 1.0 operation of a request on `/` that names one in `X-Amz-Target` (`None`: it names none, so it is a
+/// query request). `Err` is the answer to an unknown target.
+pub(super) fn json_operation(headers: &HeaderMap, request_id: &str) -> Option<Result<Operation, Box<Response>>> {
+    let target = headers.get("x-amz-target")?.to_str().unwrap_or_default();
+    let operation = target
+        .strip_prefix(cloudcontrol::TARGET_PREFIX)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|name| cloudcontrol::OPERATIONS.iter().find(|known| **known == name));
+    Some(match operation {
+        Some(name) => Ok(Operation {
+            api: Api::CloudControl,
+            name,
+        }),
+        None => Err(Box::new(Api::CloudControl.error_response(
+            400,
+            "UnknownOperationException",
+            &format!("Unknown operation {target}"),
+            request_id,
+        ))),
     })
 }
 

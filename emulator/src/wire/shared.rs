@@ -4,6 +4,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use crate::calls::CallCounter;
+use crate::cloudcontrol::CloudControl;
 use crate::faults::FaultInjector;
 use crate::resources::Registry;
 use crate::world::store::Store;
@@ -12,15 +13,20 @@ pub(crate) struct Shared {
     pub store: Arc<Store>,
     /// The resource types stacks and Cloud Control can manage.
     pub resource_types: Arc<Registry>,
+    /// Cloud Control, over those types, with the requests it has taken.
+    pub cloud_control: CloudControl,
     faults: Mutex<FaultInjector>,
     calls: Mutex<CallCounter>,
 }
 
 impl Shared {
     pub fn new(store: Store) -> Self {
+        let store = Arc::new(store);
+        let resource_types = Arc::<Registry>::default();
         Self {
-            store: Arc::new(store),
-            resource_types: Arc::default(),
+            cloud_control: CloudControl::new(store.clone(), resource_types.clone()),
+            store,
+            resource_types,
             faults: Mutex::default(),
             calls: Mutex::default(),
         }

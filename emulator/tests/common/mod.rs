@@ -153,8 +153,21 @@ pub fn sign(
     body: &[u8],
     service: &str,
 ) -> Vec<(String, String)> {
+    sign_as(&default_credentials(), method, host, path, headers, body, service)
+}
+
+/// [`sign`] with `credentials` (their session token included).
+pub fn sign_as(
+    credentials: &Credentials,
+    method: &str,
+    host: &str,
+    path: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+    service: &str,
+) -> Vec<(String, String)> {
     use aws_sigv4::http_request::{SignableBody, SignableRequest, SigningSettings, sign};
-    let identity = default_credentials().into();
+    let identity = credentials.clone().into();
     let params = aws_sigv4::sign::v4::SigningParams::builder()
         .identity(&identity)
         .region("us-east-1")
