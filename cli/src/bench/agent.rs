@@ -62,31 +62,76 @@ pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<(), Cli
     let (_stop_floor, stop) = tokio::sync::watch::channel(false);
     tokio::spawn(pia_emulator::serve(listener, trivial, limits, stop));
 
-    println!("## Pod Identity Agent, warm cache ({requests} requests over {concurrency} connections)\n");
-    println!("| server | requests/s | p50 | p99 | errors |\n|---|---|---|---|---|");
-    for (name, target) in [
+    println!(
+        "## Pod Identity Agent, warm cache ({requests} requests over {concurrency} connections, {ROUNDS} rounds each, alternating)\n"
+    );
+    let targets = [
         ("agent `/v1/credentials`", address),
         ("trivial handler, same stack (floor)", floor_address),
-    ] {
-        // Warm the cache: one fetch per token.
+    ];
+    // Warm the cache: one fetch per token.
+    for (_, target) in targets {
         load(target, &tokens, tokens.len(), 1).await?;
-        world.emulator.reset_calls();
-        let started = Instant::now();
-        let (mut latencies, errors) = load(target, &tokens, requests, concurrency).await?;
-        let elapsed = started.elapsed();
+    }
+    world.emulator.reset_calls();
+    // Rounds alternate which server goes first, so that neither gains from the machine's warm-up or drift.
+    let mut rounds: [Vec<Round>; 2] = [Vec::new(), Vec::new()];
+    for round in 0..ROUNDS {
+        let order = if round % 2 == 0 { [0, 1] } else { [1, 0] };
+        for index in order {
+            let started = Instant::now();
+            let (latencies, errors) = load(targets[index].1, &tokens, requests, concurrency).await?;
+            rounds[index].push(Round {
+                per_second: requests as f64 / started.elapsed().as_secs_f64(),
+                latencies,
+                errors,
+            });
+        }
+    }
+    println!("| server | requests/s (median of rounds) | p50 | p99 | errors |\n|---|---|---|---|---|");
+    for (index, (name, _)) in targets.iter().enumerate() {
+        let mut latencies: Vec<Duration> = rounds[index].iter().flat_map(|r| r.latencies.iter().copied()).collect();
         let (p50, p99) = percentiles(&mut latencies);
+        let errors: usize = rounds[index].iter().map(|r| r.errors).sum();
         println!(
             "| {name} | {:.0} | {} | {} | {errors} |",
-            requests as f64 / elapsed.as_secs_f64(),
+            median(rounds[index].iter().map(|r| r.per_second).collect()),
             us(p50),
             us(p99)
         );
     }
+    let ratios: Vec<f64> = rounds[0]
+        .iter()
+        .zip(&rounds[1])
+        .map(|(agent, floor)| agent.per_second / floor.per_second)
+        .collect();
+    let (low, high) = ratios.iter().fold((f64::MAX, f64::MIN), |(low, high), ratio| {
+        (low.min(*ratio), high.max(*ratio))
+    });
     println!(
-        "\nEKS Auth calls during the measured agent run (cache hits make none): {}\n",
+        "\nAgent over floor, per round: {low:.2}–{high:.2}×, median {:.2}×",
+        median(ratios.clone())
+    );
+    println!(
+        "\nEKS Auth calls during the measured rounds (cache hits make none): {}\n",
         world.emulator.calls("AssumeRoleForPodIdentity")
     );
     Ok(())
+}
+
+/// Rounds per server.
+const ROUNDS: usize = 5;
+
+/// One measured round against one server.
+struct Round {
+    per_second: f64,
+    latencies: Vec<Duration>,
+    errors: usize,
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values.get(values.len() / 2).copied().unwrap_or_default()
 }
 
 /// The agent's answer to one pod, as bytes.
