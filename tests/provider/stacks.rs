@@ -354,3 +354,101 @@ async fn drift_detection_reads_through_the_handlers() {
         Some("DELETED")
     );
 }
+
+/// A stack that makes its own cluster, a role and an association in that cluster.
+const CLUSTER_TEMPLATE: &str = r#"
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  ClusterRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: eks.amazonaws.com}
+            Action: sts:AssumeRole
+  Cluster:
+    Type: AWS::EKS::Cluster
+    Properties:
+      Name: stacked
+      Version: "1.31"
+      RoleArn: !GetAtt ClusterRole.Arn
+      ResourcesVpcConfig:
+        SubnetIds: [subnet-0a, subnet-0b]
+  PodRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: pods.eks.amazonaws.com}
+            Action: [sts:AssumeRole, sts:TagSession]
+  Association:
+    Type: AWS::EKS::PodIdentityAssociation
+    Properties:
+      ClusterName: !Ref Cluster
+      Namespace: default
+      ServiceAccount: app
+      RoleArn: !GetAtt PodRole.Arn
+Outputs:
+  Issuer:
+    Value: !GetAtt Cluster.OpenIdConnectIssuerUrl
+  Endpoint:
+    Value: !GetAtt Cluster.Endpoint
+"#;
+
+#[tokio::test]
+async fn a_stack_makes_its_own_cluster_and_associates_in_it() {
+    let (world, cloudformation) = world().await;
+    cloudformation
+        .create_stack()
+        .stack_name("platform")
+        .template_body(CLUSTER_TEMPLATE)
+        .capabilities(Capability::CapabilityIam)
+        .send()
+        .await
+        .unwrap();
+    let created = settled(&cloudformation, "platform").await;
+    assert_eq!(
+        created.stack_status(),
+        Some(&StackStatus::CreateComplete),
+        "{created:?}"
+    );
+    let eks = aws_sdk_eks::Client::new(&world.sdk_config());
+    let cluster = eks
+        .describe_cluster()
+        .name("stacked")
+        .send()
+        .await
+        .unwrap()
+        .cluster
+        .unwrap();
+    assert_eq!(cluster.version(), Some("1.31"));
+    assert_eq!(
+        cluster.identity().unwrap().oidc().unwrap().issuer(),
+        Some(output(&created, "Issuer"))
+    );
+    assert_eq!(cluster.endpoint(), Some(output(&created, "Endpoint")));
+    assert!(cluster.role_arn().unwrap().contains(":role/platform-ClusterRole-"));
+    assert_eq!(world.emulator.associations("stacked").len(), 1);
+
+    cloudformation
+        .delete_stack()
+        .stack_name("platform")
+        .send()
+        .await
+        .unwrap();
+    let deleted = settled(&cloudformation, created.stack_id().unwrap()).await;
+    assert_eq!(
+        deleted.stack_status(),
+        Some(&StackStatus::DeleteComplete),
+        "{deleted:?}"
+    );
+    let gone = eks.describe_cluster().name("stacked").send().await.unwrap_err();
+    assert_eq!(
+        gone.as_service_error().and_then(|e| e.meta().code()),
+        Some("ResourceNotFoundException")
+    );
+}

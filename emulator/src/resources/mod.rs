@@ -1,10 +1,11 @@
 //! The resource types that stacks and Cloud Control manage, behind one interface. A type either runs a resource
 //! provider's handlers over the handler protocol (as CloudFormation runs a registered type's function; this is how
 //! `AWS::EKS::PodIdentityAssociation` is served, by this project's own provider), or is one of the emulated
-//! services' own resources (IAM roles and policies), made through those services' actions with the caller's
+//! services' own resources (IAM roles and policies, EKS clusters), made through those services' actions with the caller's
 //! identity, so that their rules and IAM authorization apply exactly as to a direct call.
 
 mod caller;
+mod eks_cluster;
 pub(crate) mod handler_protocol;
 mod iam;
 mod registry;
@@ -84,6 +85,7 @@ pub(crate) enum ResourceType {
     IamRole,
     IamManagedPolicy,
     IamPolicy,
+    EksCluster,
 }
 
 impl ResourceType {
@@ -93,6 +95,7 @@ impl ResourceType {
             ResourceType::IamRole => iam::role_schema(),
             ResourceType::IamManagedPolicy => iam::managed_policy_schema(),
             ResourceType::IamPolicy => iam::policy_schema(),
+            ResourceType::EksCluster => eks_cluster::schema(),
         }
     }
 
@@ -126,6 +129,7 @@ impl ResourceType {
             ResourceType::IamRole => iam::create_role(store, scope, logical_id, desired),
             ResourceType::IamManagedPolicy => iam::create_managed_policy(store, scope, logical_id, desired),
             ResourceType::IamPolicy => iam::create_policy(store, scope, logical_id, desired),
+            ResourceType::EksCluster => eks_cluster::create(store, scope, logical_id, desired),
         }
     }
 
@@ -164,6 +168,7 @@ impl ResourceType {
             ResourceType::IamRole => iam::update_role(store, scope, current, desired, previous),
             ResourceType::IamManagedPolicy => iam::update_managed_policy(store, scope, current, desired, previous),
             ResourceType::IamPolicy => iam::update_policy(store, scope, current, desired, previous),
+            ResourceType::EksCluster => eks_cluster::update(store, scope, current, desired),
         }
     }
 
@@ -188,6 +193,7 @@ impl ResourceType {
             ResourceType::IamRole => iam::delete_role(store, scope, current),
             ResourceType::IamManagedPolicy => iam::delete_managed_policy(store, scope, current),
             ResourceType::IamPolicy => iam::delete_policy(store, scope, current),
+            ResourceType::EksCluster => eks_cluster::delete(store, scope, current),
         }
     }
 
@@ -208,6 +214,7 @@ impl ResourceType {
             ResourceType::IamRole => iam::read_role(store, scope, current),
             ResourceType::IamManagedPolicy => iam::read_managed_policy(store, current),
             ResourceType::IamPolicy => iam::read_policy(store, current),
+            ResourceType::EksCluster => eks_cluster::read(store, current),
         }
     }
 
@@ -226,7 +233,10 @@ impl ResourceType {
                 };
                 handler_protocol::list_page(invoker.as_ref(), operation, next_token).await
             }
-            ResourceType::IamRole | ResourceType::IamManagedPolicy | ResourceType::IamPolicy => Err(Failure::new(
+            ResourceType::IamRole
+            | ResourceType::IamManagedPolicy
+            | ResourceType::IamPolicy
+            | ResourceType::EksCluster => Err(Failure::new(
                 "InvalidRequest",
                 "the emulated IAM's own resource types cannot be listed",
             )),

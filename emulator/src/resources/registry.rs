@@ -35,6 +35,7 @@ impl Registry {
             "AWS::IAM::Role" => Some(ResourceType::IamRole),
             "AWS::IAM::ManagedPolicy" => Some(ResourceType::IamManagedPolicy),
             "AWS::IAM::Policy" => Some(ResourceType::IamPolicy),
+            "AWS::EKS::Cluster" => Some(ResourceType::EksCluster),
             other => self
                 .handlers
                 .lock()
