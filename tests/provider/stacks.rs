@@ -355,7 +355,8 @@ async fn drift_detection_reads_through_the_handlers() {
     );
 }
 
-/// A stack that makes its own cluster, a role and an association in that cluster.
+/// A stack that makes its own cluster, a role, an association in that cluster, and the Pod Identity Agent add-on
+/// with an association of its own.
 const CLUSTER_TEMPLATE: &str = r#"
 AWSTemplateFormatVersion: "2010-09-09"
 Resources:
@@ -392,6 +393,14 @@ Resources:
       Namespace: default
       ServiceAccount: app
       RoleArn: !GetAtt PodRole.Arn
+  Agent:
+    Type: AWS::EKS::Addon
+    Properties:
+      ClusterName: !Ref Cluster
+      AddonName: eks-pod-identity-agent
+      PodIdentityAssociations:
+        - ServiceAccount: ebs-csi-controller-sa
+          RoleArn: !GetAtt PodRole.Arn
 Outputs:
   Issuer:
     Value: !GetAtt Cluster.OpenIdConnectIssuerUrl
@@ -400,7 +409,7 @@ Outputs:
 "#;
 
 #[tokio::test]
-async fn a_stack_makes_its_own_cluster_and_associates_in_it() {
+async fn a_stack_makes_its_own_cluster_with_the_agent_add_on_and_associates_in_it() {
     let (world, cloudformation) = world().await;
     cloudformation
         .create_stack()
@@ -432,7 +441,41 @@ async fn a_stack_makes_its_own_cluster_and_associates_in_it() {
     );
     assert_eq!(cluster.endpoint(), Some(output(&created, "Endpoint")));
     assert!(cluster.role_arn().unwrap().contains(":role/platform-ClusterRole-"));
-    assert_eq!(world.emulator.associations("stacked").len(), 1);
+    let associations = world.emulator.associations("stacked");
+    assert_eq!(associations.len(), 2);
+    let owned = associations
+        .iter()
+        .find(|association| association.service_account == "ebs-csi-controller-sa")
+        .expect("the add-on's association");
+    assert_eq!(owned.namespace, "kube-system");
+    let addon = cloudformation
+        .describe_stack_resource()
+        .stack_name("platform")
+        .logical_resource_id("Agent")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        addon.stack_resource_detail().unwrap().physical_resource_id(),
+        Some("stacked|eks-pod-identity-agent")
+    );
+    let owner = owned.owner_arn.as_deref().expect("owned by the add-on");
+    assert!(
+        owner.starts_with("arn:aws:eks:us-east-1:111122223333:addon/stacked/eks-pod-identity-agent/"),
+        "{owner}"
+    );
+    // The association API does not change what an add-on owns.
+    let refused = eks
+        .delete_pod_identity_association()
+        .cluster_name("stacked")
+        .association_id(&owned.association_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.as_service_error().and_then(|e| e.meta().code()),
+        Some("InvalidRequestException")
+    );
 
     cloudformation
         .delete_stack()

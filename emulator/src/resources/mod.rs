@@ -1,10 +1,11 @@
 //! The resource types that stacks and Cloud Control manage, behind one interface. A type either runs a resource
 //! provider's handlers over the handler protocol (as CloudFormation runs a registered type's function; this is how
 //! `AWS::EKS::PodIdentityAssociation` is served, by this project's own provider), or is one of the emulated
-//! services' own resources (IAM roles and policies, EKS clusters), made through those services' actions with the caller's
+//! services' own resources (IAM roles and policies, EKS clusters and add-ons), made through those services' actions with the caller's
 //! identity, so that their rules and IAM authorization apply exactly as to a direct call.
 
 mod caller;
+mod eks_addon;
 mod eks_cluster;
 pub(crate) mod handler_protocol;
 mod iam;
@@ -86,6 +87,7 @@ pub(crate) enum ResourceType {
     IamManagedPolicy,
     IamPolicy,
     EksCluster,
+    EksAddon,
 }
 
 impl ResourceType {
@@ -96,6 +98,7 @@ impl ResourceType {
             ResourceType::IamManagedPolicy => iam::managed_policy_schema(),
             ResourceType::IamPolicy => iam::policy_schema(),
             ResourceType::EksCluster => eks_cluster::schema(),
+            ResourceType::EksAddon => eks_addon::schema(),
         }
     }
 
@@ -130,6 +133,7 @@ impl ResourceType {
             ResourceType::IamManagedPolicy => iam::create_managed_policy(store, scope, logical_id, desired),
             ResourceType::IamPolicy => iam::create_policy(store, scope, logical_id, desired),
             ResourceType::EksCluster => eks_cluster::create(store, scope, logical_id, desired),
+            ResourceType::EksAddon => eks_addon::create(store, scope, desired),
         }
     }
 
@@ -169,6 +173,7 @@ impl ResourceType {
             ResourceType::IamManagedPolicy => iam::update_managed_policy(store, scope, current, desired, previous),
             ResourceType::IamPolicy => iam::update_policy(store, scope, current, desired, previous),
             ResourceType::EksCluster => eks_cluster::update(store, scope, current, desired),
+            ResourceType::EksAddon => eks_addon::update(store, scope, current, desired, previous),
         }
     }
 
@@ -194,6 +199,7 @@ impl ResourceType {
             ResourceType::IamManagedPolicy => iam::delete_managed_policy(store, scope, current),
             ResourceType::IamPolicy => iam::delete_policy(store, scope, current),
             ResourceType::EksCluster => eks_cluster::delete(store, scope, current),
+            ResourceType::EksAddon => eks_addon::delete(store, scope, current),
         }
     }
 
@@ -215,6 +221,7 @@ impl ResourceType {
             ResourceType::IamManagedPolicy => iam::read_managed_policy(store, current),
             ResourceType::IamPolicy => iam::read_policy(store, current),
             ResourceType::EksCluster => eks_cluster::read(store, current),
+            ResourceType::EksAddon => eks_addon::read(store, current),
         }
     }
 
@@ -236,7 +243,8 @@ impl ResourceType {
             ResourceType::IamRole
             | ResourceType::IamManagedPolicy
             | ResourceType::IamPolicy
-            | ResourceType::EksCluster => Err(Failure::new(
+            | ResourceType::EksCluster
+            | ResourceType::EksAddon => Err(Failure::new(
                 "InvalidRequest",
                 "the emulated IAM's own resource types cannot be listed",
             )),

@@ -36,6 +36,7 @@ impl Registry {
             "AWS::IAM::ManagedPolicy" => Some(ResourceType::IamManagedPolicy),
             "AWS::IAM::Policy" => Some(ResourceType::IamPolicy),
             "AWS::EKS::Cluster" => Some(ResourceType::EksCluster),
+            "AWS::EKS::Addon" => Some(ResourceType::EksAddon),
             other => self
                 .handlers
                 .lock()
