@@ -354,3 +354,144 @@ async fn drift_detection_reads_through_the_handlers() {
         Some("DELETED")
     );
 }
+
+/// A stack that makes its own cluster, a role, an association in that cluster, and the Pod Identity Agent add-on
+/// with an association of its own.
+const CLUSTER_TEMPLATE: &str = r#"
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  ClusterRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: eks.amazonaws.com}
+            Action: sts:AssumeRole
+  Cluster:
+    Type: AWS::EKS::Cluster
+    Properties:
+      Name: stacked
+      Version: "1.31"
+      RoleArn: !GetAtt ClusterRole.Arn
+      ResourcesVpcConfig:
+        SubnetIds: [subnet-0a, subnet-0b]
+  PodRole:
+    Type: AWS::IAM::Role
+    Properties:
+      AssumeRolePolicyDocument:
+        Version: "2012-10-17"
+        Statement:
+          - Effect: Allow
+            Principal: {Service: pods.eks.amazonaws.com}
+            Action: [sts:AssumeRole, sts:TagSession]
+  Association:
+    Type: AWS::EKS::PodIdentityAssociation
+    Properties:
+      ClusterName: !Ref Cluster
+      Namespace: default
+      ServiceAccount: app
+      RoleArn: !GetAtt PodRole.Arn
+  Agent:
+    Type: AWS::EKS::Addon
+    Properties:
+      ClusterName: !Ref Cluster
+      AddonName: eks-pod-identity-agent
+      PodIdentityAssociations:
+        - ServiceAccount: ebs-csi-controller-sa
+          RoleArn: !GetAtt PodRole.Arn
+Outputs:
+  Issuer:
+    Value: !GetAtt Cluster.OpenIdConnectIssuerUrl
+  Endpoint:
+    Value: !GetAtt Cluster.Endpoint
+"#;
+
+#[tokio::test]
+async fn a_stack_makes_its_own_cluster_with_the_agent_add_on_and_associates_in_it() {
+    let (world, cloudformation) = world().await;
+    cloudformation
+        .create_stack()
+        .stack_name("platform")
+        .template_body(CLUSTER_TEMPLATE)
+        .capabilities(Capability::CapabilityIam)
+        .send()
+        .await
+        .unwrap();
+    let created = settled(&cloudformation, "platform").await;
+    assert_eq!(
+        created.stack_status(),
+        Some(&StackStatus::CreateComplete),
+        "{created:?}"
+    );
+    let eks = aws_sdk_eks::Client::new(&world.sdk_config());
+    let cluster = eks
+        .describe_cluster()
+        .name("stacked")
+        .send()
+        .await
+        .unwrap()
+        .cluster
+        .unwrap();
+    assert_eq!(cluster.version(), Some("1.31"));
+    assert_eq!(
+        cluster.identity().unwrap().oidc().unwrap().issuer(),
+        Some(output(&created, "Issuer"))
+    );
+    assert_eq!(cluster.endpoint(), Some(output(&created, "Endpoint")));
+    assert!(cluster.role_arn().unwrap().contains(":role/platform-ClusterRole-"));
+    let associations = world.emulator.associations("stacked");
+    assert_eq!(associations.len(), 2);
+    let owned = associations
+        .iter()
+        .find(|association| association.service_account == "ebs-csi-controller-sa")
+        .expect("the add-on's association");
+    assert_eq!(owned.namespace, "kube-system");
+    let addon = cloudformation
+        .describe_stack_resource()
+        .stack_name("platform")
+        .logical_resource_id("Agent")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        addon.stack_resource_detail().unwrap().physical_resource_id(),
+        Some("stacked|eks-pod-identity-agent")
+    );
+    let owner = owned.owner_arn.as_deref().expect("owned by the add-on");
+    assert!(
+        owner.starts_with("arn:aws:eks:us-east-1:111122223333:addon/stacked/eks-pod-identity-agent/"),
+        "{owner}"
+    );
+    // The association API does not change what an add-on owns.
+    let refused = eks
+        .delete_pod_identity_association()
+        .cluster_name("stacked")
+        .association_id(&owned.association_id)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.as_service_error().and_then(|e| e.meta().code()),
+        Some("InvalidRequestException")
+    );
+
+    cloudformation
+        .delete_stack()
+        .stack_name("platform")
+        .send()
+        .await
+        .unwrap();
+    let deleted = settled(&cloudformation, created.stack_id().unwrap()).await;
+    assert_eq!(
+        deleted.stack_status(),
+        Some(&StackStatus::DeleteComplete),
+        "{deleted:?}"
+    );
+    let gone = eks.describe_cluster().name("stacked").send().await.unwrap_err();
+    assert_eq!(
+        gone.as_service_error().and_then(|e| e.meta().code()),
+        Some("ResourceNotFoundException")
+    );
+}

@@ -262,6 +262,7 @@ pub(super) async fn update(
     let current = cluster
         .association(&association_id)
         .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;
+    super::owned::refuse_owned(current)?;
 
     let token = non_empty(request.client_request_token);
     let fingerprint = json!({
@@ -357,6 +358,9 @@ pub(super) async fn delete(
         &association_id,
     )?;
     let cluster = own_cluster(&mut guard.clusters, &scope, &cluster_name)?;
+    if let Some(owned) = cluster.association(&association_id) {
+        super::owned::refuse_owned(owned)?;
+    }
     let association = cluster
         .remove(&association_id)
         .ok_or_else(|| ApiError::association_not_found(&cluster_name, &association_id))?;

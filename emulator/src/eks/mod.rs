@@ -9,6 +9,7 @@ mod associations;
 mod clusters;
 pub(crate) mod error;
 mod extract;
+pub(crate) mod owned;
 mod paging;
 mod roles;
 mod shapes;

@@ -90,7 +90,7 @@ fn inline_policies(value: &Value) -> Vec<(String, String)> {
 
 /// A name as CloudFormation makes one for a resource without its own: `{stack}-{logical id}-{12 characters}`, at
 /// most `max` characters.
-fn generated_name(scope: &Scope, logical_id: &str, max: usize) -> String {
+pub(super) fn generated_name(scope: &Scope, logical_id: &str, max: usize) -> String {
     let suffix: String = crate::ids::new_uuid()
         .chars()
         .filter(char::is_ascii_alphanumeric)

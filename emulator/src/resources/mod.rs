@@ -1,10 +1,12 @@
 //! The resource types that stacks and Cloud Control manage, behind one interface. A type either runs a resource
 //! provider's handlers over the handler protocol (as CloudFormation runs a registered type's function; this is how
 //! `AWS::EKS::PodIdentityAssociation` is served, by this project's own provider), or is one of the emulated
-//! services' own resources (IAM roles and policies), made through those services' actions with the caller's
+//! services' own resources (IAM roles and policies, EKS clusters and add-ons), made through those services' actions with the caller's
 //! identity, so that their rules and IAM authorization apply exactly as to a direct call.
 
 mod caller;
+mod eks_addon;
+mod eks_cluster;
 pub(crate) mod handler_protocol;
 mod iam;
 mod registry;
@@ -84,6 +86,8 @@ pub(crate) enum ResourceType {
     IamRole,
     IamManagedPolicy,
     IamPolicy,
+    EksCluster,
+    EksAddon,
 }
 
 impl ResourceType {
@@ -93,6 +97,8 @@ impl ResourceType {
             ResourceType::IamRole => iam::role_schema(),
             ResourceType::IamManagedPolicy => iam::managed_policy_schema(),
             ResourceType::IamPolicy => iam::policy_schema(),
+            ResourceType::EksCluster => eks_cluster::schema(),
+            ResourceType::EksAddon => eks_addon::schema(),
         }
     }
 
@@ -126,6 +132,8 @@ impl ResourceType {
             ResourceType::IamRole => iam::create_role(store, scope, logical_id, desired),
             ResourceType::IamManagedPolicy => iam::create_managed_policy(store, scope, logical_id, desired),
             ResourceType::IamPolicy => iam::create_policy(store, scope, logical_id, desired),
+            ResourceType::EksCluster => eks_cluster::create(store, scope, logical_id, desired),
+            ResourceType::EksAddon => eks_addon::create(store, scope, desired),
         }
     }
 
@@ -164,6 +172,8 @@ impl ResourceType {
             ResourceType::IamRole => iam::update_role(store, scope, current, desired, previous),
             ResourceType::IamManagedPolicy => iam::update_managed_policy(store, scope, current, desired, previous),
             ResourceType::IamPolicy => iam::update_policy(store, scope, current, desired, previous),
+            ResourceType::EksCluster => eks_cluster::update(store, scope, current, desired),
+            ResourceType::EksAddon => eks_addon::update(store, scope, current, desired, previous),
         }
     }
 
@@ -188,6 +198,8 @@ impl ResourceType {
             ResourceType::IamRole => iam::delete_role(store, scope, current),
             ResourceType::IamManagedPolicy => iam::delete_managed_policy(store, scope, current),
             ResourceType::IamPolicy => iam::delete_policy(store, scope, current),
+            ResourceType::EksCluster => eks_cluster::delete(store, scope, current),
+            ResourceType::EksAddon => eks_addon::delete(store, scope, current),
         }
     }
 
@@ -208,6 +220,8 @@ impl ResourceType {
             ResourceType::IamRole => iam::read_role(store, scope, current),
             ResourceType::IamManagedPolicy => iam::read_managed_policy(store, current),
             ResourceType::IamPolicy => iam::read_policy(store, current),
+            ResourceType::EksCluster => eks_cluster::read(store, current),
+            ResourceType::EksAddon => eks_addon::read(store, current),
         }
     }
 
@@ -226,7 +240,11 @@ impl ResourceType {
                 };
                 handler_protocol::list_page(invoker.as_ref(), operation, next_token).await
             }
-            ResourceType::IamRole | ResourceType::IamManagedPolicy | ResourceType::IamPolicy => Err(Failure::new(
+            ResourceType::IamRole
+            | ResourceType::IamManagedPolicy
+            | ResourceType::IamPolicy
+            | ResourceType::EksCluster
+            | ResourceType::EksAddon => Err(Failure::new(
                 "InvalidRequest",
                 "the emulated IAM's own resource types cannot be listed",
             )),

@@ -35,6 +35,8 @@ impl Registry {
             "AWS::IAM::Role" => Some(ResourceType::IamRole),
             "AWS::IAM::ManagedPolicy" => Some(ResourceType::IamManagedPolicy),
             "AWS::IAM::Policy" => Some(ResourceType::IamPolicy),
+            "AWS::EKS::Cluster" => Some(ResourceType::EksCluster),
+            "AWS::EKS::Addon" => Some(ResourceType::EksAddon),
             other => self
                 .handlers
                 .lock()

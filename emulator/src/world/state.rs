@@ -114,6 +114,15 @@ impl State {
         }
     }
 
+    /// Removes a cluster with its associations and tokens.
+    pub fn remove_cluster(&mut self, name: &str) -> Option<Cluster> {
+        let removed = self.clusters.remove(name)?;
+        for row in removed.rows() {
+            self.journal.record(row);
+        }
+        Some(removed)
+    }
+
     /// Every row changed since the last call, in an order that writes a cluster before its
     /// associations.
     pub fn take_changes(&mut self) -> BTreeSet<Row> {
