@@ -495,3 +495,56 @@ async fn a_stack_makes_its_own_cluster_with_the_agent_add_on_and_associates_in_i
         Some("ResourceNotFoundException")
     );
 }
+
+#[tokio::test]
+async fn a_replaced_resource_is_kept_when_its_update_replace_policy_says_retain() {
+    let (world, cloudformation) = world().await;
+    let template = |namespace: &str| {
+        format!(
+            r#"{{"Resources": {{"Association": {{"Type": "AWS::EKS::PodIdentityAssociation", "UpdateReplacePolicy": "Retain",
+              "Properties": {{"ClusterName": "demo", "Namespace": "{namespace}", "ServiceAccount": "api", "RoleArn": "{ROLE}"}}}}}}}}"#
+        )
+    };
+    cloudformation
+        .create_stack()
+        .stack_name("kept")
+        .template_body(template("a"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        settled(&cloudformation, "kept").await.stack_status(),
+        Some(&StackStatus::CreateComplete)
+    );
+    cloudformation
+        .update_stack()
+        .stack_name("kept")
+        .template_body(template("b"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        settled(&cloudformation, "kept").await.stack_status(),
+        Some(&StackStatus::UpdateComplete)
+    );
+    // Both: the new one, and the old one the policy kept.
+    let namespaces: Vec<String> = world
+        .emulator
+        .associations("demo")
+        .into_iter()
+        .map(|a| a.namespace)
+        .collect();
+    assert_eq!(namespaces.len(), 2, "{namespaces:?}");
+    let events = cloudformation
+        .describe_stack_events()
+        .stack_name("kept")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        events
+            .stack_events()
+            .iter()
+            .any(|event| event.resource_status().map(|s| s.as_str()) == Some("DELETE_SKIPPED"))
+    );
+}

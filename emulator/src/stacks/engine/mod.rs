@@ -312,11 +312,18 @@ impl Engine {
                     .get(stack_id)
                     .and_then(|stack| stack.resources.get(logical_id).cloned())
                     .filter(|r| r.physical_id.is_some() && r.status != "DELETE_COMPLETE");
+                // The old self of a replaced resource is deleted in the cleanup as its UpdateReplacePolicy says.
+                let replaced = |old: StackResource| {
+                    Step::Replace(StackResource {
+                        deletion_policy: decl.update_replace_policy.clone(),
+                        ..old
+                    })
+                };
                 let step = match existing {
                     None => Step::Create,
-                    Some(old) if old.type_name != decl.type_name => Step::Replace(old),
+                    Some(old) if old.type_name != decl.type_name => replaced(old),
                     Some(old) if old.properties == properties => continue,
-                    Some(old) if resource_type.schema().replaces(&old.properties, &properties) => Step::Replace(old),
+                    Some(old) if resource_type.schema().replaces(&old.properties, &properties) => replaced(old),
                     Some(old) => Step::Update(old),
                 };
                 let task = Task {
