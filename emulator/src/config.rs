@@ -73,6 +73,10 @@ pub struct EmulatorConfig {
     /// eventual consistency): until then EKS Auth answers as for a service account without an association (a new
     /// one) or uses the association as it was (an update). Deletes are effective at once.
     pub association_propagation_seconds: f64,
+    /// The Systems Manager parameters stacks read for `AWS::SSM::Parameter::Value<…>` parameters: name → value. The
+    /// default holds what CDK's bootstrap stack sets (`/cdk-bootstrap/hnb659fds/version`), so that CDK's synthesized
+    /// templates pass their bootstrap version rule.
+    pub ssm_parameters: BTreeMap<String, String>,
     /// The SQLite database that keeps the world across runs (clusters, associations, client request tokens,
     /// roles, issued sessions): created if missing, loaded at start (its clusters and roles win over
     /// configured ones of the same name), written row by row in one transaction per change. User keys always
@@ -109,12 +113,16 @@ impl Default for EmulatorConfig {
             verify_signatures: true,
             role_propagation_seconds: 0.0,
             association_propagation_seconds: 0.0,
+            ssm_parameters: BTreeMap::from([(CDK_BOOTSTRAP_VERSION_PARAMETER.to_owned(), "21".to_owned())]),
             state_file: None,
             node_role_arn: DEFAULT_NODE_ROLE_ARN.to_owned(),
             connection_limits: ConnectionLimits::default(),
         }
     }
 }
+
+/// The parameter CDK's bootstrap stack sets (default qualifier) and its synthesized templates check.
+pub const CDK_BOOTSTRAP_VERSION_PARAMETER: &str = "/cdk-bootstrap/hnb659fds/version";
 
 /// The AWS managed policy that allows everything.
 pub const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAccess";

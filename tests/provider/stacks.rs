@@ -548,3 +548,48 @@ async fn a_replaced_resource_is_kept_when_its_update_replace_policy_says_retain(
             .any(|event| event.resource_status().map(|s| s.as_str()) == Some("DELETE_SKIPPED"))
     );
 }
+
+#[tokio::test]
+async fn systems_manager_parameters_come_from_the_parameter_store() {
+    let mut config = pia_emulator::EmulatorConfig::default();
+    config
+        .ssm_parameters
+        .insert("/platform/namespace".into(), "payments".into());
+    let world = World::with_config(config).await;
+    let cloudformation = aws_sdk_cloudformation::Client::new(&world.sdk_config());
+    let template = format!(
+        r#"{{"Parameters": {{"Namespace": {{"Type": "AWS::SSM::Parameter::Value<String>", "Default": "/platform/namespace"}}}},
+          "Resources": {{"Association": {{"Type": "AWS::EKS::PodIdentityAssociation",
+            "Properties": {{"ClusterName": "demo", "Namespace": {{"Ref": "Namespace"}}, "ServiceAccount": "api", "RoleArn": "{ROLE}"}}}}}}}}"#
+    );
+    cloudformation
+        .create_stack()
+        .stack_name("from-ssm")
+        .template_body(&template)
+        .send()
+        .await
+        .unwrap();
+    let created = settled(&cloudformation, "from-ssm").await;
+    assert_eq!(
+        created.stack_status(),
+        Some(&StackStatus::CreateComplete),
+        "{created:?}"
+    );
+    assert_eq!(world.emulator.associations("demo")[0].namespace, "payments");
+    let parameter = &created.parameters()[0];
+    assert_eq!(parameter.parameter_value(), Some("/platform/namespace"));
+    assert_eq!(parameter.resolved_value(), Some("payments"));
+    // A parameter the store does not hold is refused before anything is made.
+    let missing = template.replace("/platform/namespace", "/platform/nothing");
+    let refused = cloudformation
+        .create_stack()
+        .stack_name("no-ssm")
+        .template_body(missing)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        refused.as_service_error().and_then(|e| e.meta().code()),
+        Some("ValidationError")
+    );
+}

@@ -28,6 +28,8 @@ pub(crate) struct Settings {
     pub authorize_requests: bool,
     /// Seconds before a role created through IAM becomes visible to EKS.
     pub role_propagation_seconds: f64,
+    /// The Systems Manager parameters stacks read.
+    pub ssm_parameters: BTreeMap<String, String>,
     /// Seconds before an association's create or update is effective for EKS Auth.
     pub association_propagation_seconds: f64,
 }
@@ -95,6 +97,7 @@ impl State {
                 verify_signatures: config.verify_signatures,
                 authorize_requests: config.authorize_requests,
                 role_propagation_seconds: config.role_propagation_seconds,
+                ssm_parameters: config.ssm_parameters.clone(),
                 association_propagation_seconds: config.association_propagation_seconds,
             },
         };

@@ -242,8 +242,16 @@ impl Stacks<'_> {
         stack_id: &str,
         stack_name: &str,
     ) -> Result<Plan, QueryError> {
-        Plan::new(body, given, &self.place(stack_id, stack_name), self.types)
-            .map_err(|error| validation(error.to_string()))
+        let parameters = self.store.state().settings.ssm_parameters.clone();
+        let parameter_store = |name: &str| parameters.get(name).cloned();
+        Plan::new(
+            body,
+            given,
+            &self.place(stack_id, stack_name),
+            self.types,
+            &parameter_store,
+        )
+        .map_err(|error| validation(error.to_string()))
     }
 
     /// A new stack record (not yet started).

@@ -9,12 +9,6 @@ use super::super::template::{
 };
 use crate::resources::Registry;
 
-/// The Systems Manager parameters the emulated parameter store holds: the one CDK's synthesized templates read.
-fn parameter_store(name: &str) -> Option<String> {
-    // CDK's bootstrap stack sets this parameter; its templates' rule needs version 6 or later.
-    (name.starts_with("/cdk-bootstrap/") && name.ends_with("/version")).then(|| "21".to_owned())
-}
-
 /// Where a stack lives.
 #[derive(Debug, Clone)]
 pub(crate) struct StackPlace {
@@ -49,6 +43,7 @@ impl Plan {
         given: BTreeMap<String, String>,
         place: &StackPlace,
         types: &Registry,
+        parameter_store: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Plan, PlanError> {
         let template = Template::parse(body)?;
         let mut unknown: Vec<&str> = template
@@ -71,7 +66,7 @@ impl Plan {
             stack_id: place.stack_id.clone(),
             notification_arns: Vec::new(),
         };
-        let parameters = resolve_parameters(&template, &given, &parameter_store)?;
+        let parameters = resolve_parameters(&template, &given, parameter_store)?;
         let conditions = evaluate_conditions(&template, &parameters, &pseudo)?;
         check_rules(&template, &parameters, &pseudo)?;
         let waves = dependency_waves(&template, &conditions)?;
