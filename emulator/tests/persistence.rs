@@ -683,3 +683,34 @@ async fn permission_policies_survive_a_restart() {
         .unwrap();
     assert_eq!(kept.policy().unwrap().attachment_count(), Some(1));
 }
+
+#[tokio::test]
+async fn a_clusters_certificate_authority_survives_a_restart() {
+    let dir = TempDir::new("control-plane");
+    let first = Emulator::start(config(&dir.database())).await.unwrap();
+    let before = client(&first)
+        .describe_cluster()
+        .name(CLUSTER)
+        .send()
+        .await
+        .unwrap()
+        .cluster
+        .unwrap();
+    let second = restart(first, &dir.database()).await;
+    let after = client(&second)
+        .describe_cluster()
+        .name(CLUSTER)
+        .send()
+        .await
+        .unwrap()
+        .cluster
+        .unwrap();
+    assert_eq!(
+        before.certificate_authority().and_then(|ca| ca.data()),
+        after.certificate_authority().and_then(|ca| ca.data())
+    );
+    assert_eq!(
+        before.resources_vpc_config().and_then(|vpc| vpc.vpc_id()),
+        after.resources_vpc_config().and_then(|vpc| vpc.vpc_id())
+    );
+}

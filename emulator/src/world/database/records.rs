@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::config::ClusterConfig;
+use crate::world::control_plane::ControlPlane;
 use crate::world::eks::Cluster;
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -23,6 +24,10 @@ pub(super) struct ClusterRecord {
     tags: BTreeMap<String, String>,
     /// The list position the next association gets.
     next_seq: u64,
+    /// Role, certificate authority, networking, logging and access: the same after a restart, so that a kubeconfig
+    /// written before it stays valid. (Rows of earlier versions have none: the cluster keeps the new one it got.)
+    #[serde(default)]
+    control_plane: Option<ControlPlane>,
 }
 
 impl From<&Cluster> for ClusterRecord {
@@ -40,6 +45,7 @@ impl From<&Cluster> for ClusterRecord {
             signing_key_pem: cluster.signing_key.private_key_pem().ok(),
             tags: cluster.tags().clone(),
             next_seq: cluster.next_seq(),
+            control_plane: Some(cluster.control_plane.clone()),
         }
     }
 }
@@ -61,6 +67,9 @@ impl ClusterRecord {
         cluster.endpoint = self.endpoint;
         cluster.oidc_issuer = self.oidc_issuer;
         *cluster.tags_mut() = self.tags;
+        if let Some(control_plane) = self.control_plane {
+            cluster.control_plane = control_plane;
+        }
         cluster.restore_next_seq(self.next_seq);
         cluster
     }
