@@ -379,3 +379,29 @@ async fn the_caller_needs_cloud_controls_permission_and_then_the_types_own() {
     .await;
     assert_eq!(other["__type"], "AccessDeniedException");
 }
+
+/// Polling clients (Terraform polls GetResource) do not grow the issued sessions: the credentials handed to the
+/// handlers for one caller are reused while they last.
+#[tokio::test]
+async fn repeated_reads_reuse_the_handlers_credentials() {
+    let emulator = common::start().await;
+    common::iam_client(&emulator)
+        .create_role()
+        .role_name("polled")
+        .assume_role_policy_document(trust())
+        .send()
+        .await
+        .unwrap();
+    let sessions = || emulator.seed_sessions(common::ROLE, 0);
+    let before = sessions();
+    for _ in 0..5 {
+        let (status, _) = call(
+            &emulator,
+            "GetResource",
+            json!({"TypeName": "AWS::IAM::Role", "Identifier": "polled"}),
+        )
+        .await;
+        assert_eq!(status, 200);
+    }
+    assert_eq!(sessions(), before + 1);
+}

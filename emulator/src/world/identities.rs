@@ -147,6 +147,8 @@ pub(crate) struct Identities {
     by_expiration: BTreeSet<(u64, String)>,
     /// The session rows changed since the last commit.
     journal: Journal,
+    /// The caller's access key → the session handed to handlers for it, reused while it lasts (not saved).
+    handler_sessions: BTreeMap<String, String>,
 }
 
 /// Sessions are forgotten this long after they expire (until then they answer ExpiredToken).
@@ -194,6 +196,30 @@ impl Identities {
     }
 
     /// The session of an access key id.
+    /// The credentials handed to handlers for the caller `caller_key`, if they last at least `for_at_least` more.
+    pub fn handler_session(&self, caller_key: &str, for_at_least: Duration) -> Option<IssuedCredentials> {
+        let access_key_id = self.handler_sessions.get(caller_key)?;
+        let session = self.sessions.get(access_key_id)?;
+        let left = session
+            .expiration_time()
+            .duration_since(SystemTime::now())
+            .unwrap_or_default();
+        (left >= for_at_least).then(|| IssuedCredentials {
+            access_key_id: access_key_id.clone(),
+            secret_access_key: session.secret_access_key.clone(),
+            session_token: session.session_token.clone(),
+            expiration: session.expiration_time(),
+            assumed_role_arn: session.assumed_role_arn.clone(),
+            assumed_role_id: session.assumed_role_id.clone(),
+        })
+    }
+
+    /// Remembers the credentials handed to handlers for the caller `caller_key`.
+    pub fn remember_handler_session(&mut self, caller_key: &str, issued: &IssuedCredentials) {
+        self.handler_sessions
+            .insert(caller_key.to_owned(), issued.access_key_id.clone());
+    }
+
     pub fn session(&self, access_key_id: &str) -> Option<&Session> {
         self.sessions.get(access_key_id)
     }
