@@ -378,6 +378,29 @@ async fn the_caller_needs_cloud_controls_permission_and_then_the_types_own() {
     )
     .await;
     assert_eq!(other["__type"], "AccessDeniedException");
+
+    // Reading a role is the caller's iam:GetRole too.
+    common::iam_client(&emulator)
+        .create_role()
+        .role_name("existing")
+        .assume_role_policy_document(trust())
+        .send()
+        .await
+        .unwrap();
+    let (_, unreadable) = call_as(
+        &emulator,
+        &cc_only,
+        "GetResource",
+        json!({"TypeName": "AWS::IAM::Role", "Identifier": "existing"}),
+    )
+    .await;
+    assert_eq!(unreadable["__type"], "HandlerFailureException", "{unreadable}");
+    assert!(
+        unreadable["Message"].as_str().is_some_and(|m| m.contains(
+            "is not authorized to perform: iam:GetRole on resource: arn:aws:iam::111122223333:role/existing"
+        )),
+        "{unreadable}"
+    );
 }
 
 /// Polling clients (Terraform polls GetResource) do not grow the issued sessions: the credentials handed to the

@@ -30,6 +30,26 @@ fn call(store: &Store, scope: &Scope, action: &str, params: Vec<(String, String)
         .map_err(failure)
 }
 
+/// Asks the caller's policies for a read of `resource` (an ARN).
+pub(super) fn allow_read(store: &Store, scope: &Scope, action: &str, resource: &str) -> Result<(), Failure> {
+    crate::authz::authorize(
+        &store.state(),
+        &scope.context,
+        &crate::authz::Ask::new(action, resource),
+    )
+    .map_err(|denied| Failure::new("AccessDenied", denied.message))
+}
+
+/// The ARN of the caller's role `name` (with its path when it exists).
+pub(super) fn role_arn(store: &Store, scope: &Scope, name: &str) -> String {
+    store
+        .state()
+        .roles
+        .by_name(&scope.account_id, name)
+        .map(|role| role.arn.clone())
+        .unwrap_or_else(|| format!("arn:{}:iam::{}:role/{name}", scope.partition, scope.account_id))
+}
+
 fn failure(error: QueryError) -> Failure {
     let code = match error.code {
         "AccessDenied" => "AccessDenied",

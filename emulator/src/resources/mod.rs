@@ -217,8 +217,20 @@ impl ResourceType {
                 };
                 handler_protocol::run(invoker.as_ref(), operation).await
             }
-            ResourceType::IamRole => iam::read_role(store, scope, current),
-            ResourceType::IamManagedPolicy => iam::read_managed_policy(store, current),
+            // A read is the caller's IAM call too (what CloudFormation's IAM handlers need to read).
+            ResourceType::IamRole => {
+                iam::allow_read(
+                    store,
+                    scope,
+                    "iam:GetRole",
+                    &iam::role_arn(store, scope, &current.physical_id),
+                )?;
+                iam::read_role(store, scope, current)
+            }
+            ResourceType::IamManagedPolicy => {
+                iam::allow_read(store, scope, "iam:GetPolicy", &current.physical_id)?;
+                iam::read_managed_policy(store, current)
+            }
             ResourceType::IamPolicy => iam::read_policy(store, current),
             ResourceType::EksCluster => eks_cluster::read(store, current),
             ResourceType::EksAddon => eks_addon::read(store, current),
