@@ -593,3 +593,88 @@ async fn systems_manager_parameters_come_from_the_parameter_store() {
         Some("ValidationError")
     );
 }
+
+#[tokio::test]
+async fn a_service_role_acts_for_the_stack_instead_of_the_caller() {
+    use pia_emulator::config::{AccessKeyConfig, RoleConfig, UserConfig};
+    let allow = |actions: serde_json::Value| serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": actions, "Resource": "*"}]});
+    let mut config = pia_emulator::EmulatorConfig::default();
+    config.access_keys.push(AccessKeyConfig::new(
+        "AKIADEPLOYER00000000",
+        "deployer-secret",
+        "deployer",
+    ));
+    config.users.push(UserConfig {
+        user_name: "deployer".into(),
+        account_id: "111122223333".into(),
+        managed_policy_arns: Vec::new(),
+        inline_policies: [(
+            "deploy".to_owned(),
+            allow(serde_json::json!(["cloudformation:*", "iam:PassRole"])),
+        )]
+        .into(),
+    });
+    config.roles.push(RoleConfig {
+        arn: "arn:aws:iam::111122223333:role/cfn-service".into(),
+        trust_policy: serde_json::json!({"Version": "2012-10-17", "Statement": [{"Effect": "Allow",
+            "Principal": {"Service": "cloudformation.amazonaws.com"}, "Action": "sts:AssumeRole"}]}),
+        managed_policy_arns: Vec::new(),
+        inline_policies: [("iam".to_owned(), allow(serde_json::json!("iam:*")))].into(),
+    });
+    let world = World::with_config(config).await;
+    let deployer = aws_sdk_cloudformation::Client::new(&pia_emulator::clients::sdk_config(
+        &world.emulator.endpoint(),
+        aws_credential_types::Credentials::new("AKIADEPLOYER00000000", "deployer-secret", None, None, "test"),
+    ));
+    let template = r#"{"Resources": {"Role": {"Type": "AWS::IAM::Role", "Properties": {"AssumeRolePolicyDocument":
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+        "Action": ["sts:AssumeRole", "sts:TagSession"]}]}}}}}"#;
+
+    // As itself the deployer may not create roles: the stack rolls back.
+    deployer
+        .create_stack()
+        .stack_name("as-caller")
+        .template_body(template)
+        .capabilities(Capability::CapabilityIam)
+        .send()
+        .await
+        .unwrap();
+    let refused = settled(&deployer, "as-caller").await;
+    assert_eq!(
+        refused.stack_status(),
+        Some(&StackStatus::RollbackComplete),
+        "{refused:?}"
+    );
+
+    // Through the service role it may.
+    deployer
+        .create_stack()
+        .stack_name("as-service-role")
+        .template_body(template)
+        .capabilities(Capability::CapabilityIam)
+        .role_arn("arn:aws:iam::111122223333:role/cfn-service")
+        .send()
+        .await
+        .unwrap();
+    let created = settled(&deployer, "as-service-role").await;
+    assert_eq!(
+        created.stack_status(),
+        Some(&StackStatus::CreateComplete),
+        "{created:?}"
+    );
+
+    // A role CloudFormation cannot assume is refused at once.
+    let invalid = deployer
+        .create_stack()
+        .stack_name("bad-role")
+        .template_body(template)
+        .capabilities(Capability::CapabilityIam)
+        .role_arn(ROLE)
+        .send()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        invalid.as_service_error().and_then(|e| e.meta().message()),
+        Some(format!("Role {ROLE} is invalid or cannot be assumed").as_str())
+    );
+}

@@ -136,6 +136,9 @@ pub struct Stack {
     pub parameters: Vec<StackParameter>,
     pub capabilities: Vec<String>,
     pub tags: Vec<(String, String)>,
+    /// The service role CloudFormation acts as for the stack's resources (`RoleARN`), instead of the caller.
+    #[serde(default)]
+    pub role_arn: Option<String>,
     pub outputs: Vec<StackOutput>,
     pub resources: BTreeMap<String, StackResource>,
     /// Oldest first.

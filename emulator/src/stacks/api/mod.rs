@@ -21,9 +21,13 @@ use crate::context::RequestContext;
 use crate::ids::new_uuid;
 use crate::protocol::query::{Params, QueryError, Xml};
 use crate::resources::{Registry, Scope};
+use crate::trust::{TrustContext, TrustPrincipal, trust_allows};
 use crate::world::stacks::Stack;
 use crate::world::store::Store;
 use params::{does_not_exist, required, stack_parameters, stack_tags};
+
+/// The service principal a stack's service role trusts.
+const CLOUDFORMATION_PRINCIPAL: &str = "cloudformation.amazonaws.com";
 
 /// The actions served.
 pub(crate) const ACTIONS: &[&str] = &[
@@ -225,8 +229,26 @@ impl Stacks<'_> {
             .ok_or_else(|| does_not_exist(name_or_id))
     }
 
+    /// Who acts for the stack's resources: its service role's session when it has one, else the caller.
     fn scope(&self, stack: &Stack) -> Scope {
-        let mut scope = Scope::for_caller(self.store, self.context, Some((&stack.stack_id, &stack.stack_name)));
+        let service_role = stack.role_arn.as_deref().and_then(|role_arn| {
+            let issued = self.store.issue_role_session(
+                role_arn,
+                "AWSCloudFormation",
+                BTreeMap::new(),
+                std::time::Duration::from_secs(3600),
+                None,
+            );
+            let identity = self.store.state().identities.get(&issued.access_key_id)?.identity();
+            Some(RequestContext {
+                request_id: self.context.request_id.clone(),
+                caller: identity,
+                access_key_id: Some(issued.access_key_id),
+                region: self.context.region.clone(),
+            })
+        });
+        let acting = service_role.as_ref().unwrap_or(self.context);
+        let mut scope = Scope::for_caller(self.store, acting, Some((&stack.stack_id, &stack.stack_name)));
         scope.stack_tags = stack.tags.iter().cloned().collect();
         scope.system_tags = BTreeMap::from([
             ("aws:cloudformation:stack-name".to_owned(), stack.stack_name.clone()),
@@ -290,6 +312,7 @@ impl Stacks<'_> {
             parameters: Vec::new(),
             capabilities: params.list("Capabilities"),
             tags: stack_tags(params),
+            role_arn: self.service_role(params)?,
             outputs: Vec::new(),
             resources: BTreeMap::new(),
             events: Vec::new(),
@@ -301,6 +324,29 @@ impl Stacks<'_> {
             updated_at: None,
             deleted_at: None,
         })
+    }
+
+    /// A request's `RoleARN`: a role of the caller's account that CloudFormation may assume, which the caller may pass.
+    fn service_role(&self, params: &Params) -> Result<Option<String>, QueryError> {
+        let Some(role_arn) = params.get("RoleARN") else {
+            return Ok(None);
+        };
+        let state = self.store.state();
+        let invalid = || validation(format!("Role {role_arn} is invalid or cannot be assumed"));
+        let role = state.roles.get(role_arn).ok_or_else(invalid)?;
+        if role.account_id != self.context.caller.account_id
+            || !trust_allows(
+                &role.trust_policy,
+                &TrustPrincipal::Service(CLOUDFORMATION_PRINCIPAL),
+                &["sts:AssumeRole"],
+                &TrustContext::new(),
+            )
+        {
+            return Err(invalid());
+        }
+        let ask = Ask::new("iam:PassRole", role_arn).with("iam:PassedToService", [CLOUDFORMATION_PRINCIPAL]);
+        authorize(&state, self.context, &ask).map_err(|denied| QueryError::access_denied(denied.message))?;
+        Ok(Some(role_arn.to_owned()))
     }
 
     fn create_stack(&self, params: &Params) -> Answer {
