@@ -678,3 +678,48 @@ async fn a_service_role_acts_for_the_stack_instead_of_the_caller() {
         Some(format!("Role {ROLE} is invalid or cannot be assumed").as_str())
     );
 }
+
+#[tokio::test]
+async fn an_operation_a_restart_interrupts_ends_failed() {
+    let database = std::env::temp_dir().join(format!("pia-stacks-{}.db", bearer_token()));
+    let config = pia_emulator::EmulatorConfig {
+        state_file: Some(database.clone()),
+        ..pia_emulator::EmulatorConfig::default()
+    };
+    let world = World::with_config(config.clone()).await;
+    // The association's create never gets its answer: the stack is still creating when the emulator stops.
+    world
+        .emulator
+        .inject("CreatePodIdentityAssociation", pia_emulator::Fault::Hang, u32::MAX);
+    let cloudformation = aws_sdk_cloudformation::Client::new(&world.sdk_config());
+    let template = format!(
+        r#"{{"Resources": {{"Association": {{"Type": "AWS::EKS::PodIdentityAssociation",
+            "Properties": {{"ClusterName": "demo", "Namespace": "a", "ServiceAccount": "api", "RoleArn": "{ROLE}"}}}}}}}}"#
+    );
+    cloudformation
+        .create_stack()
+        .stack_name("interrupted")
+        .template_body(template)
+        .send()
+        .await
+        .unwrap();
+    world.emulator.shutdown();
+    drop(world);
+
+    let restarted = pia_emulator::Emulator::start(config).await.unwrap();
+    let cloudformation =
+        aws_sdk_cloudformation::Client::new(&pia_testkit::clients::admin_config(&restarted.endpoint()));
+    let stack = cloudformation
+        .describe_stacks()
+        .stack_name("interrupted")
+        .send()
+        .await
+        .unwrap()
+        .stacks()[0]
+        .clone();
+    assert_eq!(stack.stack_status(), Some(&StackStatus::CreateFailed), "{stack:?}");
+    assert!(stack.stack_status_reason().unwrap().contains("restarted"), "{stack:?}");
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+    }
+}

@@ -207,6 +207,41 @@ impl Stacks {
         stacks.into_iter()
     }
 
+    /// Ends the operations a restart interrupted: each stack still `…_IN_PROGRESS` (a new stack awaiting its change
+    /// set aside) becomes `…_FAILED`, with its event, as CloudFormation reports an operation that could not finish.
+    pub fn end_interrupted(&mut self, now: f64) {
+        let interrupted: Vec<String> = self
+            .stacks
+            .values()
+            .filter(|stack| stack.busy())
+            .map(|stack| stack.stack_id.clone())
+            .collect();
+        for id in interrupted {
+            let Some(stack) = self.get_mut(&id) else {
+                continue;
+            };
+            let failed = match stack.status.trim_end_matches("_IN_PROGRESS") {
+                "UPDATE_COMPLETE_CLEANUP" => "UPDATE_COMPLETE".to_owned(),
+                "UPDATE_ROLLBACK_COMPLETE_CLEANUP" => "UPDATE_ROLLBACK_COMPLETE".to_owned(),
+                operation => format!("{operation}_FAILED"),
+            };
+            let reason =
+                "The emulator restarted during the operation; resources it had not finished are as it left them.";
+            stack.status = failed.clone();
+            stack.status_reason = Some(reason.to_owned());
+            stack.events.push(StackEvent {
+                event_id: crate::ids::new_uuid(),
+                logical_id: stack.stack_name.clone(),
+                physical_id: stack.stack_id.clone(),
+                type_name: "AWS::CloudFormation::Stack".to_owned(),
+                timestamp: now,
+                status: failed,
+                reason: Some(reason.to_owned()),
+                properties: None,
+            });
+        }
+    }
+
     /// The rows changed since the last call.
     pub fn take_changes(&mut self) -> std::collections::BTreeSet<Row> {
         self.journal.take()

@@ -172,6 +172,10 @@ fn open_database(path: &Path, state: &mut State, configured: &BTreeSet<Row>) -> 
     // What loading put in memory is saved already.
     state.take_changes();
     database.constrain()?;
-    database.write(state, configured)?;
+    let mut changes = configured.clone();
+    // No stack operation outlives the process that ran it.
+    state.stacks.end_interrupted(crate::clock::now_epoch_seconds());
+    changes.append(&mut state.take_changes());
+    database.write(state, &changes)?;
     Ok(database)
 }
