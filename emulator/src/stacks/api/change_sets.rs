@@ -113,7 +113,7 @@ fn find_change_set<'a>(stack: &'a Stack, name_or_id: &str) -> Result<&'a ChangeS
 
 impl Stacks<'_> {
     /// The stack a change set request names: by StackName, or through a ChangeSetName that is an ARN.
-    fn stack_of_change_set(&self, params: &Params) -> Result<Stack, QueryError> {
+    pub(super) fn stack_of_change_set(&self, params: &Params) -> Result<Stack, QueryError> {
         if let Some(name) = params.get("StackName") {
             return self.find(name);
         }
@@ -251,13 +251,10 @@ impl Stacks<'_> {
         {
             let mut state = self.store.state();
             if let Some(record) = state.stacks.get_mut(&stack.stack_id) {
+                // Executing a change set deletes the stack's others, which no longer apply, as CloudFormation does.
+                record.change_sets.retain(|set| set.id == change_set.id);
                 for set in &mut record.change_sets {
-                    set.execution_status = if set.id == change_set.id {
-                        "EXECUTE_COMPLETE"
-                    } else {
-                        "OBSOLETE"
-                    }
-                    .to_owned();
+                    set.execution_status = "EXECUTE_COMPLETE".to_owned();
                 }
                 if params.get("DisableRollback") == Some("true") {
                     record.disable_rollback = true;
@@ -278,7 +275,8 @@ impl Stacks<'_> {
             let previous = self.current_plan(&stack)?;
             self.start_update(&stack, plan, previous, change_set.capabilities.clone());
         }
-        Ok(None)
+        // An empty result element: the SDKs expect one, as the output shape has a result wrapper.
+        Ok(Some(String::new()))
     }
 
     pub(super) fn delete_change_set(&self, params: &Params) -> Answer {
@@ -288,7 +286,7 @@ impl Stacks<'_> {
         if let Some(record) = state.stacks.get_mut(&stack.stack_id) {
             record.change_sets.retain(|set| set.id != id);
         }
-        Ok(None)
+        Ok(Some(String::new()))
     }
 
     pub(super) fn list_change_sets(&self, params: &Params) -> Answer {

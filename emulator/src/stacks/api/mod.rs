@@ -29,9 +29,13 @@ use params::{does_not_exist, required, stack_parameters, stack_tags};
 /// The service principal a stack's service role trusts.
 const CLOUDFORMATION_PRINCIPAL: &str = "cloudformation.amazonaws.com";
 
+/// How long a stack action waits for its operation to finish before answering.
+const SETTLE_AT_MOST: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The actions served.
 pub(crate) const ACTIONS: &[&str] = &[
     "ValidateTemplate",
+    "GetTemplateSummary",
     "CreateStack",
     "UpdateStack",
     "DeleteStack",
@@ -90,9 +94,16 @@ pub(crate) async fn handle(stacks: &Stacks<'_>, action: &str, params: &Params) -
     }
     match action {
         "ValidateTemplate" => validate_template(params),
-        "CreateStack" => stacks.create_stack(params),
-        "UpdateStack" => stacks.update_stack(params),
-        "DeleteStack" => stacks.delete_stack(params),
+        "GetTemplateSummary" => stacks.get_template_summary(params),
+        "CreateStack" => stacks.settled(stacks.create_stack(params)).await,
+        "UpdateStack" => stacks.settled(stacks.update_stack(params)).await,
+        "DeleteStack" => {
+            let answer = stacks.delete_stack(params);
+            if let Some(name) = params.get("StackName") {
+                stacks.wait_for(name).await;
+            }
+            answer
+        }
         "DescribeStacks" => stacks.describe_stacks(params),
         "DescribeStackEvents" => stacks.describe_stack_events(params),
         "DescribeStackResource" => stacks.describe_stack_resource(params),
@@ -102,7 +113,13 @@ pub(crate) async fn handle(stacks: &Stacks<'_>, action: &str, params: &Params) -
         "ListExports" => stacks.list_exports(),
         "CreateChangeSet" => stacks.create_change_set(params),
         "DescribeChangeSet" => stacks.describe_change_set(params),
-        "ExecuteChangeSet" => stacks.execute_change_set(params),
+        "ExecuteChangeSet" => {
+            let answer = stacks.execute_change_set(params);
+            if let Ok(stack) = stacks.stack_of_change_set(params) {
+                stacks.wait_for(&stack.stack_id).await;
+            }
+            answer
+        }
         "DeleteChangeSet" => stacks.delete_change_set(params),
         "ListChangeSets" => stacks.list_change_sets(params),
         "DetectStackDrift" => stacks.detect_stack_drift(params),
@@ -195,6 +212,33 @@ fn check_capabilities(template: &Template, given: &[String]) -> Result<(), Query
 }
 
 impl Stacks<'_> {
+    /// Waits (briefly) for the operation just started on the stack an answer names by its StackId.
+    async fn settled(&self, answer: Answer) -> Answer {
+        if let Ok(Some(xml)) = &answer
+            && let Some(id) = xml
+                .strip_prefix("<StackId>")
+                .and_then(|rest| rest.split_once("</StackId>"))
+                .map(|(id, _)| id.to_owned())
+        {
+            self.wait_for(&id).await;
+        }
+        answer
+    }
+
+    /// Lets an operation that finishes at once finish before its answer: clients then see the result on their
+    /// first poll instead of waiting out their waiter's delay. The operation stays asynchronous: one that takes
+    /// longer than [`SETTLE_AT_MOST`] goes on after the answer, as CloudFormation's do.
+    async fn wait_for(&self, name_or_id: &str) {
+        let started = std::time::Instant::now();
+        while started.elapsed() < SETTLE_AT_MOST {
+            let busy = self.find(name_or_id).is_ok_and(|stack| stack.busy());
+            if !busy {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+    }
+
     fn region(&self) -> String {
         self.context
             .region
@@ -552,6 +596,51 @@ impl Stacks<'_> {
                 .close("member");
         }
         out.close("StackSummaries");
+        Ok(Some(out.finish()))
+    }
+
+    /// A template's parameters, capabilities and resource types, from a TemplateBody or a stack's template (what
+    /// `aws cloudformation deploy` reads to keep a stack's parameters).
+    fn get_template_summary(&self, params: &Params) -> Answer {
+        let body = match params.get("StackName") {
+            Some(name) => self.find(name)?.template_body,
+            None => template_body(params)?.to_owned(),
+        };
+        let template = Template::parse(&body).map_err(|error| validation(error.to_string()))?;
+        let summary = summary(&template);
+        let mut out = Xml::new();
+        out.open("Parameters");
+        for parameter in template.parameters() {
+            out.open("member")
+                .leaf("ParameterKey", &parameter.name)
+                .leaf_opt("DefaultValue", parameter.default.as_deref())
+                .leaf("ParameterType", &parameter.type_name)
+                .leaf("NoEcho", if parameter.no_echo { "true" } else { "false" })
+                .leaf_opt("Description", parameter.description.as_deref())
+                .close("member");
+        }
+        out.close("Parameters");
+        out.leaf_opt("Description", summary.description.as_deref());
+        out.open("Capabilities");
+        for capability in &summary.capabilities {
+            out.leaf("member", capability);
+        }
+        out.close("Capabilities");
+        out.leaf_opt("CapabilitiesReason", summary.capabilities_reason.as_deref());
+        let mut types: Vec<&str> = template.resources().iter().map(|r| r.type_name.as_str()).collect();
+        types.sort_unstable();
+        types.dedup();
+        out.open("ResourceTypes");
+        for type_name in types {
+            out.leaf("member", type_name);
+        }
+        out.close("ResourceTypes");
+        out.leaf("Version", "2010-09-09");
+        out.open("DeclaredTransforms");
+        for transform in &summary.declared_transforms {
+            out.leaf("member", transform);
+        }
+        out.close("DeclaredTransforms");
         Ok(Some(out.finish()))
     }
 
