@@ -88,6 +88,8 @@ pub(crate) enum ResourceType {
     IamPolicy,
     EksCluster,
     EksAddon,
+    /// `AWS::CDK::Metadata`: what CDK records about an app; CloudFormation keeps it and nothing else.
+    CdkMetadata,
 }
 
 impl ResourceType {
@@ -99,6 +101,7 @@ impl ResourceType {
             ResourceType::IamPolicy => iam::policy_schema(),
             ResourceType::EksCluster => eks_cluster::schema(),
             ResourceType::EksAddon => eks_addon::schema(),
+            ResourceType::CdkMetadata => TypeSchema::new(&[], &[], &[]),
         }
     }
 
@@ -134,6 +137,10 @@ impl ResourceType {
             ResourceType::IamPolicy => iam::create_policy(store, scope, logical_id, desired),
             ResourceType::EksCluster => eks_cluster::create(store, scope, logical_id, desired),
             ResourceType::EksAddon => eks_addon::create(store, scope, desired),
+            ResourceType::CdkMetadata => Ok(Made {
+                physical_id: crate::ids::new_uuid(),
+                model: desired.clone(),
+            }),
         }
     }
 
@@ -174,6 +181,10 @@ impl ResourceType {
             ResourceType::IamPolicy => iam::update_policy(store, scope, current, desired, previous),
             ResourceType::EksCluster => eks_cluster::update(store, scope, current, desired),
             ResourceType::EksAddon => eks_addon::update(store, scope, current, desired, previous),
+            ResourceType::CdkMetadata => Ok(Made {
+                physical_id: current.physical_id.clone(),
+                model: desired.clone(),
+            }),
         }
     }
 
@@ -200,6 +211,7 @@ impl ResourceType {
             ResourceType::IamPolicy => iam::delete_policy(store, scope, current),
             ResourceType::EksCluster => eks_cluster::delete(store, scope, current),
             ResourceType::EksAddon => eks_addon::delete(store, scope, current),
+            ResourceType::CdkMetadata => Ok(()),
         }
     }
 
@@ -234,6 +246,7 @@ impl ResourceType {
             ResourceType::IamPolicy => iam::read_policy(store, current),
             ResourceType::EksCluster => eks_cluster::read(store, current),
             ResourceType::EksAddon => eks_addon::read(store, current),
+            ResourceType::CdkMetadata => Ok(current.model.clone()),
         }
     }
 
@@ -256,9 +269,10 @@ impl ResourceType {
             | ResourceType::IamManagedPolicy
             | ResourceType::IamPolicy
             | ResourceType::EksCluster
-            | ResourceType::EksAddon => Err(Failure::new(
+            | ResourceType::EksAddon
+            | ResourceType::CdkMetadata => Err(Failure::new(
                 "InvalidRequest",
-                "the emulated IAM's own resource types cannot be listed",
+                "the emulated services' own resource types cannot be listed",
             )),
         }
     }

@@ -37,6 +37,7 @@ impl Registry {
             "AWS::IAM::Policy" => Some(ResourceType::IamPolicy),
             "AWS::EKS::Cluster" => Some(ResourceType::EksCluster),
             "AWS::EKS::Addon" => Some(ResourceType::EksAddon),
+            "AWS::CDK::Metadata" => Some(ResourceType::CdkMetadata),
             other => self
                 .handlers
                 .lock()
