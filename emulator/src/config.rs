@@ -77,6 +77,9 @@ pub struct EmulatorConfig {
     /// default holds what CDK's bootstrap stack sets (`/cdk-bootstrap/hnb659fds/version`), so that CDK's synthesized
     /// templates pass their bootstrap version rule.
     pub ssm_parameters: BTreeMap<String, String>,
+    /// Stacks and Cloud Control wait a handler's callback delay divided by this before calling it again (1: as
+    /// CloudFormation waits; 10: ten times faster). At least 1.
+    pub callback_time_compression: f64,
     /// The SQLite database that keeps the world across runs (clusters, associations, client request tokens,
     /// roles, issued sessions): created if missing, loaded at start (its clusters and roles win over
     /// configured ones of the same name), written row by row in one transaction per change. User keys always
@@ -113,6 +116,7 @@ impl Default for EmulatorConfig {
             verify_signatures: true,
             role_propagation_seconds: 0.0,
             association_propagation_seconds: 0.0,
+            callback_time_compression: 1.0,
             ssm_parameters: BTreeMap::from([(CDK_BOOTSTRAP_VERSION_PARAMETER.to_owned(), "21".to_owned())]),
             state_file: None,
             node_role_arn: DEFAULT_NODE_ROLE_ARN.to_owned(),

@@ -723,3 +723,60 @@ async fn an_operation_a_restart_interrupts_ends_failed() {
         let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
     }
 }
+
+#[tokio::test]
+async fn callback_delays_are_compressed_by_the_configured_factor() {
+    let refused = pia_emulator::Emulator::start(pia_emulator::EmulatorConfig {
+        callback_time_compression: 0.5,
+        ..pia_emulator::EmulatorConfig::default()
+    })
+    .await
+    .unwrap_err();
+    assert!(
+        refused.to_string().contains("callback_time_compression 0.5"),
+        "{refused}"
+    );
+
+    // A role made through IAM reaches EKS 2 s later: the handler's update answers IN_PROGRESS with its 10 s callback
+    // delay, which the engine waits a tenth of (the handler's own budget of six callbacks shrinks as much, so it
+    // still outlasts the 2 s).
+    let world = World::with_config(pia_emulator::EmulatorConfig {
+        callback_time_compression: 10.0,
+        role_propagation_seconds: 2.0,
+        ..pia_emulator::EmulatorConfig::default()
+    })
+    .await;
+    let cloudformation = aws_sdk_cloudformation::Client::new(&world.sdk_config());
+    let template = |role: &str| {
+        format!(
+            r#"{{"Resources": {{"Association": {{"Type": "AWS::EKS::PodIdentityAssociation",
+              "Properties": {{"ClusterName": "demo", "Namespace": "late", "ServiceAccount": "api", "RoleArn": "{role}"}}}}}}}}"#
+        )
+    };
+    cloudformation
+        .create_stack()
+        .stack_name("late")
+        .template_body(template(ROLE))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        settled(&cloudformation, "late").await.stack_status(),
+        Some(&StackStatus::CreateComplete)
+    );
+    let late_role = world.create_role("made-late").await;
+    cloudformation
+        .update_stack()
+        .stack_name("late")
+        .template_body(template(&late_role))
+        .send()
+        .await
+        .unwrap();
+    let updated = settled(&cloudformation, "late").await;
+    assert_eq!(
+        updated.stack_status(),
+        Some(&StackStatus::UpdateComplete),
+        "{updated:?}"
+    );
+    assert_eq!(world.emulator.associations("demo")[0].role_arn, late_role);
+}

@@ -125,6 +125,12 @@ fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
         .connection_limits
         .validate()
         .map_err(EmulatorError::InvalidConfig)?;
+    if !(config.callback_time_compression >= 1.0 && config.callback_time_compression.is_finite()) {
+        return Err(EmulatorError::InvalidConfig(format!(
+            "callback_time_compression {} is not a number of at least 1",
+            config.callback_time_compression
+        )));
+    }
     for (key, seconds) in [
         ("role_propagation_seconds", config.role_propagation_seconds),
         (

@@ -21,6 +21,12 @@ impl Scope {
     /// The caller of `context`, with credentials for handlers: a session of the caller's role with the same tags and
     /// session policies, or a session of the caller's user, issued once and reused while it lasts.
     pub fn for_caller(store: &Store, context: &RequestContext, stack: Option<(&str, &str)>) -> Scope {
+        let mut scope = Self::acting_as(store, context, stack);
+        scope.time_compression = store.state().settings.callback_time_compression;
+        scope
+    }
+
+    fn acting_as(store: &Store, context: &RequestContext, stack: Option<(&str, &str)>) -> Scope {
         let region = context.region.clone().unwrap_or_else(|| DEFAULT_REGION.to_owned());
         let credentials = {
             let mut state = store.state();

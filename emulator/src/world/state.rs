@@ -30,6 +30,8 @@ pub(crate) struct Settings {
     pub role_propagation_seconds: f64,
     /// The Systems Manager parameters stacks read.
     pub ssm_parameters: BTreeMap<String, String>,
+    /// Callback delays are divided by this.
+    pub callback_time_compression: f64,
     /// Seconds before an association's create or update is effective for EKS Auth.
     pub association_propagation_seconds: f64,
 }
@@ -98,6 +100,7 @@ impl State {
                 authorize_requests: config.authorize_requests,
                 role_propagation_seconds: config.role_propagation_seconds,
                 ssm_parameters: config.ssm_parameters.clone(),
+                callback_time_compression: config.callback_time_compression,
                 association_propagation_seconds: config.association_propagation_seconds,
             },
         };
