@@ -2,7 +2,8 @@
 # Lints the example templates with cfn-lint: the plain CloudFormation templates, then the CDK app's
 # synthesized ones (npm ci from package-lock.json, tsc, cdk synth: about a minute with npm's cache warm).
 # Needs cfn-lint on PATH (scripts/test.sh puts .venv/bin first) and, for the CDK part, Node.js and npm; with
-# PIA_BIN (scripts/test.sh exports it) the synthesized stacks are then deployed on the emulator with the AWS CLI.
+# PIA_BIN (scripts/test.sh exports it) the synthesized stacks are then deployed on the emulator with the AWS CLI
+# and with `pia stack`.
 # PIA_SKIP_CDK=1 lints the plain templates only.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -25,7 +26,8 @@ cfn-lint cdk.out/*.template.json
 echo "cfn-lint: examples/cdk synthesized templates OK"
 
 # Then deploy each synthesized stack on the emulator with the AWS CLI, as `cdk deploy` would (its bootstrap version
-# check reads the emulator's parameter store), and delete it: CDK's output must deploy, not only lint.
+# check reads the emulator's parameter store), and delete it, then the same with `pia stack`: CDK's output must
+# deploy, not only lint.
 if [ -n "${PIA_BIN:-}" ]; then
     log=$(mktemp)
     "$PIA_BIN" emulator --port 0 >"$log" 2>/dev/null &
@@ -42,6 +44,10 @@ if [ -n "${PIA_BIN:-}" ]; then
             --stack-name "$stack" --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM >/dev/null
         aws --region us-east-1 --endpoint-url "$endpoint" cloudformation delete-stack --stack-name "$stack"
         aws --region us-east-1 --endpoint-url "$endpoint" cloudformation wait stack-delete-complete --stack-name "$stack"
-        echo "examples/cdk: $stack deployed on the emulator and deleted"
+        echo "examples/cdk: $stack deployed on the emulator and deleted (AWS CLI)"
+        "$PIA_BIN" stack deploy "$template" --stack-name "$stack" --capabilities CAPABILITY_IAM,CAPABILITY_NAMED_IAM \
+            --endpoint-url "$endpoint" --region us-east-1 >/dev/null
+        "$PIA_BIN" stack delete "$stack" --endpoint-url "$endpoint" --region us-east-1 >/dev/null
+        echo "examples/cdk: $stack deployed on the emulator and deleted (pia stack)"
     done
 fi

@@ -9,6 +9,8 @@ mod invoke_server;
 pub mod lambda_binary;
 pub mod package;
 pub mod registration;
+mod stack;
+mod style;
 mod trust;
 mod whoami;
 
@@ -105,6 +107,9 @@ enum Command {
     /// IAM trust policies for pod identity: generate, check (with plain-words fixes), create the role.
     #[command(subcommand)]
     Trust(trust::TrustCommand),
+    /// CloudFormation stacks: deploy a template, delete, detect drift, watching the events live (emulator or AWS).
+    #[command(subcommand)]
+    Stack(stack::StackCommand),
 }
 
 #[derive(Debug, Error)]
@@ -235,6 +240,7 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
         }
         Command::Emulator(args) => emulator::run(args).await,
         Command::Trust(command) => Ok(trust::run(command).await),
+        Command::Stack(command) => Ok(stack::run(command).await),
     }
 }
 

@@ -2,6 +2,7 @@
 a pod of its service account gets the stack's role, a RoleArn change updates in place and a Namespace change
 replaces, nothing to change is "No changes to deploy", drift shows an out-of-band change, a failing resource rolls
 back leaving nothing, and a delete removes everything."""
+import json
 import os
 import re
 import subprocess
@@ -28,9 +29,30 @@ Outputs:
 """
 
 
-@pytest.fixture
-def world():
-    process = subprocess.Popen([PIA, "emulator", "--port", "0", "--pod", "payments/api/api-0"],
+# A second account, the target of cross-account chaining, with its own administrator.
+TARGET_ACCOUNT = "444455556666"
+TARGET_KEY = ("AKIATARGETACCOUNT001", "TargetAccountSecretKey/0000000000000001")
+CROSS_ACCOUNT_EXAMPLES = EXAMPLE.parent
+TWO_ACCOUNTS = {
+    "access_keys": [
+        {"access_key_id": ADMIN_KEY[0], "secret_access_key": ADMIN_KEY[1], "user_name": "admin"},
+        {"access_key_id": "AKIAEMULATORNODE0001", "secret_access_key": "EmulatorNodeSecretKey/000000000000000001",
+         "user_name": "eks-pod-identity-agent"},
+        {"access_key_id": TARGET_KEY[0], "secret_access_key": TARGET_KEY[1], "account_id": TARGET_ACCOUNT,
+         "user_name": "admin"},
+    ],
+    "users": [
+        {"user_name": "admin", "managed_policy_arns": ["arn:aws:iam::aws:policy/AdministratorAccess"]},
+        {"user_name": "eks-pod-identity-agent",
+         "managed_policy_arns": ["arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy"]},
+        {"user_name": "admin", "account_id": TARGET_ACCOUNT,
+         "managed_policy_arns": ["arn:aws:iam::aws:policy/AdministratorAccess"]},
+    ],
+}
+
+
+def start_world(*config_args):
+    process = subprocess.Popen([PIA, "emulator", "--port", "0", "--pod", "payments/api/api-0", *config_args],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     found = {}
     for line in process.stdout:
@@ -40,6 +62,22 @@ def world():
             found[m.group(1)] = m.group(2)
         if "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" in found:
             break
+    return process, found
+
+
+@pytest.fixture
+def world():
+    process, found = start_world()
+    yield found
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def two_accounts(tmp_path):
+    config = tmp_path / "two-accounts.json"
+    config.write_text(json.dumps(TWO_ACCOUNTS))
+    process, found = start_world("--config", str(config))
     yield found
     process.terminate()
     process.wait(timeout=10)
@@ -151,3 +189,42 @@ def test_a_failing_resource_rolls_back_leaving_nothing(world, tmp_path):
     assert "No cluster found for name: no-such-cluster" in failure["ResourceStatusReason"]
     roles = admin("iam", endpoint).list_roles()["Roles"]
     assert not [r for r in roles if r["RoleName"].startswith("broken-")]
+
+
+def test_the_cross_account_examples_deploy_and_the_pod_gets_the_target_role(two_accounts, monkeypatch, tmp_path):
+    """pod-identity-cross-account.yaml in the cluster's account (the AWS CLI), target-role.yaml in the other one
+    (`pia stack deploy`, with that account's key): the pod ends up with the target role's credentials."""
+    endpoint = two_accounts["endpoint"]
+    cluster_side = CROSS_ACCOUNT_EXAMPLES / "pod-identity-cross-account.yaml"
+    # The target role's name is CloudFormation's to choose: the association starts with a placeholder target.
+    placeholder = f"arn:aws:iam::{TARGET_ACCOUNT}:role/not-made-yet"
+    deploy(endpoint, tmp_path, cluster_side, "chained", "ClusterName=demo", "Namespace=payments",
+           "ServiceAccount=api", f"TargetRoleArn={placeholder}")
+    status, cluster_outputs = outputs(admin("cloudformation", endpoint), "chained")
+    assert status == "CREATE_COMPLETE"
+
+    target_env = {**cli_env(tmp_path), "AWS_ACCESS_KEY_ID": TARGET_KEY[0], "AWS_SECRET_ACCESS_KEY": TARGET_KEY[1],
+                  "AWS_ENDPOINT_URL": endpoint, "AWS_REGION": "us-east-1"}
+    done = subprocess.run([PIA, "stack", "deploy", str(CROSS_ACCOUNT_EXAMPLES / "target-role.yaml"),
+                           "--stack-name", "target", "--capabilities", "CAPABILITY_IAM",
+                           "--parameter", f"SourceRoleArn={cluster_outputs['RoleArn']}",
+                           "--parameter", f"ExternalId={cluster_outputs['ExternalId']}", "--output", "json"],
+                          env=target_env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    target = json.loads(done.stdout)
+    assert target["StackId"].startswith(f"arn:aws:cloudformation:us-east-1:{TARGET_ACCOUNT}:stack/target/")
+    target_role = target["Outputs"]["TargetRoleArn"]
+    assert target_role.startswith(f"arn:aws:iam::{TARGET_ACCOUNT}:role/target-TargetRole-")
+
+    # The real target: an update in place, the same association and ExternalId.
+    deploy(endpoint, tmp_path, cluster_side, "chained", f"TargetRoleArn={target_role}")
+    status, updated = outputs(admin("cloudformation", endpoint), "chained")
+    assert status == "UPDATE_COMPLETE"
+    assert (updated["AssociationArn"], updated["ExternalId"]) == (cluster_outputs["AssociationArn"],
+                                                                  cluster_outputs["ExternalId"])
+
+    _session, sts = pod_sts(two_accounts, monkeypatch)
+    identity = sts.get_caller_identity()
+    target_name = target_role.rsplit("/", 1)[1]
+    assert identity["Account"] == TARGET_ACCOUNT
+    assert identity["Arn"].startswith(f"arn:aws:sts::{TARGET_ACCOUNT}:assumed-role/{target_name}/"), identity

@@ -2,9 +2,11 @@
 //! One test binary, so that CI links it once.
 
 mod bench;
+mod demo;
 mod emulator;
 #[path = "../../../trust/tests/support/moto.rs"]
 mod moto;
 mod registration;
 mod secrets;
+mod stack;
 mod trust;

@@ -138,6 +138,8 @@ impl Stacks<'_> {
         let stack_name = required(params, "StackName")?;
         let name = required(params, "ChangeSetName")?;
         let kind = params.get("ChangeSetType").unwrap_or("UPDATE");
+        // A new stack exists only once its change set is accepted: a refused one leaves nothing behind.
+        let mut new_stack = None;
         let stack = match kind {
             "CREATE" => match self.find(stack_name) {
                 Ok(stack) if stack.status == "REVIEW_IN_PROGRESS" => stack,
@@ -152,7 +154,7 @@ impl Stacks<'_> {
                 }
                 Err(_) => {
                     let stack = self.new_stack(stack_name, params, "REVIEW_IN_PROGRESS")?;
-                    self.store.state().stacks.insert(stack.clone());
+                    new_stack = Some(stack.clone());
                     stack
                 }
             },
@@ -187,6 +189,9 @@ impl Stacks<'_> {
         let plan = self.plan(&body, given.clone(), &stack.stack_id, &stack.stack_name)?;
         let capabilities = params.list("Capabilities");
         check_capabilities(&plan.template, &capabilities)?;
+        if let Some(new_stack) = new_stack {
+            self.store.state().stacks.insert(new_stack);
+        }
         let changes = changes(self, &stack, &plan);
         let empty = changes.is_empty() && kind == "UPDATE";
         let region = self.region();

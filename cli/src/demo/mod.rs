@@ -3,6 +3,9 @@
 //! account get credentials the way EKS Pod Identity gives them (webhook, projected token, agent, EKS Auth), seen
 //! by a real AWS SDK in a separate process. Each step printed readably.
 //!
+//! Last, the same as CloudFormation makes it: the example template deployed as a stack, a pod getting the stack's
+//! role, the stack deleted.
+//!
 //! The world runs with small propagation delays, as AWS has them: a role made through IAM is seen by EKS a few
 //! seconds later (the create's handler waits for it), and an association's create or update reaches EKS Auth a few
 //! seconds after the EKS call returned (pods started at once still get the old answer).
@@ -22,6 +25,9 @@ use crate::CliError;
 use pia_provider::Provider;
 use pia_provider::eks_client;
 use pia_testkit::ROLE_2 as NEW_ROLE;
+use pia_testkit::provider_type::register_provider;
+
+mod stack;
 
 /// How long a role made through IAM takes to be seen by EKS in the demo (IAM propagation; seconds on AWS).
 const ROLE_PROPAGATION_SECONDS: f64 = 3.0;
@@ -37,6 +43,8 @@ pub async fn run() -> Result<ExitCode, CliError> {
     .await
     .map_err(|e| CliError::Start(e.to_string()))?;
     let provider = Provider::new(eks_client::base_config_for(Some(emulator.endpoint())).await);
+    register_provider(&emulator, provider.clone())
+        .ok_or_else(|| CliError::Start("the bundled resource schema has no typeName".into()))?;
     println!(
         "Emulated EKS on {} (cluster \"demo\", account 111122223333)",
         emulator.endpoint()
@@ -141,6 +149,8 @@ pub async fn run() -> Result<ExitCode, CliError> {
     demo.step("DELETE again", request("DELETE", &retagged, None), "FAILED")
         .await?;
     demo.pod("api-9e1a7", Expect::Nothing).await?;
+
+    demo.stack().await?;
 
     println!("All steps behaved as CloudFormation expects.");
     emulator.shutdown();
