@@ -65,6 +65,25 @@ pub struct LambdaBinary {
     pub architecture: &'static str,
     /// The newest glibc symbol version it links; `None` for a static binary.
     pub glibc: Option<GlibcVersion>,
+    /// It has `.debug_*` sections, as a debug build has (the release profile strips them).
+    pub debug_info: bool,
+}
+
+/// How to build the `bootstrap` Lambda should run: optimized, stripped, against provided.al2023's glibc.
+pub const RELEASE_BUILD: &str =
+    "cargo zigbuild --release --locked -p pia-provider --bin bootstrap --target x86_64-unknown-linux-gnu.2.34";
+
+impl LambdaBinary {
+    /// What to say about a binary Lambda can load but should not get.
+    pub fn warning(&self) -> Option<String> {
+        self.debug_info.then(|| {
+            format!(
+                "bootstrap carries debug info, as a debug build does: Lambda would load a larger, unoptimized handler \
+                 (slower cold starts and calls). Build the release one: {RELEASE_BUILD} \
+                 (then target/x86_64-unknown-linux-gnu/release/bootstrap)"
+            )
+        })
+    }
 }
 
 /// Reads `bootstrap` and checks that `provided.al2023` can load it.
@@ -78,6 +97,11 @@ pub fn check(bootstrap: &[u8]) -> Result<LambdaBinary, LambdaBinaryError> {
         other => return Err(LambdaBinaryError::UnsupportedArchitecture(other)),
     };
     let sections = header.sections(endian, bootstrap).map_err(malformed)?;
+    let debug_info = sections.iter().any(|section| {
+        sections
+            .section_name(endian, section)
+            .is_ok_and(|name| name.starts_with(b".debug_"))
+    });
 
     if let Some((entries, strings_index)) = sections.dynamic(endian, bootstrap).map_err(malformed)? {
         let strings = sections.strings(endian, bootstrap, strings_index).map_err(malformed)?;
@@ -109,7 +133,11 @@ pub fn check(bootstrap: &[u8]) -> Result<LambdaBinary, LambdaBinaryError> {
             }
         }
     }
-    Ok(LambdaBinary { architecture, glibc })
+    Ok(LambdaBinary {
+        architecture,
+        glibc,
+        debug_info,
+    })
 }
 
 #[cfg(test)]

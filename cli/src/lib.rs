@@ -9,8 +9,9 @@ mod invoke_server;
 pub mod lambda_binary;
 pub mod package;
 pub mod registration;
-mod stack;
+pub mod stack;
 mod style;
+mod submission;
 mod trust;
 mod whoami;
 
@@ -65,18 +66,11 @@ enum Command {
         endpoint_url: Option<String>,
     },
     /// Build the submission package (schema.json, .rpdk-config, inputs/, handler.zip) for a private registration.
-    Package {
-        /// The name to register under; `AWS::` is reserved, e.g. Acme::EKS::PodIdentityAssociation.
-        #[arg(long)]
-        type_name: String,
-        /// The `bootstrap` built for provided.al2023; refused if Lambda could not load it (not an x86_64 or arm64
-        /// ELF, a glibc newer than 2.34, a library Lambda lacks).
-        #[arg(long, default_value = "target/x86_64-unknown-linux-gnu/release/bootstrap")]
-        bootstrap: PathBuf,
-        /// Where to write the package; defaults to <type-name-hyphenated>.zip.
-        #[arg(long, short)]
-        output: Option<PathBuf>,
-    },
+    Package(submission::PackageArgs),
+    /// Check that Lambda's provided.al2023 can load a `bootstrap` (architecture, glibc, libraries; debug build).
+    ///
+    /// Exits 0 when it can, 1 when it cannot, 2 when the file cannot be read.
+    CheckBootstrap(submission::CheckBootstrapArgs),
     /// Register the type privately (RegisterType, wait for DescribeTypeRegistration, SetTypeDefaultVersion).
     Register {
         /// The name to register under; `AWS::` is reserved, e.g. Acme::EKS::PodIdentityAssociation.
@@ -173,33 +167,8 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Package {
-            type_name,
-            bootstrap,
-            output,
-        } => {
-            let type_name = crate::package::registration_type_name(Some(&type_name))
-                .map_err(|e| CliError::Config(e.to_string()))?;
-            let package = crate::package::build(std::path::Path::new("."), &type_name, &bootstrap)
-                .map_err(|e| CliError::Config(e.to_string()))?;
-            let output =
-                output.unwrap_or_else(|| PathBuf::from(format!("{}.zip", crate::package::hyphenated(&type_name))));
-            std::fs::write(&output, &package.zip).map_err(|source| CliError::Read {
-                what: output.display().to_string(),
-                source,
-            })?;
-            let glibc = package
-                .bootstrap
-                .glibc
-                .map_or("static".to_owned(), |version| format!("glibc {version}+"));
-            println!(
-                "{} ({} bytes) for {type_name}: bootstrap for {}, {glibc}; provided.al2023 can load it",
-                output.display(),
-                package.zip.len(),
-                package.bootstrap.architecture
-            );
-            Ok(ExitCode::SUCCESS)
-        }
+        Command::Package(args) => Ok(submission::package(args)),
+        Command::CheckBootstrap(args) => Ok(submission::check_bootstrap(args)),
         Command::Register {
             type_name,
             package_url,

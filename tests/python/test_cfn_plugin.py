@@ -8,7 +8,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from rpdk.core.exceptions import DownstreamError
+from rpdk.core.exceptions import SysExitRecommendedError
 from rpdk.rust.codegen import DEFAULT_TARGET, build_command
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +44,8 @@ def test_submit_dry_run_packages_an_executable_bootstrap(tmp_path):
     bootstrap = os.environ.get("PIA_BIN", str(ROOT / "target" / "debug" / "pia")).replace("/pia", "/bootstrap")
     result = cfn(project, "submit", "--dry-run", PIA_BOOTSTRAP=bootstrap)
     assert result.returncode == 0, result.stdout + result.stderr
+    # The plugin runs `pia check-bootstrap`: a debug build is packaged, with a warning saying how to build the release.
+    assert "bootstrap carries debug info, as a debug build does" in result.stdout + result.stderr
     with zipfile.ZipFile(project / "aws-eks-podidentityassociation.zip") as package:
         names = set(package.namelist())
         assert {"schema.json", ".rpdk-config", "handler.zip", "inputs/inputs_1_create.json"} <= names
@@ -77,7 +79,16 @@ def test_the_default_build_pins_the_glibc_of_provided_al2023(tmp_path, monkeypat
 
 def test_a_missing_cargo_zigbuild_is_named_with_how_to_install_it(tmp_path, monkeypatch):
     fake_tools(tmp_path, monkeypatch, "cargo")
-    with pytest.raises(DownstreamError, match="cargo-zigbuild is not on PATH.*pip install ziglang cargo-zigbuild"):
+    with pytest.raises(SysExitRecommendedError, match="cargo-zigbuild is not on PATH.*pip install ziglang cargo-zigbuild"):
         build_command("x86_64-unknown-linux-gnu.2.34")
-    with pytest.raises(DownstreamError, match="cargo-zigbuild is not on PATH"):
+    with pytest.raises(SysExitRecommendedError, match="cargo-zigbuild is not on PATH"):
         build_command("x86_64-unknown-linux-musl")
+
+
+def test_submit_refuses_a_bootstrap_lambda_could_not_load(tmp_path):
+    project = project_copy(tmp_path)
+    script = tmp_path / "bootstrap"
+    script.write_text("#!/bin/sh\necho hi\n")
+    result = cfn(project, "submit", "--dry-run", PIA_BOOTSTRAP=str(script))
+    assert result.returncode != 0
+    assert "not a 64-bit Linux executable" in result.stdout + result.stderr

@@ -11,7 +11,7 @@ import zipfile
 from pathlib import Path
 from tempfile import TemporaryFile
 
-from rpdk.core.exceptions import DownstreamError, InternalError
+from rpdk.core.exceptions import DownstreamError, SysExitRecommendedError
 from rpdk.core.plugin_base import LanguagePlugin
 
 from . import __version__
@@ -46,8 +46,10 @@ class RustLanguagePlugin(LanguagePlugin):
         project.overwrite(copy, json.dumps(settings, indent=4) + "\n")
 
     def package(self, project, zip_file):
-        """Builds `bootstrap` for provided.al2023 and adds it as `handler.zip`, the Lambda code package."""
+        """Builds `bootstrap` for provided.al2023, checks that Lambda can load it, and adds it as `handler.zip`, the
+        Lambda code package."""
         bootstrap = self._build_bootstrap(project)
+        check_bootstrap(project.root, bootstrap)
         with TemporaryFile("w+b") as handler_zip:
             with zipfile.ZipFile(handler_zip, mode="w", compression=zipfile.ZIP_DEFLATED) as handler:
                 info = zipfile.ZipInfo(ENTRYPOINT, date_time=(1980, 1, 1, 0, 0, 0))
@@ -78,21 +80,55 @@ class RustLanguagePlugin(LanguagePlugin):
         if prebuilt:
             path = Path(prebuilt)
             if not path.is_file():
-                raise InternalError(f"PIA_BOOTSTRAP={prebuilt} is not a file")
+                raise SysExitRecommendedError(f"PIA_BOOTSTRAP={prebuilt} is not a file")
             return path
         command, output = build_command(os.environ.get("PIA_LAMBDA_TARGET", DEFAULT_TARGET))
-        LOG.warning("Building the handler: %s", " ".join(command))
+        LOG.warning("Building the handler, a release build with LTO: the first one takes 10 minutes or more on two "
+                    "cores (set PIA_BOOTSTRAP to package a bootstrap built before): %s", " ".join(command))
         result = subprocess.run(command, cwd=project.root, check=False)  # nosec B603: fixed argv
         if result.returncode != 0:
-            raise DownstreamError(f"{' '.join(command[:2])} failed with exit code {result.returncode}")
+            # The CloudFormation CLI prints a DownstreamError's cause.
+            failure = subprocess.CalledProcessError(result.returncode, command)
+            raise DownstreamError(f"{' '.join(command[:2])} failed with exit code {result.returncode}") from failure
         return project.root / output
+
+
+def find_pia(root, bootstrap):
+    """The `pia` binary: PIA_BIN, else the one built beside the bootstrap or in the project, else on PATH."""
+    candidates = [os.environ.get("PIA_BIN"), Path(bootstrap).parent / "pia",
+                  Path(root) / "target" / "release" / "pia", Path(root) / "target" / "debug" / "pia"]
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return str(candidate)
+    on_path = shutil.which("pia")
+    if on_path is None:
+        raise SysExitRecommendedError("checking the bootstrap needs the pia binary: build it (cargo build -p pia-cli) "
+                                      "or set PIA_BIN")
+    return on_path
+
+
+def check_bootstrap(root, bootstrap):
+    """`pia check-bootstrap`, the check `pia package` makes: refuses what Lambda could not load, warns of a debug
+    build."""
+    pia = find_pia(root, bootstrap)
+    result = subprocess.run([pia, "check-bootstrap", str(bootstrap), "--output", "json"],  # nosec B603: fixed argv
+                            capture_output=True, text=True, check=False)
+    try:
+        checked = json.loads(result.stdout)
+    except json.JSONDecodeError as error:
+        raise SysExitRecommendedError(f"{pia} check-bootstrap {bootstrap}: {result.stderr.strip()}") from error
+    if not checked.get("Loadable"):
+        raise SysExitRecommendedError(f"{bootstrap}: {checked.get('Problem')}")
+    if checked.get("Warning"):
+        LOG.warning("%s: %s", bootstrap, checked["Warning"])
+    return checked
 
 
 def build_command(target):
     """The release build of `bootstrap` for `target`, and where cargo puts it (a glibc pin is not part of the path)."""
     program = shutil.which("cargo-zigbuild")
     if program is None:
-        raise DownstreamError(
+        raise SysExitRecommendedError(
             f"cargo-zigbuild is not on PATH, and building for {target} needs it: pip install ziglang cargo-zigbuild"
         )
     command = [program, "zigbuild", "--release", "--locked", "-p", "pia-provider", "--bin", ENTRYPOINT, "--target", target]

@@ -9,4 +9,5 @@ mod moto;
 mod registration;
 mod secrets;
 mod stack;
+mod submission;
 mod trust;
