@@ -5,6 +5,7 @@
 mod bench;
 mod demo;
 mod emulator;
+mod invoke;
 mod invoke_server;
 pub mod lambda_binary;
 pub mod package;
@@ -17,7 +18,6 @@ mod whoami;
 
 use std::io::Read;
 use std::net::{Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -47,14 +47,9 @@ enum Command {
     /// Send one handler request (HandlerRequest JSON, from a file or stdin) and print the ProgressEvent.
     ///
     /// EKS is called with the request's callerCredentials only; a request without them is answered FAILED
-    /// InvalidCredentials, as in Lambda (this process's own credentials are never used).
-    Invoke {
-        /// The request file; `-` or nothing reads stdin.
-        file: Option<PathBuf>,
-        /// EKS endpoint to call instead of AWS (the standard AWS_ENDPOINT_URL_EKS is honoured too).
-        #[arg(long, env = "PIA_EKS_ENDPOINT")]
-        endpoint_url: Option<String>,
-    },
+    /// InvalidCredentials, as in Lambda (this process's own credentials are never used). Exits 0 on SUCCESS (or
+    /// IN_PROGRESS without --follow), 1 on FAILED, 2 when the request cannot be read.
+    Invoke(invoke::InvokeArgs),
     /// Serve the Lambda Invoke API (POST /2015-03-31/functions/{name}/invocations) for `cfn test` or boto3.
     ///
     /// Like Lambda, it calls EKS with each request's callerCredentials only.
@@ -144,17 +139,7 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Demo => demo::run().await,
         Command::Whoami => whoami::run().await,
         Command::Bench(args) => bench::run(args).await,
-        Command::Invoke { file, endpoint_url } => {
-            let payload = read_input(file.as_deref())?;
-            let provider = Provider::new(eks_client::base_config_for(endpoint_url).await);
-            let event = provider.invoke(&payload).await;
-            println!("{}", serde_json::to_string_pretty(&event).unwrap_or_default());
-            Ok(if event.status.as_str() == "FAILED" {
-                ExitCode::from(2)
-            } else {
-                ExitCode::SUCCESS
-            })
-        }
+        Command::Invoke(args) => invoke::run(args).await,
         Command::Serve { port, endpoint_url } => {
             let provider = Provider::new(eks_client::base_config_for(endpoint_url).await);
             let (address, serve) = invoke_server::bind(provider, SocketAddr::from((Ipv4Addr::LOCALHOST, port)))

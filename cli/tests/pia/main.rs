@@ -4,6 +4,7 @@
 mod bench;
 mod demo;
 mod emulator;
+mod invoke;
 #[path = "../../../trust/tests/support/moto.rs"]
 mod moto;
 mod registration;

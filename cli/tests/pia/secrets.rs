@@ -223,7 +223,7 @@ async fn pia_invoke_never_calls_eks_as_itself() {
     let output = invoke.wait_with_output().await.unwrap();
     let event: Value = serde_json::from_slice(&output.stdout).expect("a ProgressEvent");
     assert_eq!(event["errorCode"], "InvalidCredentials", "{event}");
-    assert_eq!(output.status.code(), Some(2), "FAILED exits 2");
+    assert_eq!(output.status.code(), Some(1), "FAILED exits 1");
     assert!(
         world.emulator.calls_snapshot().values().all(|n| *n == 0),
         "EKS was called"
