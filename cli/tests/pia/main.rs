@@ -8,3 +8,5 @@ mod moto;
 mod registration;
 mod secrets;
 mod trust;
+mod trust_create_role;
+mod trust_template;

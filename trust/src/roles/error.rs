@@ -26,7 +26,7 @@ pub enum RoleError {
         existing: String,
         requested: String,
     },
-    #[error("the path {path:?} is not an IAM path: it starts and ends with /, such as /eks/")]
+    #[error("the path {path:?}: an IAM path starts and ends with /, such as /eks/")]
     InvalidPath { path: String },
     #[error("the trust policy of role {name} cannot be read: {source}")]
     UnreadableTrustPolicy { name: String, source: PolicyError },
