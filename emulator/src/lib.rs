@@ -73,6 +73,10 @@ pub use emulator::{Emulator, EmulatorError};
 pub use error_kind::ErrorKind;
 pub use faults::{ChaosConfig, Fault};
 pub use resources::HandlerInvoker;
+/// A template's pod identity associations, resolved without deploying it.
+pub use stacks::template::associations::{
+    InvalidTemplate, StackPlace, TemplateAssociation, TemplateRole, TemplateValue, pod_identity_associations,
+};
 pub use world::eks::Association;
 pub use world::iam::Role;
 pub use world::identities::IssuedCredentials;

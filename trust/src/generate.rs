@@ -25,6 +25,24 @@ pub enum GenerateError {
     AccountMismatch { account: String, cluster_account: String },
     #[error("the external id must not be empty: EKS always sends the association's ExternalId")]
     EmptyExternalId,
+    #[error("a namespace or service account must not be empty: EKS tags every session with the pod's own")]
+    EmptyScopeValue,
+}
+
+/// The service accounts a pod identity role admits, by the session tags EKS sets on every session
+/// (`aws:RequestTag/kubernetes-namespace`, `aws:RequestTag/kubernetes-service-account`), as the EKS user
+/// guide recommends. Empty lists admit every namespace and service account. The conditions can only hold
+/// while the association tags sessions: with `DisableSessionTags: true` they refuse every pod.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ServiceAccountScope {
+    pub namespaces: Vec<String>,
+    pub service_accounts: Vec<String>,
+}
+
+impl ServiceAccountScope {
+    pub fn is_empty(&self) -> bool {
+        self.namespaces.is_empty() && self.service_accounts.is_empty()
+    }
 }
 
 /// The role trust policy `eksctl create podidentityassociation` writes: the pod identity service principal
@@ -37,6 +55,16 @@ pub fn pod_identity_trust_policy(
     account_id: Option<&str>,
     cluster_arn: Option<&str>,
 ) -> Result<PolicyDocument, GenerateError> {
+    scoped_pod_identity_trust_policy(account_id, cluster_arn, &ServiceAccountScope::default())
+}
+
+/// [`pod_identity_trust_policy`], limited to the service accounts of `scope` too. With a scope and a
+/// cluster, the `aws:RequestTag/eks-cluster-name` condition of the user guide's example is added as well.
+pub fn scoped_pod_identity_trust_policy(
+    account_id: Option<&str>,
+    cluster_arn: Option<&str>,
+    scope: &ServiceAccountScope,
+) -> Result<PolicyDocument, GenerateError> {
     let cluster: Option<ClusterArn> = cluster_arn.map(str::parse).transpose()?;
     if let Some(account) = account_id {
         validate_account_id(account)?;
@@ -47,14 +75,38 @@ pub fn pod_identity_trust_policy(
             });
         }
     }
+    if scope
+        .namespaces
+        .iter()
+        .chain(&scope.service_accounts)
+        .any(String::is_empty)
+    {
+        return Err(GenerateError::EmptyScopeValue);
+    }
     let source_account = account_id.or(cluster.as_ref().map(ClusterArn::account_id));
-    let mut conditions = Vec::new();
+    // One StringEquals block: a second one would repeat its JSON key.
+    let mut string_equals = Vec::new();
     if let Some(account) = source_account {
-        conditions.push(single_condition(
-            OperatorKind::StringEquals,
-            "aws:SourceAccount",
-            account,
-        ));
+        string_equals.push(key_condition("aws:SourceAccount", &[account]));
+    }
+    if let Some(cluster) = cluster.as_ref().filter(|_| !scope.is_empty()) {
+        string_equals.push(key_condition("aws:RequestTag/eks-cluster-name", &[cluster.name()]));
+    }
+    for (tag, values) in [
+        ("kubernetes-namespace", &scope.namespaces),
+        ("kubernetes-service-account", &scope.service_accounts),
+    ] {
+        if !values.is_empty() {
+            let values: Vec<&str> = values.iter().map(String::as_str).collect();
+            string_equals.push(key_condition(&format!("aws:RequestTag/{tag}"), &values));
+        }
+    }
+    let mut conditions = Vec::new();
+    if !string_equals.is_empty() {
+        conditions.push(ConditionBlock {
+            operator: ConditionOperator::new(OperatorKind::StringEquals),
+            keys: string_equals,
+        });
     }
     if let Some(cluster) = &cluster {
         conditions.push(single_condition(
@@ -88,10 +140,20 @@ pub fn target_role_trust_policy(source_role_arn: &str, external_id: &str) -> Res
 fn single_condition(kind: OperatorKind, key: &str, value: &str) -> ConditionBlock {
     ConditionBlock {
         operator: ConditionOperator::new(kind),
-        keys: vec![KeyCondition {
-            key: key.to_owned(),
-            values: OneOrMany::one(Scalar::String(value.to_owned())),
-        }],
+        keys: vec![key_condition(key, &[value])],
+    }
+}
+
+/// One key and its values: a bare string for one value, an array for several.
+fn key_condition(key: &str, values: &[&str]) -> KeyCondition {
+    let scalars: Vec<Scalar> = values.iter().map(|value| Scalar::String((*value).to_owned())).collect();
+    KeyCondition {
+        key: key.to_owned(),
+        values: if scalars.len() == 1 {
+            OneOrMany::one(scalars[0].clone())
+        } else {
+            OneOrMany::many(scalars)
+        },
     }
 }
 
@@ -149,6 +211,33 @@ mod tests {
         assert_eq!(
             target_role_trust_policy("arn:aws:iam::111122223333:role/r", ""),
             Err(GenerateError::EmptyExternalId)
+        );
+    }
+
+    #[test]
+    fn a_scope_adds_the_session_tag_conditions_of_the_user_guide() {
+        let scope = ServiceAccountScope {
+            namespaces: vec!["payments".into()],
+            service_accounts: vec!["api".into(), "worker".into()],
+        };
+        let document = scoped_pod_identity_trust_policy(None, Some(CLUSTER), &scope).unwrap();
+        assert_eq!(
+            document.to_value()["Statement"][0]["Condition"],
+            json!({"StringEquals": {"aws:SourceAccount": "111122223333",
+                "aws:RequestTag/eks-cluster-name": "demo",
+                "aws:RequestTag/kubernetes-namespace": "payments",
+                "aws:RequestTag/kubernetes-service-account": ["api", "worker"]},
+                "ArnEquals": {"aws:SourceArn": CLUSTER}})
+        );
+        let without_cluster = scoped_pod_identity_trust_policy(None, None, &scope).unwrap();
+        assert!(!without_cluster.to_pretty_json().contains("eks-cluster-name"));
+        let empty = ServiceAccountScope {
+            namespaces: vec![String::new()],
+            service_accounts: vec![],
+        };
+        assert_eq!(
+            scoped_pod_identity_trust_policy(None, None, &empty),
+            Err(GenerateError::EmptyScopeValue)
         );
     }
 

@@ -6,7 +6,9 @@
 //! - evaluates a request against a policy the way IAM does ([`evaluate()`]), for the emulated EKS Auth and
 //!   the emulated control plane's role check as much as for the checker;
 //! - checks a role's trust policy against an association and says what to change ([`check`]);
-//! - creates or updates the role with aws-sdk-iam, idempotently ([`roles`]).
+//! - creates or updates the role with aws-sdk-iam, idempotently, merging into an existing trust policy and
+//!   undoing a half-made change ([`roles`]);
+//! - diffs policies line by line, to show a change before it is made ([`diff`]).
 //!
 //! ```
 //! use pia_trust::{PolicyDocument, RequestContext, RequestPrincipal, Decision, evaluate};
@@ -21,6 +23,7 @@
 
 pub use pia_core::arn;
 pub mod check;
+pub mod diff;
 pub mod evaluate;
 pub mod generate;
 pub mod policy;
@@ -29,6 +32,9 @@ pub mod roles;
 pub use arn::{ArnError, ClusterArn, RoleArn};
 pub use check::{CheckError, CheckInput, Finding, Severity, TargetRoleInput, TrustReport, check_trust};
 pub use evaluate::{AwsPrincipal, Decision, Evaluation, RequestContext, RequestPrincipal, evaluate};
-pub use generate::{GenerateError, pod_identity_trust_policy, target_role_trust_policy};
+pub use generate::{
+    GenerateError, ServiceAccountScope, pod_identity_trust_policy, scoped_pod_identity_trust_policy,
+    target_role_trust_policy,
+};
 pub use policy::{PolicyDocument, PolicyError};
-pub use roles::{RoleError, RoleOutcome, RoleSpec, ensure_role};
+pub use roles::{ExistingPolicy, RoleError, RoleOutcome, RolePlan, RoleSpec, apply_role_plan, ensure_role, plan_role};

@@ -97,6 +97,19 @@ fn cases() -> Vec<Case> {
     };
     vec![
         Case {
+            name: "IfExists session tag conditions with DisableSessionTags limit nothing",
+            options: tags_off(),
+            ..ok(
+                "namespace scope IfExists, tags off",
+                policy(vec![pods_statement(
+                    json!("sts:AssumeRole"),
+                    json!({"StringEquals": {"aws:SourceAccount": ACCOUNT}, "StringEqualsIfExists": {"aws:RequestTag/kubernetes-namespace": "payments"}}),
+                )]),
+                &["session-tags-disabled"],
+                &["does not limit who uses the role"],
+            )
+        },
+        Case {
             name: "the seed's policy with this cluster's values",
             absent: &["no-source-conditions", "no-source-arn-condition", "explicit-deny"],
             ..ok(
@@ -359,10 +372,11 @@ fn cases() -> Vec<Case> {
                     json!("sts:AssumeRole"),
                     json!({"StringEquals": {"aws:RequestTag/kubernetes-namespace": "prod"}}),
                 )]),
-                &["condition-not-met"],
+                &["session-tags-disabled"],
                 &[
-                    "EKS does not send aws:RequestTag/kubernetes-namespace",
-                    "StringEqualsIfExists",
+                    "tests aws:RequestTag/kubernetes-namespace, but the association has DisableSessionTags: true",
+                    "never holds",
+                    "Set DisableSessionTags: false",
                 ],
             )
         },
@@ -419,8 +433,8 @@ fn cases() -> Vec<Case> {
                     json!("sts:AssumeRole"),
                     json!({"ForAnyValue:StringLike": {"aws:TagKeys": "*"}}),
                 )]),
-                &["condition-not-met"],
-                &["the request has no aws:TagKeys"],
+                &["session-tags-disabled"],
+                &["the request has no aws:TagKeys", "tests aws:TagKeys"],
             )
         },
         Case {

@@ -1,5 +1,6 @@
 //! Role creation with the real aws-sdk-iam client against moto's IAM server on loopback: created with the
-//! exact trust policy, permission policies attached, a second run reads only, a changed policy is updated.
+//! exact trust policy, permission policies attached, a second run reads only, another cluster's statement is
+//! merged in (or the policy replaced), bad input is refused before any write.
 
 #[path = "support/moto.rs"]
 mod moto;
@@ -10,7 +11,7 @@ use aws_sdk_iam::config::interceptors::BeforeTransmitInterceptorContextRef;
 use aws_sdk_iam::config::{BehaviorVersion, ConfigBag, Credentials, Intercept, Region, RuntimeComponents};
 use aws_sdk_iam::error::BoxError;
 use pia_trust::roles::{RoleChange, fetch_role};
-use pia_trust::{PolicyDocument, RoleError, RoleSpec, ensure_role, pod_identity_trust_policy};
+use pia_trust::{ExistingPolicy, PolicyDocument, RoleError, RoleSpec, ensure_role, pod_identity_trust_policy};
 
 /// moto's default account.
 const ACCOUNT: &str = "123456789012";
@@ -81,7 +82,7 @@ async fn attached(client: &aws_sdk_iam::Client, role: &str) -> Vec<String> {
 
 async fn stored_trust_policy(client: &aws_sdk_iam::Client, role: &str) -> serde_json::Value {
     let role = client.get_role().role_name(role).send().await.unwrap().role.unwrap();
-    let text = pia_trust::roles::decode_policy_text(role.assume_role_policy_document().unwrap()).into_owned();
+    let text = pia_trust::policy::decode_policy_text(role.assume_role_policy_document().unwrap()).into_owned();
     serde_json::from_str(&text).unwrap()
 }
 
@@ -110,12 +111,14 @@ async fn creates_the_role_then_leaves_it_alone_then_updates_it() {
         name: "pods-app".to_owned(),
         path: Some("/eks/".to_owned()),
         description: Some("EKS Pod Identity role for the app".to_owned()),
-        trust_policy: pod_identity_trust_policy(None, Some(CLUSTER)).unwrap(),
+        cluster_arn: CLUSTER.parse().unwrap(),
         permission_policy_arns: vec![READ_ONLY.to_owned(), own_policy.clone()],
+        existing_policy: ExistingPolicy::Merge,
     };
+    let demo_policy = pod_identity_trust_policy(None, Some(CLUSTER)).unwrap();
 
-    // First run: everything is created.
-    let first = ensure_role(&client, &spec).await.unwrap();
+    // First run: every input is checked, then everything is created.
+    let first = ensure_role(&client, &spec, ACCOUNT).await.unwrap();
     assert_eq!(first.role, RoleChange::Created);
     assert_eq!(first.role_arn, format!("arn:aws:iam::{ACCOUNT}:role/eks/pods-app"));
     assert_eq!(first.attached, [READ_ONLY.to_owned(), own_policy.clone()]);
@@ -124,24 +127,22 @@ async fn creates_the_role_then_leaves_it_alone_then_updates_it() {
     assert_eq!(
         calls.take(),
         [
+            "GetPolicy",
+            "GetPolicy",
             "GetRole",
             "CreateRole",
-            "ListAttachedRolePolicies",
             "AttachRolePolicy",
             "AttachRolePolicy"
         ]
     );
-    assert_eq!(
-        stored_trust_policy(&client, "pods-app").await,
-        spec.trust_policy.to_value()
-    );
+    assert_eq!(stored_trust_policy(&client, "pods-app").await, demo_policy.to_value());
     let mut expected = vec![READ_ONLY.to_owned(), own_policy.clone()];
     expected.sort();
     assert_eq!(attached(&client, "pods-app").await, expected);
     calls.take();
 
     // Second run: reads only.
-    let second = ensure_role(&client, &spec).await.unwrap();
+    let second = ensure_role(&client, &spec, ACCOUNT).await.unwrap();
     assert_eq!(second.role, RoleChange::Unchanged);
     assert!(second.attached.is_empty());
     assert_eq!(second.already_attached, [READ_ONLY.to_owned(), own_policy.clone()]);
@@ -149,29 +150,47 @@ async fn creates_the_role_then_leaves_it_alone_then_updates_it() {
     assert!(second.to_string().contains("unchanged"), "{second}");
     assert_eq!(
         calls.take(),
-        ["GetRole", "ListAttachedRolePolicies"],
+        ["GetPolicy", "GetPolicy", "GetRole", "ListAttachedRolePolicies"],
         "a second run must not write"
     );
 
-    // A different trust policy is written over the old one; nothing is attached twice.
-    spec.trust_policy = pod_identity_trust_policy(None, Some(OTHER_CLUSTER)).unwrap();
-    let third = ensure_role(&client, &spec).await.unwrap();
-    assert_eq!(third.role, RoleChange::TrustPolicyUpdated);
+    // Another cluster: its statement is added, the first cluster's kept.
+    spec.cluster_arn = OTHER_CLUSTER.parse().unwrap();
+    let third = ensure_role(&client, &spec, ACCOUNT).await.unwrap();
+    assert_eq!(third.role, RoleChange::TrustPolicyMerged);
     assert!(third.attached.is_empty());
     assert_eq!(
         calls.take(),
-        ["GetRole", "UpdateAssumeRolePolicy", "ListAttachedRolePolicies"]
+        [
+            "GetPolicy",
+            "GetPolicy",
+            "GetRole",
+            "ListAttachedRolePolicies",
+            "UpdateAssumeRolePolicy"
+        ]
     );
+    let other_policy = pod_identity_trust_policy(None, Some(OTHER_CLUSTER)).unwrap();
+    let stored = stored_trust_policy(&client, "pods-app").await;
     assert_eq!(
-        stored_trust_policy(&client, "pods-app").await,
-        spec.trust_policy.to_value()
+        stored["Statement"],
+        serde_json::json!([
+            demo_policy.to_value()["Statement"][0],
+            other_policy.to_value()["Statement"][0]
+        ])
     );
+    calls.take();
+
+    // Replacing writes the pod identity policy alone.
+    spec.existing_policy = ExistingPolicy::Replace;
+    let replaced = ensure_role(&client, &spec, ACCOUNT).await.unwrap();
+    assert_eq!(replaced.role, RoleChange::TrustPolicyReplaced);
+    assert_eq!(stored_trust_policy(&client, "pods-app").await, other_policy.to_value());
     calls.take();
 
     // Only the missing permission policy is attached.
     spec.permission_policy_arns
         .push("arn:aws:iam::aws:policy/AmazonDynamoDBReadOnlyAccess".to_owned());
-    let fourth = ensure_role(&client, &spec).await.unwrap();
+    let fourth = ensure_role(&client, &spec, ACCOUNT).await.unwrap();
     assert_eq!(fourth.role, RoleChange::Unchanged);
     assert_eq!(
         fourth.attached,
@@ -179,24 +198,32 @@ async fn creates_the_role_then_leaves_it_alone_then_updates_it() {
     );
     assert_eq!(
         calls.take(),
-        ["GetRole", "ListAttachedRolePolicies", "AttachRolePolicy"]
+        [
+            "GetPolicy",
+            "GetPolicy",
+            "GetPolicy",
+            "GetRole",
+            "ListAttachedRolePolicies",
+            "AttachRolePolicy"
+        ]
     );
 
     // Reading the role back gives its ARN and the parsed trust policy.
     let existing = fetch_role(&client, "pods-app").await.unwrap();
     assert_eq!(existing.arn.to_string(), first.role_arn);
-    assert_eq!(existing.trust_policy.to_value(), spec.trust_policy.to_value());
+    assert_eq!(existing.trust_policy.to_value(), other_policy.to_value());
 
     // A role cannot move to another path.
     spec.path = Some("/other/".to_owned());
-    let moved = ensure_role(&client, &spec).await.unwrap_err();
+    let moved = ensure_role(&client, &spec, ACCOUNT).await.unwrap_err();
     assert!(
         matches!(&moved, RoleError::PathMismatch { existing, .. } if existing == "/eks/"),
         "{moved}"
     );
     assert!(moved.to_string().contains("IAM cannot move a role"), "{moved}");
+    calls.take();
 
-    // Errors carry IAM's own message.
+    // Bad input is found before any write.
     assert!(matches!(
         fetch_role(&client, "missing").await,
         Err(RoleError::NoSuchRole { .. })
@@ -204,25 +231,21 @@ async fn creates_the_role_then_leaves_it_alone_then_updates_it() {
     spec.path = None;
     spec.name = "pods-app-2".to_owned();
     spec.permission_policy_arns = vec![format!("arn:aws:iam::{ACCOUNT}:policy/does-not-exist")];
-    let error = ensure_role(&client, &spec).await.unwrap_err();
-    assert!(
-        matches!(
-            error,
-            RoleError::Iam {
-                operation: "AttachRolePolicy",
-                ..
-            }
-        ),
-        "{error}"
-    );
-    assert!(error.to_string().contains("NoSuchEntity"), "{error}");
+    calls.take();
+    let error = ensure_role(&client, &spec, ACCOUNT).await.unwrap_err();
+    assert!(matches!(error, RoleError::NoSuchPolicy { .. }), "{error}");
+    assert!(error.is_bad_input());
+    assert_eq!(calls.take(), ["GetPolicy"]);
+    let error = ensure_role(&client, &spec, "444455556666").await.unwrap_err();
+    assert!(matches!(error, RoleError::AccountMismatch { .. }), "{error}");
+    assert!(calls.take().is_empty(), "the account is checked before any call");
 }
 
 #[test]
 fn a_trust_policy_read_from_iam_parses() {
     // What IAM's GetRole returns: the document, URL-encoded.
     let encoded = "%7B%22Version%22%3A%222012-10-17%22%2C%22Statement%22%3A%5B%7B%22Effect%22%3A%22Allow%22%2C%22Principal%22%3A%7B%22Service%22%3A%22pods.eks.amazonaws.com%22%7D%2C%22Action%22%3A%5B%22sts%3AAssumeRole%22%2C%22sts%3ATagSession%22%5D%7D%5D%7D";
-    let document = PolicyDocument::parse(&pia_trust::roles::decode_policy_text(encoded)).unwrap();
+    let document = PolicyDocument::parse(&pia_trust::policy::decode_policy_text(encoded)).unwrap();
     assert_eq!(
         document.to_value(),
         pod_identity_trust_policy(None, None).unwrap().to_value()

@@ -12,3 +12,5 @@ mod secrets;
 mod stack;
 mod submission;
 mod trust;
+mod trust_create_role;
+mod trust_template;

@@ -7,7 +7,7 @@
 //!   `aws:SourceAccount` = A and `aws:SourceArn` = C;
 //! - unless `DisableSessionTags`, tags the session (`sts:TagSession`) with six transitive tags
 //!   ([`SESSION_TAG_KEYS`]), visible to conditions as `aws:RequestTag/<key>`, `aws:TagKeys` and
-//!   `sts:TransitiveTagKeys`;
+//!   `sts:TransitiveTagKeys` (with DisableSessionTags they are absent, and conditions on them are reported);
 //! - with `TargetRoleArn`, assumes the target role with the first role's session, passing the association's
 //!   `ExternalId` as `sts:ExternalId`; the tags travel along (they are transitive), so the target role must
 //!   allow `sts:TagSession` too. Conditions see them as `aws:PrincipalTag/<key>` and, since it is not
@@ -18,6 +18,7 @@ mod placeholder;
 mod refusal;
 mod report;
 mod safety;
+mod session_tags;
 mod structure;
 mod subject;
 mod target;
@@ -32,6 +33,7 @@ use placeholder::placeholder_findings;
 use refusal::diagnose_refusal;
 use report::Report;
 use safety::safety_findings;
+use session_tags::disabled_tags_findings;
 use structure::structure_findings;
 use subject::{Subject, pod_role_subject};
 use target::check_target;
@@ -97,6 +99,7 @@ fn check_role(report: &mut Report, policy: &PolicyDocument, subject: &Subject) {
         .and_then(|evaluation| evaluation.is_allowed().then_some(evaluation.decided_by).flatten())
     {
         safety_findings(report, policy, subject, index);
+        disabled_tags_findings(report, policy, subject);
     }
     placeholder_findings(report, policy, subject);
 }

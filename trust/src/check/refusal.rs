@@ -2,6 +2,7 @@
 //! principal that is not trusted.
 
 use super::report::{CheckedRole, Finding, FindingKind, Report, Severity, capitalize};
+use super::session_tags::{disabled_tags_refusal, is_session_tag_key};
 use super::subject::Subject;
 use crate::evaluate::{ConditionOutcome, ConditionTrace, Decision, Evaluation, StatementOutcome};
 use crate::generate::POD_IDENTITY_SERVICE_PRINCIPAL;
@@ -195,6 +196,9 @@ fn condition_finding(policy: &PolicyDocument, subject: &Subject, index: usize, c
                 condition.operator, condition.key
             )),
         };
+    }
+    if subject.disable_session_tags && condition.actual.is_none() && is_session_tag_key(&condition.key) {
+        return disabled_tags_refusal(subject, &label, &condition.key);
     }
     let (kind, problem, fix) = match key.as_str() {
         "aws:sourceaccount" => (

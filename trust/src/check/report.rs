@@ -74,6 +74,7 @@ pub enum FindingKind {
     AssumedExternalId,
     TargetPolicyNotChecked,
     IdentityPolicyNeeded,
+    SessionTagsDisabled,
 }
 
 /// One problem or remark, with what to change.

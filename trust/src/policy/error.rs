@@ -12,6 +12,9 @@ pub enum PolicyError {
         column: usize,
         message: String,
     },
+    /// Not YAML either (text that does not start like JSON is read as YAML).
+    #[error("the policy is neither JSON nor YAML: {message}")]
+    Yaml { message: String },
     /// JSON, but an element has a shape the policy language does not allow.
     #[error("{element}: {problem}")]
     Malformed { element: String, problem: String },

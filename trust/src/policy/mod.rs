@@ -14,6 +14,7 @@
 
 mod document;
 mod error;
+mod input;
 mod operator;
 mod read;
 mod write;
@@ -23,4 +24,5 @@ pub use document::{
     PrincipalType, Principals, ResourceElement, Scalar, Statement,
 };
 pub use error::PolicyError;
+pub use input::{PolicyInput, decode_policy_text};
 pub use operator::{ConditionOperator, OperatorError, OperatorKind, SetQualifier};

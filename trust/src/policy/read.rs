@@ -86,7 +86,7 @@ impl<'de> Deserialize<'de> for PolicyDocument {
     }
 }
 
-fn json_error_message(error: &serde_json::Error) -> String {
+pub(super) fn json_error_message(error: &serde_json::Error) -> String {
     // serde_json appends " at line L column C"; the variant carries those separately.
     let text = error.to_string();
     match text.rfind(" at line ") {

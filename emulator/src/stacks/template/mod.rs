@@ -18,11 +18,15 @@
 //! 6. [`outputs`], once all resources exist.
 //!
 //! Every error is a [`TemplateError`] whose message is CloudFormation's.
+//!
+//! Apart from stacks, [`associations`] resolves a template's pod identity associations offline (the one part
+//! of this layer the crate exports, for `pia trust check --template`).
 
 // Parts of this layer (some accessors, the finer dependency graph) serve only tests and the parts of the stack API
 // still to come.
 #![cfg_attr(not(test), allow(dead_code))]
 
+pub(crate) mod associations;
 mod cidr;
 mod conditions;
 mod dependencies;
