@@ -43,8 +43,8 @@ pub struct EmulatorArgs {
     /// (`export` lines for `eval`) or `json` (one object).
     #[arg(long, value_enum)]
     print_env: Option<Format>,
-    /// Also write the environment to FILE (0600, in the `--print-env` form, `sh` by default) once everything
-    /// listens: `. FILE` then reaches the emulator.
+    /// Also write the environment to FILE as `export` lines (0600) once everything listens, removed on exit:
+    /// `. FILE` then reaches the emulator.
     #[arg(long)]
     env_file: Option<PathBuf>,
     /// Mint a token for one pod at start, as NAMESPACE/SERVICE_ACCOUNT/POD (in the agent's cluster), and add its two
@@ -124,9 +124,8 @@ pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
     }
 
     let banner = banner(&emulator, &agent);
-    let format = args.print_env.unwrap_or(Format::Sh);
     if let Some(path) = &args.env_file {
-        write_private(path, &environment.render(format))?;
+        write_private(path, &environment.render(Format::Sh))?;
     }
     match args.print_env {
         Some(format) => {

@@ -5,6 +5,8 @@ mod bench;
 mod emulator;
 #[path = "../../../trust/tests/support/moto.rs"]
 mod moto;
+mod pod;
 mod registration;
+mod running_emulator;
 mod secrets;
 mod trust;
