@@ -5,10 +5,12 @@
 mod bench;
 mod demo;
 mod emulator;
+mod http_client;
 mod invoke;
 mod invoke_server;
 pub mod lambda_binary;
 pub mod package;
+mod pod;
 pub mod registration;
 pub mod stack;
 mod style;
@@ -93,6 +95,9 @@ enum Command {
     },
     /// Run the emulated EKS Pod Identity world (EKS, EKS Auth, IAM, STS, agent, webhook) on 127.0.0.1 until interrupted.
     Emulator(emulator::EmulatorArgs),
+    /// Pods of the running emulator on demand (`pia pod exec NAMESPACE/SERVICE_ACCOUNT -- COMMAND`).
+    #[command(subcommand)]
+    Pod(pod::PodCommand),
     /// IAM trust policies for pod identity: generate, check (with plain-words fixes), create the role.
     #[command(subcommand)]
     Trust(trust::TrustCommand),
@@ -193,6 +198,7 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Emulator(args) => emulator::run(args).await,
+        Command::Pod(command) => pod::run(command).await,
         Command::Trust(command) => Ok(trust::run(command).await),
         Command::Stack(command) => Ok(stack::run(command).await),
     }

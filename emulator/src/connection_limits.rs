@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// The limits of one listener. The defaults hold against 200 slow clients on a port while other clients are
 /// served: they are under the cap, and each is closed once its head has taken `header_read_timeout_seconds`.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ConnectionLimits {
     /// Seconds from the first byte of a request to the end of its headers; a slower head closes the connection.

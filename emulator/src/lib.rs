@@ -22,7 +22,8 @@
 //! - the top: [`Emulator`] (`emulator`) and the Pod Identity [`agent`], which runs beside it;
 //! - the wire (`wire`): the accept loop and the dispatcher (routing, SigV4, faults, call counts);
 //! - the services, each answering its API's operations: `eks`, `iam`, `sts`, [`eks_auth`],
-//!   `cloudformation`, `cloudcontrol` (over the `resources` stacks manage too), and the pod identity [`webhook`];
+//!   `cloudformation`, `cloudcontrol` (over the `resources` stacks manage too), the clusters' [`kubernetes`] API
+//!   (TokenRequest), and the pod identity [`webhook`];
 //! - authorization (`authz`): the caller's IAM policies decide each request;
 //! - the wire formats the services speak (`protocol`: query XML, rest-json errors);
 //! - the data (`world`): each service's data apart from its wire, the world under its lock, the state file;
@@ -48,6 +49,7 @@ mod error_kind;
 mod faults;
 mod iam;
 mod ids;
+pub mod kubernetes;
 pub mod lambda_runtime_api;
 mod protocol;
 mod resources;

@@ -22,7 +22,7 @@ def world():
     for line in process.stdout:
         if m := re.match(r"export AWS_ENDPOINT_URL=(\S+)", line):
             found["endpoint"] = m.group(1)
-        if m := re.match(r"pod: (AWS_CONTAINER_\w+)=(\S+)", line):
+        if m := re.match(r"export PIA_POD_(AWS_CONTAINER_\w+)=(\S+)", line):
             found[m.group(1)] = m.group(2)
         if "AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE" in found:
             break

@@ -7,7 +7,9 @@ mod emulator;
 mod invoke;
 #[path = "../../../trust/tests/support/moto.rs"]
 mod moto;
+mod pod;
 mod registration;
+mod running_emulator;
 mod secrets;
 mod stack;
 mod submission;

@@ -1,5 +1,7 @@
 //! One port for every AWS API the emulator serves, as AWS's own endpoints tell requests apart:
 //!
+//! - the clusters' Kubernetes APIs by path (`/kubernetes/{cluster}/api/v1/…`), each request authenticated with
+//!   an EKS bearer token (`kubernetes_auth`) and not counted as an AWS operation;
 //! - rest-json services by path: EKS (`/clusters/{name}`, `/clusters/{name}/pod-identity-associations…`,
 //!   `/tags/…`) and EKS Auth (`POST /clusters/{name}/assume-role-for-pod-identity`);
 //! - JSON 1.0 services (`POST /` with `X-Amz-Target`) by the target: Cloud Control (`CloudApiService.…`);
@@ -18,13 +20,14 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{Extension, MatchedPath, Request, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tracing::debug;
 
 use super::fault_response::fault_response;
+use super::kubernetes_auth;
 use super::operation::{Api, Operation, json_operation, query_operation, rest_operation};
 use super::server::ConnectionKill;
 use super::shared::Shared;
@@ -36,7 +39,7 @@ use crate::ids::{new_uuid, user_id};
 use crate::protocol::query::{self, Params, QueryError};
 use crate::world::identities::Identities;
 use crate::world::store::{Unsaved, saving};
-use crate::{cloudformation, eks, eks_auth, iam, stacks, sts};
+use crate::{cloudformation, eks, eks_auth, iam, kubernetes, stacks, sts};
 
 /// The single route of the query and JSON 1.0 services.
 const QUERY: &str = "/";
@@ -50,6 +53,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .merge(eks::routes().with_state(shared.store.clone()))
         .merge(eks_auth::routes().with_state(shared.store.clone()))
+        .merge(
+            kubernetes::routes()
+                .route_layer(middleware::from_fn_with_state(
+                    shared.clone(),
+                    kubernetes_auth::authenticate,
+                ))
+                .with_state(shared.store.clone()),
+        )
         .route(QUERY, get(root_endpoint).post(root_endpoint))
         .fallback(eks::unknown_operation)
         .method_not_allowed_fallback(eks::unknown_operation)
@@ -133,7 +144,10 @@ async fn run_operation(
                 }
             }
         } else {
-            unverified_caller(&state.identities, &parts.headers)
+            unverified_caller(
+                &state.identities,
+                sigv4::scope(&parts.headers).map(|scope| scope.access_key_id),
+            )
         }
     };
 
@@ -199,11 +213,14 @@ fn auth_failure_response(api: Api, failure: &AuthFailure, request_id: &str) -> R
 }
 
 /// With verification off: the owner of the signing key if it is known, else the default user.
-fn unverified_caller(identities: &Identities, headers: &HeaderMap) -> (CallerIdentity, Option<String>) {
-    if let Some(scope) = sigv4::scope(headers)
-        && let Some(key) = identities.get(scope.access_key_id)
+pub(super) fn unverified_caller(
+    identities: &Identities,
+    access_key_id: Option<&str>,
+) -> (CallerIdentity, Option<String>) {
+    if let Some(access_key_id) = access_key_id
+        && let Some(key) = identities.get(access_key_id)
     {
-        return (key.identity(), Some(scope.access_key_id.to_owned()));
+        return (key.identity(), Some(access_key_id.to_owned()));
     }
     (
         CallerIdentity {

@@ -3,7 +3,9 @@
 
 pub(crate) mod dispatch;
 mod fault_response;
+mod kubernetes_auth;
 mod operation;
+mod presigned;
 pub(crate) mod server;
 pub(crate) mod shared;
 mod sigv4;

@@ -21,7 +21,7 @@ use crate::clock::{format_iso8601, parse_iso8601};
 use crate::context::CallerIdentity;
 use crate::world::identities::{Identities, Key};
 
-const ALGORITHM: &str = "AWS4-HMAC-SHA256";
+pub(super) const ALGORITHM: &str = "AWS4-HMAC-SHA256";
 /// How far `X-Amz-Date` may be from the server's clock.
 const MAX_SKEW: Duration = Duration::from_secs(15 * 60);
 const SECURITY_TOKEN: &str = "x-amz-security-token";
@@ -42,7 +42,7 @@ pub(crate) enum AuthFailure {
     Signature(String),
 }
 
-const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
+pub(super) const SIGNATURE_MISMATCH: &str = "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.";
 const INVALID_TOKEN: &str = "The security token included in the request is invalid.";
 const EXPIRED_TOKEN: &str = "The security token included in the request is expired";
 
@@ -201,21 +201,11 @@ pub(crate) fn verify(
         )));
     }
 
-    let key = identities.get(auth.access_key_id).ok_or(AuthFailure::InvalidToken)?;
     let sent_token = request
         .headers
         .get(SECURITY_TOKEN)
         .map(|v| v.to_str().unwrap_or_default());
-    match (key.session_token(), sent_token) {
-        (None, None) => {}
-        (Some(expected), Some(sent)) if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => {}
-        _ => return Err(AuthFailure::InvalidToken),
-    }
-    if let Key::Session(session) = key
-        && session.expired(now)
-    {
-        return Err(AuthFailure::Expired);
-    }
+    let key = signing_key(identities, auth.access_key_id, sent_token, now)?;
     check_skew(amz_date, time, now)?;
 
     let expected = expected_signature(request, &auth, key, time)
@@ -227,9 +217,31 @@ pub(crate) fn verify(
     }
 }
 
+/// The known key a request is signed with: a session key must come with its own session token and not be expired,
+/// a user's key without one.
+pub(super) fn signing_key<'a>(
+    identities: &'a Identities,
+    access_key_id: &str,
+    sent_token: Option<&str>,
+    now: SystemTime,
+) -> Result<Key<'a>, AuthFailure> {
+    let key = identities.get(access_key_id).ok_or(AuthFailure::InvalidToken)?;
+    match (key.session_token(), sent_token) {
+        (None, None) => {}
+        (Some(expected), Some(sent)) if bool::from(expected.as_bytes().ct_eq(sent.as_bytes())) => {}
+        _ => return Err(AuthFailure::InvalidToken),
+    }
+    if let Key::Session(session) = key
+        && session.expired(now)
+    {
+        return Err(AuthFailure::Expired);
+    }
+    Ok(key)
+}
+
 /// The scope's region must be a region, and for IAM (one global endpoint per partition) that partition's signing
 /// region, as AWS's endpoints require.
-fn check_region(region: &str, service: &str) -> Result<(), AuthFailure> {
+pub(super) fn check_region(region: &str, service: &str) -> Result<(), AuthFailure> {
     if !pia_core::is_region_name(region) {
         return Err(AuthFailure::Signature(format!(
             "Credential should be scoped to a valid region, not '{region}'. "
@@ -324,7 +336,7 @@ fn expected_signature(
 }
 
 /// `YYYYMMDDTHHMMSSZ` (ISO 8601's basic format, as SigV4 writes dates) → time.
-fn parse_amz_date(text: &str) -> Option<SystemTime> {
+pub(super) fn parse_amz_date(text: &str) -> Option<SystemTime> {
     let bytes = text.as_bytes();
     let digits = |range: std::ops::Range<usize>| bytes[range].iter().all(u8::is_ascii_digit);
     if bytes.len() != 16 || bytes[8] != b'T' || bytes[15] != b'Z' || !digits(0..8) || !digits(9..15) {

@@ -5,10 +5,20 @@
 
 use std::collections::BTreeMap;
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 pub use crate::connection_limits::ConnectionLimits;
+pub use check::ConfigProblem;
+
+mod check;
+
+/// The JSON Schema of the configuration file, generated from these types: every key, its type, its default and
+/// its documentation (the doc comments below).
+pub fn json_schema() -> Value {
+    serde_json::to_value(schemars::schema_for!(EmulatorConfig)).unwrap_or(Value::Null)
+}
 
 /// The account that [`EmulatorConfig::default`] uses.
 pub const DEFAULT_ACCOUNT_ID: &str = "111122223333";
@@ -40,7 +50,7 @@ pub const NODE_USER_NAME: &str = "eks-pod-identity-agent";
 /// EKS Auth with sessions of it.
 pub const DEFAULT_NODE_ROLE_ARN: &str = "arn:aws:iam::111122223333:role/eks-pod-identity-node";
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct EmulatorConfig {
     /// Port to bind on 127.0.0.1; 0 picks a free one.
@@ -134,10 +144,12 @@ pub const ADMINISTRATOR_ACCESS: &str = "arn:aws:iam::aws:policy/AdministratorAcc
 pub const WORKER_NODE_POLICY: &str = "arn:aws:iam::aws:policy/AmazonEKSWorkerNodePolicy";
 
 /// An IAM user and its permission policies.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
+    /// The user's name (`arn:aws:iam::ACCOUNT:user/NAME`).
     pub user_name: String,
+    /// The user's account.
     #[serde(default = "default_account_id")]
     pub account_id: String,
     /// Managed policies attached to the user: AWS managed (`arn:aws:iam::aws:policy/…`) or the account's own.
@@ -161,13 +173,17 @@ impl UserConfig {
 }
 
 /// A long-term access key of an IAM user.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccessKeyConfig {
+    /// The key id requests are signed with (`AWS_ACCESS_KEY_ID`).
     pub access_key_id: String,
+    /// Its secret (`AWS_SECRET_ACCESS_KEY`).
     pub secret_access_key: String,
+    /// The account of the key's user.
     #[serde(default = "default_account_id")]
     pub account_id: String,
+    /// The user the key belongs to (its policies are in `users`).
     #[serde(default = "default_user_name")]
     pub user_name: String,
 }
@@ -188,14 +204,19 @@ impl AccessKeyConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// An EKS cluster that exists from the start.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClusterConfig {
+    /// The cluster's name, unique in the configuration.
     pub name: String,
+    /// The account the cluster is in.
     #[serde(default = "default_account_id")]
     pub account_id: String,
+    /// The cluster's region.
     #[serde(default = "default_region")]
     pub region: String,
+    /// The region's partition (`aws`, `aws-cn`, `aws-us-gov`).
     #[serde(default = "default_partition")]
     pub partition: String,
     /// The cluster's OIDC issuer URL (the `iss` of its service-account tokens); `None`:
@@ -222,10 +243,14 @@ impl ClusterConfig {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// An IAM role known from the start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RoleConfig {
+    /// The role's ARN (`arn:aws:iam::ACCOUNT:role/NAME`).
     pub arn: String,
+    /// The role's trust policy; default: the pod identity trust policy (`pods.eks.amazonaws.com` may
+    /// `sts:AssumeRole` and `sts:TagSession`).
     #[serde(default = "pod_identity_trust_policy")]
     pub trust_policy: Value,
     /// Managed policies attached to the role.
