@@ -122,3 +122,49 @@ def test_the_role_late_project_root_holds_the_role_late_set_as_inputs_1(tmp_path
     listed = {p for handler in reference.schema["handlers"].values() for p in handler["permissions"]}
     assert sorted(listed) == statement["Action"] and statement["Resource"] == "*"
     assert not [role for role in config["roles"] if role["arn"].rsplit("/", 1)[1] in contract.LATE_ROLES]
+
+
+def test_your_world_and_your_input_sets_run_each_set_labelled(tmp_path):
+    """--config: a cluster of your own in another region with your roles; --inputs: two sets, each run and reported
+    on its own (the project's sets and its role-late run are not)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    for name in (".rpdk-config", "aws-eks-podidentityassociation.json"):
+        shutil.copy(ROOT / name, project / name)
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "pods.eks.amazonaws.com"},
+                                                     "Action": ["sts:AssumeRole", "sts:TagSession"]}]}
+    roles = [f"arn:aws:iam::111122223333:role/shop-{n}" for n in ("api", "api-2")]
+    config = tmp_path / "world.json"
+    config.write_text(json.dumps({"clusters": [{"name": "shop", "region": "eu-west-1"}],
+                                  "roles": [{"arn": arn, "trust_policy": trust} for arn in roles]}))
+    inputs = tmp_path / "my-inputs"
+    for namespace in ("checkout", "search"):
+        directory = inputs / namespace
+        directory.mkdir(parents=True)
+        model = {"ClusterName": "shop", "Namespace": namespace, "ServiceAccount": "api", "RoleArn": roles[0]}
+        (directory / "inputs_1_create.json").write_text(json.dumps(model))
+        (directory / "inputs_1_update.json").write_text(json.dumps({**model, "RoleArn": roles[1]}))
+        (directory / "inputs_1_invalid.json").write_text(json.dumps({**model, "RoleArn": "not-an-arn"}))
+
+    harness = Path(sys.executable).parent / "pia-contract-test"
+    result = subprocess.run(
+        [str(harness), "--project-root", str(project), "--config", str(config), "--inputs", str(inputs),
+         "--", "-k", "contract_create_read"],
+        capture_output=True, text=True, timeout=300,
+        env={**os.environ, "PIA_BIN": os.environ.get("PIA_BIN", str(ROOT / "target" / "debug" / "pia"))},
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    lines = [line for line in result.stdout.splitlines() if line.startswith("input set")]
+    assert [line.split(": ")[0] for line in lines] == [f"input set {inputs}/checkout", f"input set {inputs}/search"]
+    assert all(": passed in " in line for line in lines), lines
+    assert "role-late" not in result.stdout
+    assert "contract tests: every input set passed" in result.stdout
+
+
+def test_a_missing_input_set_is_a_usage_error(tmp_path):
+    harness = Path(sys.executable).parent / "pia-contract-test"
+    result = subprocess.run([str(harness), "--project-root", str(ROOT), "--inputs", str(tmp_path)],
+                            capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "PIA_BIN": os.environ.get("PIA_BIN", str(ROOT / "target" / "debug" / "pia"))})
+    assert result.returncode == 2
+    assert f"no inputs_*.json in {tmp_path}" in result.stderr

@@ -9,7 +9,8 @@ handler invocation, goes over the real wire.
 
 Two runs: the input sets `inputs/inputs_*`, then the set `inputs/role-late/` against roles created through IAM
 just before that run, which the emulated EKS sees only `ROLE_PROPAGATION_SECONDS` later (IAM propagation): Create
-must wait for its role within the invocation.
+must wait for its role within the invocation. With `--config` (your clusters and roles) and `--inputs DIR` (your
+input sets) it runs yours instead, each set on its own and labelled in the output.
 Exit status: 0 when every contract test passed, 1 when one failed, 2 when the harness could not run them.
 """
 import argparse
@@ -31,7 +32,8 @@ POD_ROLES = ["contract-pod-role", "contract-pod-role-2"]
 TARGET_ROLES = ["contract-target-role", "contract-target-role-2"]
 # The role CloudFormation would assume to call the handlers; it trusts the account and holds exactly the
 # permissions the schema's handlers list, so that a handler calling anything else fails with AccessDenied.
-EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/contract-test-execution"
+EXECUTION_ROLE_NAME = "contract-test-execution"
+EXECUTION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/{EXECUTION_ROLE_NAME}"
 # The emulator's built-in administrator key (see `pia emulator`).
 ADMIN_KEY = ("AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
 # The role-late input set (`inputs/role-late/`): its roles are created through IAM right before its run, and reach
@@ -112,11 +114,22 @@ def handler_permissions(root):
     return sorted({p for handler in schema.get("handlers", {}).values() for p in handler.get("permissions", [])})
 
 
-def emulator_config(root):
+def execution_role(root, account):
+    """The role the handlers run as, in `account`: trusted by the administrator's account, allowed exactly the
+    schema's handler permissions."""
     execution_policy = {
         "Version": "2012-10-17",
         "Statement": [{"Effect": "Allow", "Action": handler_permissions(root), "Resource": "*"}],
     }
+    return {
+        "arn": f"arn:aws:iam::{account}:role/{EXECUTION_ROLE_NAME}",
+        "trust_policy": account_trust_policy(),
+        "inline_policies": {"handler-permissions": execution_policy},
+    }
+
+
+def emulator_config(root):
+    """The harness's own world: the cluster and roles the project's `inputs/` refer to."""
     return {
         "clusters": [{"name": CLUSTER, "account_id": ACCOUNT, "region": REGION}],
         "role_propagation_seconds": ROLE_PROPAGATION_SECONDS,
@@ -128,14 +141,32 @@ def emulator_config(root):
             {"arn": f"arn:aws:iam::{TARGET_ACCOUNT}:role/{name}", "trust_policy": target_trust_policy()}
             for name in TARGET_ROLES
         ]
-        + [
-            {
-                "arn": EXECUTION_ROLE,
-                "trust_policy": account_trust_policy(),
-                "inline_policies": {"handler-permissions": execution_policy},
-            }
-        ],
+        + [execution_role(root, ACCOUNT)],
     }
+
+
+def user_world(root, config):
+    """The user's world (a `pia emulator --config` file: their clusters and roles) with the execution role added, in
+    the account of its first cluster; that account and cluster's region are the contract tests'."""
+    first = (config.get("clusters") or [{}])[0]
+    account, region = first.get("account_id", ACCOUNT), first.get("region", REGION)
+    world = dict(config)
+    world["roles"] = [*config.get("roles", []), execution_role(root, account)]
+    return world, account, region
+
+
+def input_sets(directory):
+    """(label, files) of each input set under `directory`: its own `inputs_*.json`, then each subdirectory's, by
+    name."""
+    directory = Path(directory)
+    candidates = [directory, *sorted(path for path in directory.iterdir() if path.is_dir())]
+    sets = []
+    for candidate in candidates:
+        files = sorted(candidate.glob("inputs_*.json"))
+        if files:
+            label = str(directory) if candidate == directory else str(directory / candidate.name)
+            sets.append((label, files))
+    return sets
 
 
 class Service(contextlib.AbstractContextManager):
@@ -241,14 +272,14 @@ def cloudformation_error_codes():
                 delattr(package, child)
 
 
-def session_credentials(endpoint):
+def session_credentials(endpoint, role_arn=EXECUTION_ROLE, region=REGION):
     """Temporary credentials, as CloudFormation hands them to handlers: a session of the emulated STS."""
     import boto3  # pylint: disable=import-outside-toplevel
 
     sts = boto3.client(
-        "sts", endpoint_url=endpoint, region_name=REGION, aws_access_key_id=ADMIN_KEY[0], aws_secret_access_key=ADMIN_KEY[1]
+        "sts", endpoint_url=endpoint, region_name=region, aws_access_key_id=ADMIN_KEY[0], aws_secret_access_key=ADMIN_KEY[1]
     )
-    credentials = sts.assume_role(RoleArn=EXECUTION_ROLE, RoleSessionName="cfn-contract-test")["Credentials"]
+    credentials = sts.assume_role(RoleArn=role_arn, RoleSessionName="cfn-contract-test")["Credentials"]
     return credentials["AccessKeyId"], credentials["SecretAccessKey"], credentials["SessionToken"]
 
 
@@ -272,29 +303,35 @@ def role_late_inputs(root):
     return sorted((Path(root) / "inputs" / ROLE_LATE).glob("inputs_1_*.json"))
 
 
-def role_late_project(root, directory):
-    """A project root for the role-late run: links to the project's settings and schema, and `inputs/` holding the
-    role-late set (as `inputs_1_*`, the only names `cfn test` reads). The CLI's log goes to the project's."""
+def input_set_project(root, directory, files):
+    """A project root for one input set: links to the project's settings and schema, and `inputs/` holding `files`
+    (named `inputs_N_*`, the only names `cfn test` reads). The CLI's log goes to the project's."""
     root, directory = Path(root), Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
     for name in (SETTINGS_FILE, SCHEMA_FILE, OVERRIDES_FILE):
         if (root / name).exists():
             (directory / name).symlink_to((root / name).resolve())
     (directory / LOG_FILE).symlink_to(root / LOG_FILE)
     inputs = directory / "inputs"
     inputs.mkdir()
-    for source in role_late_inputs(root):
+    for source in files:
         (inputs / source.name).symlink_to(source.resolve())
     return directory
+
+
+def role_late_project(root, directory):
+    """The project root of the role-late run: the role-late set as `inputs_1_*`."""
+    return input_set_project(root, directory, role_late_inputs(root))
 
 
 def outcome(status):
     return "passed" if status == 0 else f"FAILED (exit status {status})"
 
 
-def run_cfn_test(project_root, invoke_url, pytest_args):
+def run_cfn_test(project_root, invoke_url, pytest_args, region=REGION):
     from rpdk.core.cli import main as cfn  # pylint: disable=import-outside-toplevel
 
-    argv = ["test", "--endpoint", invoke_url, "--function-name", "TypeFunction", "--region", REGION,
+    argv = ["test", "--endpoint", invoke_url, "--function-name", "TypeFunction", "--region", region,
             "--enforce-timeout", "60", "--", "-v", "-rA", "-p", "no:cacheprovider", "-o", "log_cli=false", *pytest_args]
     previous = Path.cwd()
     os.chdir(project_root)
@@ -310,8 +347,15 @@ def run_cfn_test(project_root, invoke_url, pytest_args):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="pia-contract-test", description=__doc__.splitlines()[0])
-    parser.add_argument("--pia", default=os.environ.get("PIA_BIN"), help="the pia binary (default: target/debug/pia)")
+    parser.add_argument("--pia", default=os.environ.get("PIA_BIN"),
+                        help="the pia binary (default: PIA_BIN, else target/debug/pia of the project)")
     parser.add_argument("--project-root", default=".", help="the resource provider project (default: .)")
+    parser.add_argument("--config", help="your world instead of the harness's: a `pia emulator --config` file with "
+                        "your clusters and roles (the harness adds the role the handlers run as, in the account of "
+                        "the first cluster, whose region the tests use)")
+    parser.add_argument("--inputs", help="your input sets instead of the project's: a directory whose inputs_*.json "
+                        "files are one set and each subdirectory holding such files another, each run and reported on "
+                        "its own")
     parser.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: extra arguments for pytest")
     args = parser.parse_args(argv)
     root = Path(args.project_root).resolve()
@@ -320,22 +364,48 @@ def main(argv=None):
         print(f"pia-contract-test: no pia binary at {pia}; run `cargo build -p pia-cli` first", file=sys.stderr)
         return 2
     pytest_args = [a for a in args.pytest_args if a != "--"]
+    try:
+        world, account, region = (user_world(root, json.loads(Path(args.config).read_text(encoding="utf-8")))
+                                  if args.config else (emulator_config(root), ACCOUNT, REGION))
+        sets = input_sets(args.inputs) if args.inputs else None
+    except (OSError, ValueError) as error:
+        print(f"pia-contract-test: {error}", file=sys.stderr)
+        return 2
+    if sets == []:
+        print(f"pia-contract-test: no inputs_*.json in {args.inputs} or its subdirectories", file=sys.stderr)
+        return 2
 
     with tempfile.TemporaryDirectory() as scratch:
         config = Path(scratch) / "emulator.json"
-        config.write_text(json.dumps(emulator_config(root)), encoding="utf-8")
+        config.write_text(json.dumps(world), encoding="utf-8")
         with Service(pia, ["emulator", "--port", "0", "--config", str(config)], r"EKS association API on (http://\S+)") as emulator, \
                 Service(pia, ["serve", "--port", "0", "--endpoint-url", emulator.url], r"Lambda Invoke API on (http://\S+)") as invoke:
-            environment = {"AWS_ENDPOINT_URL": emulator.url, "AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION}
+            environment = {"AWS_ENDPOINT_URL": emulator.url, "AWS_REGION": region, "AWS_DEFAULT_REGION": region}
             os.environ.update(environment)
-            key, secret, token = session_credentials(emulator.url)
+            try:
+                key, secret, token = session_credentials(
+                    emulator.url, f"arn:aws:iam::{account}:role/{EXECUTION_ROLE_NAME}", region)
+            except Exception as error:  # pylint: disable=broad-except
+                print(f"pia-contract-test: cannot get the handlers' session as the emulator's admin key "
+                      f"({ADMIN_KEY[0]}; keep it in the config's access_keys): {error}", file=sys.stderr)
+                return 2
             os.environ.update({"AWS_ACCESS_KEY_ID": key, "AWS_SECRET_ACCESS_KEY": secret, "AWS_SESSION_TOKEN": token})
             for stale in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
                 os.environ.pop(stale, None)
             print(f"emulated AWS on {emulator.url}; handlers on {invoke.url}", flush=True)
-            status = run_cfn_test(root, invoke.url, pytest_args)
-            print("input sets inputs/inputs_*:", outcome(status), flush=True)
-            status = max(status, run_role_late(root, Path(scratch), emulator.url, invoke.url, pytest_args))
+            if sets is None:
+                status = run_cfn_test(root, invoke.url, pytest_args)
+                print("input sets inputs/inputs_*:", outcome(status), flush=True)
+                if not args.config:
+                    status = max(status, run_role_late(root, Path(scratch), emulator.url, invoke.url, pytest_args))
+            else:
+                status = 0
+                for number, (label, files) in enumerate(sets, 1):
+                    project = input_set_project(root, Path(scratch) / f"set-{number}", files)
+                    started = time.monotonic()
+                    result = run_cfn_test(project, invoke.url, pytest_args, region)
+                    print(f"input set {label}:", outcome(result), f"in {time.monotonic() - started:.1f} s", flush=True)
+                    status = max(status, result)
             print("contract tests:", "every input set passed" if status == 0 else f"FAILED (exit status {status})", flush=True)
             return status
 
