@@ -7,8 +7,9 @@ use tracing_subscriber::EnvFilter;
 pub enum LogStyle {
     /// The Lambda: JSON lines for CloudWatch, `info` by default (or AWS_LAMBDA_LOG_LEVEL).
     Lambda,
-    /// The CLI: compact text on stderr, warnings only, so that command output stays readable.
-    Terminal,
+    /// The CLI: compact text on stderr, in colour only on a terminal and never with NO_COLOR; warnings only, so
+    /// that command output stays readable, unless `verbosity` asks for more (1 info, 2 debug, 3 or more trace).
+    Terminal { verbosity: u8 },
 }
 
 /// Crates whose verbose events may carry credentials or tokens.
@@ -32,7 +33,13 @@ pub fn init(style: LogStyle) {
         LogStyle::Lambda => std::env::var("AWS_LAMBDA_LOG_LEVEL")
             .map(|level| level.to_lowercase())
             .unwrap_or_else(|_| "info".into()),
-        LogStyle::Terminal => "warn".into(),
+        LogStyle::Terminal { verbosity } => match verbosity {
+            0 => "warn",
+            1 => "info",
+            2 => "debug",
+            _ => "trace",
+        }
+        .into(),
     };
     let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
     // The AWS SDK's debug and trace events print the caller's identity (access key id) and request details: they
@@ -47,6 +54,12 @@ pub fn init(style: LogStyle) {
         .with_writer(std::io::stderr);
     let _ = match style {
         LogStyle::Lambda => builder.json().without_time().try_init(),
-        LogStyle::Terminal => builder.compact().try_init(),
+        LogStyle::Terminal { .. } => builder.compact().with_ansi(colour_on_stderr()).try_init(),
     };
+}
+
+/// Colour escapes only for a person at a terminal (https://no-color.org).
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty()) && std::io::stderr().is_terminal()
 }

@@ -9,8 +9,10 @@ mod http_client;
 mod invoke;
 mod invoke_server;
 pub mod lambda_binary;
+mod output;
 pub mod package;
 mod pod;
+mod progress;
 pub mod registration;
 pub mod stack;
 mod style;
@@ -34,6 +36,10 @@ use pia_provider::{Provider, eks_client};
     about = "CloudFormation resource provider for AWS::EKS::PodIdentityAssociation"
 )]
 struct Cli {
+    /// More log lines on stderr: -v info (the emulator: one line per request), -vv debug, -vvv trace. RUST_LOG
+    /// overrides it; credentials and tokens are never logged at any level.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    verbose: u8,
     #[command(subcommand)]
     command: Command,
 }
@@ -45,7 +51,11 @@ enum Command {
     /// Measure cold start, memory, warm latency, EKS calls per action, agent throughput and scale (README figures).
     Bench(bench::BenchArgs),
     /// Print the identity the standard AWS credential chain yields here (in a pod: the pod identity), via STS.
-    Whoami,
+    Whoami {
+        /// How to print the identity: its ARN, or JSON with Account, Arn and UserId.
+        #[arg(long, value_enum, default_value_t = output::Output::Text)]
+        output: output::Output,
+    },
     /// Send one handler request (HandlerRequest JSON, from a file or stdin) and print the ProgressEvent.
     ///
     /// EKS is called with the request's callerCredentials only; a request without them is answered FAILED
@@ -92,6 +102,9 @@ enum Command {
         /// Seconds between DescribeTypeRegistration calls.
         #[arg(long, default_value_t = 5)]
         poll_seconds: u64,
+        /// How to print the result: text, or JSON with TypeArn, TypeVersionArn and IsDefaultVersion.
+        #[arg(long, value_enum, default_value_t = output::Output::Text)]
+        output: output::Output,
     },
     /// Run the emulated EKS Pod Identity world (EKS, EKS Auth, IAM, STS, agent, webhook) on 127.0.0.1 until interrupted.
     Emulator(emulator::EmulatorArgs),
@@ -101,6 +114,8 @@ enum Command {
     /// IAM trust policies for pod identity: generate, check (with plain-words fixes), create the role.
     #[command(subcommand)]
     Trust(trust::TrustCommand),
+    /// Print a completion script for a shell, e.g. `pia completions bash > ~/.local/share/bash-completion/completions/pia`.
+    Completions { shell: clap_complete::Shell },
     /// CloudFormation stacks: deploy a template, delete, detect drift, watching the events live (emulator or AWS).
     #[command(subcommand)]
     Stack(stack::StackCommand),
@@ -121,8 +136,11 @@ pub enum CliError {
 }
 
 pub fn main() -> ExitCode {
+    // A closed pipe (`pia … | head -1`) ends the process quietly, as it ends `cat`, instead of a panic at the next
+    // print. Sockets are unaffected: the standard library sends on them with MSG_NOSIGNAL.
+    sigpipe::reset();
     let cli = Cli::parse();
-    pia_provider::logging::init(pia_provider::logging::LogStyle::Terminal);
+    pia_provider::logging::init(pia_provider::logging::LogStyle::Terminal { verbosity: cli.verbose });
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => {
@@ -134,7 +152,21 @@ pub fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("error: {error}");
-            ExitCode::FAILURE
+            ExitCode::from(error.exit_code())
+        }
+    }
+}
+
+/// Exit codes every subcommand shares: done, failed, bad usage or input (clap's own code for usage errors).
+pub const EXIT_FAILED: u8 = 1;
+pub const EXIT_BAD_INPUT: u8 = 2;
+
+impl CliError {
+    /// What the user gave is wrong (2), or what was asked could not be done (1).
+    fn exit_code(&self) -> u8 {
+        match self {
+            Self::Read { .. } | Self::Config(_) => EXIT_BAD_INPUT,
+            Self::Start(_) | Self::Demo(_) | Self::Call(_) => EXIT_FAILED,
         }
     }
 }
@@ -142,7 +174,7 @@ pub fn main() -> ExitCode {
 async fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
         Command::Demo => demo::run().await,
-        Command::Whoami => whoami::run().await,
+        Command::Whoami { output } => whoami::run(output).await,
         Command::Bench(args) => bench::run(args).await,
         Command::Invoke(args) => invoke::run(args).await,
         Command::Serve { port, endpoint_url } => {
@@ -168,6 +200,7 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             no_set_default,
             endpoint_url,
             poll_seconds,
+            output,
         } => {
             let type_name = crate::package::registration_type_name(Some(&type_name))
                 .map_err(|e| CliError::Config(e.to_string()))?;
@@ -191,9 +224,21 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
             let registered = crate::registration::register(&client, &registration, polling)
                 .await
                 .map_err(|e| CliError::Config(e.to_string()))?;
-            println!("registered {}", registered.type_version_arn);
-            if registered.is_default {
-                println!("default version set");
+            match output {
+                output::Output::Text => {
+                    println!("registered {}", registered.type_version_arn);
+                    if registered.is_default {
+                        println!("default version set");
+                    }
+                }
+                output::Output::Json => println!(
+                    "{:#}",
+                    serde_json::json!({
+                        "TypeArn": registered.type_arn,
+                        "TypeVersionArn": registered.type_version_arn,
+                        "IsDefaultVersion": registered.is_default,
+                    })
+                ),
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -201,6 +246,15 @@ async fn run(command: Command) -> Result<ExitCode, CliError> {
         Command::Pod(command) => pod::run(command).await,
         Command::Trust(command) => Ok(trust::run(command).await),
         Command::Stack(command) => Ok(stack::run(command).await),
+        Command::Completions { shell } => {
+            clap_complete::generate(
+                shell,
+                &mut <Cli as clap::CommandFactory>::command(),
+                "pia",
+                &mut std::io::stdout(),
+            );
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

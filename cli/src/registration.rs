@@ -91,6 +91,7 @@ pub async fn register(
         })?;
 
     let started = Instant::now();
+    let progress = crate::progress::spinner(format!("registering {}: IN_PROGRESS", registration.type_name));
     let (type_arn, type_version_arn) = loop {
         let status = client
             .describe_type_registration()
@@ -116,6 +117,7 @@ pub async fn register(
             _ => tokio::time::sleep(polling.interval).await,
         }
     };
+    progress.finish_and_clear();
 
     if registration.set_default {
         client

@@ -11,8 +11,9 @@ use clap::Args;
 use serde_json::json;
 
 use crate::lambda_binary::{self, LambdaBinary};
+use crate::output::Output;
 use crate::package::{self, PackageError};
-use crate::stack::Output;
+use crate::{EXIT_BAD_INPUT, EXIT_FAILED};
 
 /// Where `cargo zigbuild` puts the release `bootstrap` for provided.al2023 on x86_64.
 const RELEASE_BOOTSTRAP: &str = "target/x86_64-unknown-linux-gnu/release/bootstrap";
@@ -121,9 +122,6 @@ pub fn check_bootstrap(args: CheckBootstrapArgs) -> ExitCode {
         }
     }
 }
-
-const EXIT_FAILED: u8 = 1;
-const EXIT_BAD_INPUT: u8 = 2;
 
 /// Prints why, with how to build the bootstrap when it is missing; 1 when Lambda could not load it, else 2.
 fn failed(error: &PackageError, bootstrap: &Path) -> ExitCode {

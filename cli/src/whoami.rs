@@ -12,8 +12,9 @@ use pia_emulator::webhook::{ENV_FULL_URI, ENV_TOKEN_FILE};
 
 use crate::CliError;
 use crate::http_client;
+use crate::output::Output;
 
-pub async fn run() -> Result<ExitCode, CliError> {
+pub async fn run(output: Output) -> Result<ExitCode, CliError> {
     let token_file = std::env::var_os(ENV_TOKEN_FILE);
     let agent = std::env::var(ENV_FULL_URI).ok();
     let token = match (&agent, &token_file) {
@@ -39,7 +40,17 @@ pub async fn run() -> Result<ExitCode, CliError> {
     let sts = aws_sdk_sts::Client::new(&config);
     match sts.get_caller_identity().send().await {
         Ok(identity) => {
-            println!("{}", identity.arn().unwrap_or_default());
+            match output {
+                Output::Text => println!("{}", identity.arn().unwrap_or_default()),
+                Output::Json => println!(
+                    "{:#}",
+                    serde_json::json!({
+                        "Account": identity.account(),
+                        "Arn": identity.arn(),
+                        "UserId": identity.user_id(),
+                    })
+                ),
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(SdkError::ServiceError(error)) => {

@@ -84,20 +84,31 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
         num_cpus()
     );
     let wanted = |section| args.only.is_empty() || args.only.contains(&section);
+    let running = |what: &str| crate::progress::section(format!("bench: {what}"));
     if wanted(Section::Cold) {
+        let progress = running("cold start and memory of bootstrap");
         cold_start(&bootstrap, args.runner.as_deref(), args.cold_starts).await?;
+        progress.finish_and_clear();
     }
     if wanted(Section::Warm) {
+        let progress = running("warm latency per action");
         warm_latency(args.iterations).await?;
+        progress.finish_and_clear();
     }
     if wanted(Section::Agent) {
+        let progress = running("agent throughput");
         agent(args.concurrency, args.agent_requests).await?;
+        progress.finish_and_clear();
     }
     if wanted(Section::Scale) {
+        let progress = running("scale (5,000 and 100,000 associations)");
         scale().await?;
+        progress.finish_and_clear();
     }
     if wanted(Section::State) {
+        let progress = running("state database");
         state_database(args.iterations).await?;
+        progress.finish_and_clear();
     }
     Ok(ExitCode::SUCCESS)
 }

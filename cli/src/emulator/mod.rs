@@ -12,6 +12,7 @@ use std::process::ExitCode;
 
 use clap::Args;
 use pia_emulator::agent::{Agent, AgentConfig};
+use pia_emulator::config::FaultConfig;
 use pia_emulator::tokens::TokenRequest;
 use pia_emulator::webhook;
 use pia_emulator::{Emulator, EmulatorError};
@@ -54,6 +55,11 @@ pub struct EmulatorArgs {
     /// Where to write that token (default: a file in the system's temporary directory).
     #[arg(long, requires = "pod")]
     token_file: Option<PathBuf>,
+    /// Inject a fault from the start (repeatable; added to the configuration's `faults`). FAULT: throttle,
+    /// server-error, unavailable, drop-after-apply, hang or latency-<N>ms; TIMES: how many requests (default 1, 0
+    /// every one). E.g. `--fault CreatePodIdentityAssociation:throttle:2`, `--fault '*:latency-200ms:0'`.
+    #[arg(long = "fault", value_name = "OPERATION:FAULT[:TIMES]", value_parser = FaultConfig::parse)]
+    faults: Vec<FaultConfig>,
 }
 
 pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
@@ -67,6 +73,7 @@ pub async fn run(args: EmulatorArgs) -> Result<ExitCode, CliError> {
     let mut config = config::load(args.config.as_deref())?;
     let pod = args.pod.as_deref().map(split_pod).transpose()?;
     config.port = args.port;
+    config.faults.extend(args.faults);
     let key = config.access_keys.first().cloned();
     let region = config
         .clusters
@@ -193,7 +200,7 @@ fn start_error(error: EmulatorError, flags: &[(u16, &'static str)]) -> CliError 
                 .iter()
                 .find(|(port, _)| *port == addr.port())
                 .map_or("a listener", |(_, flag)| flag);
-            CliError::Config(format!(
+            CliError::Start(format!(
                 "port {} is in use ({flag}); pick another, or 0 for a free one",
                 addr.port()
             ))

@@ -13,13 +13,12 @@ mod failure;
 
 use std::process::ExitCode;
 
+use crate::{EXIT_BAD_INPUT, EXIT_FAILED};
 use aws_sdk_cloudformation::Client;
-use clap::{Args, Subcommand, ValueEnum};
+use clap::{Args, Subcommand};
 
+pub use crate::output::Output;
 pub use failure::StackFailure;
-
-const EXIT_FAILED: u8 = 1;
-const EXIT_BAD_INPUT: u8 = 2;
 
 #[derive(Subcommand)]
 pub enum StackCommand {
@@ -48,12 +47,6 @@ pub struct Connection {
     /// How to print the result: a live table for people, or one JSON document at the end.
     #[arg(long, global = true, value_enum, default_value_t = Output::Text)]
     output: Output,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Output {
-    Text,
-    Json,
 }
 
 pub async fn run(command: StackCommand) -> ExitCode {

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use crate::output::Output;
 use clap::{ArgGroup, Args};
 use pia_trust::policy::PolicyInput;
 use pia_trust::roles::{IamClient, fetch_role};
@@ -70,9 +71,9 @@ pub struct CheckArgs {
     /// The association's ExternalId; by default the value the target policy asks for is assumed.
     #[arg(long, value_name = "ID", requires = "target_role_arn")]
     external_id: Option<String>,
-    /// Print the report as JSON.
-    #[arg(long)]
-    json: bool,
+    /// How to print the report: text, or one JSON document.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
     /// IAM endpoint to call instead of AWS, for --role-name (AWS_ENDPOINT_URL_IAM is honoured too).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
@@ -84,7 +85,7 @@ pub(super) async fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
         .parse()
         .map_err(|e: ArnError| Failure::input(e.to_string()))?;
     if let Some(template) = &args.template {
-        return check_template(template, &args.parameters, &cluster_arn, args.json);
+        return check_template(template, &args.parameters, &cluster_arn, args.output == Output::Json);
     }
     let mut role_arn: Option<RoleArn> = args
         .role_arn
@@ -139,7 +140,7 @@ pub(super) async fn check(args: CheckArgs) -> Result<ExitCode, Failure> {
     };
     let report =
         check_trust(&policy, &input).map_err(|e| Failure::input(format!("{e}: pass --role-arn (or --role-name)")))?;
-    if args.json {
+    if args.output == Output::Json {
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
     } else {
         print!("{report}");

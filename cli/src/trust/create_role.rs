@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use crate::output::Output;
 use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
 use clap::Args;
 use pia_trust::roles::IamClient;
@@ -41,9 +42,9 @@ pub struct CreateRoleArgs {
     /// too).
     #[arg(long, value_name = "URL")]
     endpoint_url: Option<String>,
-    /// Print the outcome as JSON.
-    #[arg(long)]
-    json: bool,
+    /// How to print the outcome: text, or one JSON document.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
 }
 
 pub(super) async fn create_role(args: CreateRoleArgs) -> Result<ExitCode, Failure> {
@@ -87,7 +88,7 @@ pub(super) async fn create_role(args: CreateRoleArgs) -> Result<ExitCode, Failur
     } else {
         apply_role_plan(&client, &plan).await.map_err(role_failure)?
     };
-    if args.json {
+    if args.output == Output::Json {
         println!("{}", serde_json::to_string_pretty(&outcome).unwrap_or_default());
     } else {
         print!("{outcome}");

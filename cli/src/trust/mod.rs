@@ -14,16 +14,13 @@ use std::io::Read;
 use std::path::Path;
 use std::process::ExitCode;
 
+use crate::{EXIT_BAD_INPUT, EXIT_FAILED};
 use clap::Subcommand;
 use pia_trust::{PolicyDocument, target_role_trust_policy};
 
 pub use check::CheckArgs;
 pub use create_role::CreateRoleArgs;
 pub use generate::GenerateArgs;
-
-/// `check`: pods will not get credentials; `create-role`: an AWS call failed.
-const EXIT_FAILED: u8 = 1;
-const EXIT_BAD_INPUT: u8 = 2;
 
 #[derive(Subcommand)]
 pub enum TrustCommand {

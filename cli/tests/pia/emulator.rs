@@ -218,7 +218,11 @@ fn every_problem_of_a_configuration_is_named_by_its_key() {
     .unwrap();
     let output = pia(&["emulator", "--config", config_path.to_str().unwrap()]);
     let _ = std::fs::remove_dir_all(&dir);
-    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a configuration's problems are bad input"
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     for key in [
         "clusters[0].region:",
@@ -276,4 +280,77 @@ fn the_readme_documents_every_configuration_key() {
             "README's configuration reference lacks `{key}`"
         );
     }
+}
+
+/// Faults from the command line and from the configuration hit the requests they name, and `-v` logs one line per
+/// request (operation and status), never a credential.
+#[tokio::test]
+async fn faults_hit_their_requests_and_verbose_logs_each_request_without_secrets() {
+    let dir = temp_dir("faults");
+    let config_path = dir.join("config.json");
+    std::fs::write(
+        &config_path,
+        r#"{"faults": [{"operation": "DescribeCluster", "fault": "server-error"}]}"#,
+    )
+    .unwrap();
+    let log_path = dir.join("stderr.log");
+    let mut child = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_pia"))
+            .args(["-v", "emulator", "--fault", "ListClusters:throttle:2", "--config"])
+            .arg(&config_path)
+            .stdout(Stdio::piped())
+            .stderr(std::fs::File::create(&log_path).unwrap())
+            .spawn()
+            .unwrap(),
+    );
+    let mut first = String::new();
+    BufReader::new(child.0.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let endpoint = first.trim().rsplit(' ').next().unwrap().to_owned();
+    let credentials =
+        aws_credential_types::Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, None, None, "test");
+    let eks = aws_sdk_eks::Client::from_conf(
+        aws_sdk_eks::Config::builder()
+            .behavior_version_latest()
+            .region(aws_sdk_eks::config::Region::new("us-east-1"))
+            .endpoint_url(&endpoint)
+            .credentials_provider(credentials)
+            .retry_config(aws_sdk_eks::config::retry::RetryConfig::disabled())
+            .build(),
+    );
+    let mut listed = Vec::new();
+    for _ in 0..3 {
+        listed.push(eks.list_clusters().send().await.is_ok());
+    }
+    let described = [
+        eks.describe_cluster().name("demo").send().await.is_ok(),
+        eks.describe_cluster().name("demo").send().await.is_ok(),
+    ];
+    drop(child);
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+
+    assert_eq!(listed, [false, false, true], "two throttled, then served");
+    assert_eq!(described, [false, true], "one server error, then served");
+    let requests: Vec<&str> = log.lines().filter(|line| line.contains(" request ")).collect();
+    assert!(
+        requests
+            .iter()
+            .filter(|line| line.contains("operation=\"ListClusters\"") && line.contains("status=429"))
+            .count()
+            == 2
+            && requests
+                .iter()
+                .any(|line| line.contains("operation=\"DescribeCluster\"") && line.contains("status=500"))
+            && requests
+                .iter()
+                .any(|line| line.contains("operation=\"DescribeCluster\"") && line.contains("status=200")),
+        "{log}"
+    );
+    assert!(
+        !log.contains(DEFAULT_SECRET_ACCESS_KEY) && !log.contains("Signature="),
+        "{log}"
+    );
+    assert!(!log.contains('\x1b'), "no colour off a terminal: {log}");
 }

@@ -2,6 +2,7 @@
 //! One test binary, so that CI links it once.
 
 mod bench;
+mod conventions;
 mod demo;
 mod emulator;
 mod invoke;

@@ -325,3 +325,41 @@ async fn what_the_user_got_wrong_exits_2_and_what_cloudformation_refused_exits_1
     let described = pia(&world, &["stack", "delete", "payments"]).await;
     assert!(stdout(&described).contains("does not exist"), "{}", stdout(&described));
 }
+
+/// On a terminal (a pty, through util-linux's `script`) statuses are coloured; with NO_COLOR they are not.
+#[tokio::test]
+async fn on_a_terminal_statuses_are_coloured_unless_no_color_is_set() {
+    let world = World::start().await;
+    let dir = scratch("colour");
+    let template = dir.join("tinted.yaml");
+    std::fs::write(&template, ROLE_PARAMETER_TEMPLATE).unwrap();
+    let role = format!("RoleArn={ROLE}");
+    let deployed = pia(
+        &world,
+        &["stack", "deploy", template.to_str().unwrap(), "--parameter", &role],
+    )
+    .await;
+    assert!(deployed.status.success(), "{}", stderr(&deployed));
+    let on_terminal = |no_color: &str| {
+        let command = format!("{} stack drift tinted", env!("CARGO_BIN_EXE_pia"));
+        tokio::process::Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .env_clear()
+            .env("AWS_ENDPOINT_URL", world.emulator.endpoint())
+            .env("AWS_ACCESS_KEY_ID", DEFAULT_ACCESS_KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", DEFAULT_SECRET_ACCESS_KEY)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_CONFIG_FILE", "/dev/null")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+            .env("NO_COLOR", no_color)
+            .output()
+    };
+    let coloured = on_terminal("").await.unwrap();
+    let plain = on_terminal("1").await.unwrap();
+    assert!(stdout(&coloured).contains("\x1b[32mIN_SYNC"), "{:?}", stdout(&coloured));
+    assert!(
+        stdout(&plain).contains("IN_SYNC") && !stdout(&plain).contains('\x1b'),
+        "{:?}",
+        stdout(&plain)
+    );
+}

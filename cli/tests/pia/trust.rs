@@ -221,7 +221,7 @@ fn check_reads_standard_input() {
 #[test]
 fn check_json_output() {
     let run = pia(
-        &["trust", "check", "-", "--cluster-arn", CLUSTER, "--json"],
+        &["trust", "check", "-", "--cluster-arn", CLUSTER, "--output", "json"],
         Some(WITHOUT_TAG_SESSION),
     );
     assert_eq!(run.code, 1);

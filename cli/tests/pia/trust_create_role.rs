@@ -186,7 +186,7 @@ async fn an_existing_trust_policy_is_merged_into_with_a_diff_and_dry_run_writes_
     let json_run = create_role(
         &emulator,
         ADMIN,
-        &["--name", "fresh", "--cluster-arn", CLUSTER, "--json"],
+        &["--name", "fresh", "--cluster-arn", CLUSTER, "--output", "json"],
     )
     .await;
     assert_eq!(json_run.code, 0, "{}", json_run.stderr);

@@ -161,7 +161,8 @@ fn every_association_of_a_template_is_checked_against_its_roles_trust_policy() {
         "Namespace=other",
         "--cluster-arn",
         CLUSTER,
-        "--json",
+        "--output",
+        "json",
     ]);
     let checks: serde_json::Value = serde_json::from_str(&other_namespace.stdout).unwrap();
     assert_eq!(checks[0]["logical_id"], serde_json::json!("Api"));

@@ -173,6 +173,23 @@ impl EmulatorConfig {
         if let Err(message) = self.connection_limits.validate() {
             problems.add("connection_limits", message);
         }
+        for (index, fault) in self.faults.iter().enumerate() {
+            if let Err(message) = fault.fault() {
+                problems.add(format!("faults[{index}].fault"), message);
+            }
+            if fault.operation.is_empty() {
+                problems.add(
+                    format!("faults[{index}].operation"),
+                    "an operation name, or * for every one",
+                );
+            }
+        }
+        for (key, rate) in self.chaos.iter().flat_map(|chaos| chaos.bad_rates()) {
+            problems.add(
+                format!("chaos.{key}"),
+                format!("{rate} is not a probability between 0 and 1"),
+            );
+        }
         problems.0
     }
 }

@@ -11,8 +11,10 @@ use serde_json::{Value, json};
 
 pub use crate::connection_limits::ConnectionLimits;
 pub use check::ConfigProblem;
+pub use faults::{ChaosSettings, FaultConfig};
 
 mod check;
+mod faults;
 
 /// The JSON Schema of the configuration file, generated from these types: every key, its type, its default and
 /// its documentation (the doc comments below).
@@ -100,6 +102,10 @@ pub struct EmulatorConfig {
     pub node_role_arn: String,
     /// Timeouts and the connection cap of every listener (the APIs, the agent and its probes).
     pub connection_limits: ConnectionLimits,
+    /// Faults for the first requests of an operation, from the start (what `pia emulator --fault` adds to).
+    pub faults: Vec<FaultConfig>,
+    /// Seeded random faults for the requests no scripted fault hits; none by default.
+    pub chaos: Option<ChaosSettings>,
 }
 
 impl Default for EmulatorConfig {
@@ -131,6 +137,8 @@ impl Default for EmulatorConfig {
             state_file: None,
             node_role_arn: DEFAULT_NODE_ROLE_ARN.to_owned(),
             connection_limits: ConnectionLimits::default(),
+            faults: Vec::new(),
+            chaos: None,
         }
     }
 }

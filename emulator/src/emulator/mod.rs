@@ -13,7 +13,7 @@ use std::sync::Arc;
 use tokio::net::TcpListener;
 use tokio::sync::watch;
 
-use crate::config::EmulatorConfig;
+use crate::config::{ChaosSettings, EmulatorConfig};
 use crate::tokens;
 use crate::wire::dispatch::router;
 use crate::wire::server::serve;
@@ -81,6 +81,13 @@ impl Emulator {
             message: error.message,
         })?;
         let shared = Arc::new(Shared::new(store));
+        for fault in &config.faults {
+            let injected = fault.fault().map_err(EmulatorError::InvalidConfig)?;
+            shared.faults().inject(&fault.operation, injected, fault.requests());
+        }
+        shared
+            .faults()
+            .set_chaos(config.chaos.as_ref().map(ChaosSettings::chaos));
         let (shutdown, stop) = watch::channel(false);
         tokio::spawn(serve(listener, router(shared.clone()), config.connection_limits, stop));
         tracing::debug!(%addr, "emulator listening");

@@ -14,7 +14,7 @@
 //! [`RequestContext`] (request id, caller) and the [`Operation`] in the request's extensions.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -24,7 +24,7 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use tracing::debug;
+use tracing::{debug, info};
 
 use super::fault_response::fault_response;
 use super::kubernetes_auth;
@@ -94,22 +94,27 @@ async fn instrument(State(shared): State<Arc<Shared>>, request: Request, next: N
         Some(route) => rest_operation(&parts.method, route).map(Ok),
         None => None,
     };
-    debug!(
-        operation = operation
-            .as_ref()
-            .and_then(|op| op.as_ref().ok())
-            .map_or("unknown", |op| op.name),
-        method = %parts.method,
-        path = %parts.uri.path(),
-        request_id,
-        "request"
-    );
+    let name = operation
+        .as_ref()
+        .and_then(|op| op.as_ref().ok())
+        .map_or("unknown", |op| op.name);
+    // One line per request at info (`pia -v emulator`): what was asked and answered, never a header or a body,
+    // where credentials and tokens travel.
+    let (method, path, started) = (parts.method.clone(), parts.uri.path().to_owned(), Instant::now());
     let mut response = match operation {
         None => next.run(Request::from_parts(parts, Body::from(body))).await,
         Some(Err(response)) => *response,
         Some(Ok(operation)) => run_operation(&shared, operation, parts, body, next, &request_id).await,
     };
-    debug!(request_id, status = response.status().as_u16(), "response");
+    info!(
+        operation = name,
+        status = response.status().as_u16(),
+        ms = format!("{:.1}", started.elapsed().as_secs_f64() * 1e3),
+        %method,
+        path,
+        request_id,
+        "request"
+    );
     if let Ok(value) = HeaderValue::from_str(&request_id) {
         response.headers_mut().insert("x-amzn-requestid", value);
     }
