@@ -11,6 +11,8 @@ use aws_credential_types::Credentials;
 use aws_sdk_eks::config::http::HttpResponse;
 use aws_sdk_eks::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_eks::types::{PodIdentityAssociation, PodIdentityAssociationSummary};
+use aws_smithy_http_client::tls::{self, TlsContext, TrustStore, rustls_provider::CryptoMode};
+use aws_smithy_runtime_api::client::http::SharedHttpClient;
 use pia_handlers::eks::{
     Association, AssociationChanges, AssociationPage, AssociationSummary, EksApi, EksError, EksErrorKind, EksResult,
     NewAssociation,
@@ -26,6 +28,35 @@ pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(5);
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(14);
 /// One List page; CloudFormation pages through with nextToken.
 pub const LIST_PAGE_SIZE: i32 = 100;
+
+/// The roots of Amazon Trust Services, which issue the certificates of the `aws` partition's endpoints (Amazon Root
+/// CA 1–4, and the Starfield root that cross-signs them). Trusting these alone spares the cold start reading and
+/// parsing the whole system store (a bundle and every file of a directory, most of a start's work).
+const AMAZON_TRUST_SERVICES_ROOTS: &[u8] = include_bytes!("amazon_trust_services_roots.pem");
+
+/// Where the system's roots are needed instead: other partitions' endpoints (their own issuers), or a CA the
+/// operator names with the variables the system store honours (a TLS-inspecting proxy, say).
+fn needs_system_roots(region: &str) -> bool {
+    pia_handlers::partition_of_region(region) != "aws"
+        || std::env::var_os("SSL_CERT_FILE").is_some()
+        || std::env::var_os("SSL_CERT_DIR").is_some()
+}
+
+/// The HTTPS client every call shares (rustls with aws-lc, as the SDK's default), trusting the roots `region`'s
+/// endpoints need.
+fn https_client(region: &str) -> SharedHttpClient {
+    let trust_store = if needs_system_roots(region) {
+        TrustStore::default()
+    } else {
+        TrustStore::empty().with_pem_certificate(AMAZON_TRUST_SERVICES_ROOTS)
+    };
+    let builder = aws_smithy_http_client::Builder::new().tls_provider(tls::Provider::Rustls(CryptoMode::AwsLc));
+    match TlsContext::builder().with_trust_store(trust_store).build() {
+        Ok(context) => builder.tls_context(context).build_https(),
+        // Unreachable with the constant roots above (a test parses them); the system's store is the safe fallback.
+        Err(_) => builder.build_https(),
+    }
+}
 
 /// The process-wide AWS configuration: HTTP client (shared, so connections are reused across invocations),
 /// retries, timeouts and endpoint overrides from the environment. Credentials and region come per request: the
@@ -44,6 +75,7 @@ pub async fn base_config_for(endpoint_url: Option<String>) -> SdkConfig {
         loader = loader.endpoint_url(url);
     }
     loader
+        .http_client(https_client(&region))
         // An explicit region avoids the IMDS lookup of the default chain, which costs a cold start dearly.
         .region(Region::new(region))
         .no_credentials()

@@ -1,4 +1,7 @@
-//! The resource schema drives request validation: one compiled validator, built once per process.
+//! The resource schema drives request validation: one compiled validator per process, compiled at the first
+//! validation (Create and Update validate; Read, Delete and List never pay for it at a cold start).
+
+use std::sync::OnceLock;
 
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -15,16 +18,13 @@ pub struct InvalidModel(pub String);
 
 pub struct ModelValidator {
     schema: Value,
-    validator: jsonschema::Validator,
+    validator: OnceLock<jsonschema::Validator>,
     boolean_properties: Vec<String>,
 }
 
 impl ModelValidator {
     pub fn new() -> Self {
         let schema: Value = serde_json::from_str(RESOURCE_SCHEMA).expect("the bundled resource schema is JSON");
-        let validator = jsonschema::draft7::options()
-            .build(&schema)
-            .expect("the bundled resource schema compiles (checked by tests)");
         let boolean_properties = schema["properties"]
             .as_object()
             .into_iter()
@@ -34,9 +34,20 @@ impl ModelValidator {
             .collect();
         Self {
             schema,
-            validator,
+            validator: OnceLock::new(),
             boolean_properties,
         }
+    }
+
+    /// The compiled schema. Its patterns go to the `regex` engine: linear time whatever the input, and they need
+    /// nothing more (no look-around, no back-reference).
+    fn validator(&self) -> &jsonschema::Validator {
+        self.validator.get_or_init(|| {
+            jsonschema::draft7::options()
+                .with_pattern_options(jsonschema::PatternOptions::regex())
+                .build(&self.schema)
+                .expect("the bundled resource schema compiles (checked by tests)")
+        })
     }
 
     pub fn schema(&self) -> &Value {
@@ -69,7 +80,7 @@ impl ModelValidator {
     /// Checks a desired model against the schema; the message names each offending property.
     pub fn validate(&self, model: &Value) -> Result<(), InvalidModel> {
         let problems: Vec<String> = self
-            .validator
+            .validator()
             .iter_errors(model)
             .map(|error| self.describe(&error))
             .collect();

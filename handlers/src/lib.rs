@@ -26,6 +26,8 @@ pub use create::Pacing;
 pub use eks::EksApi;
 pub use error::HandlerError;
 pub use model::{ResourceModel, Tag};
+/// The partition of a region, for what the provider decides per partition (its trust store).
+pub use pia_core::partition_of_region;
 pub use progress::ProgressEvent;
 pub use request::ResourceRequest;
 pub use scope::Scope;

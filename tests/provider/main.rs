@@ -7,3 +7,4 @@ mod lambda;
 mod permissions;
 mod schema;
 mod stacks;
+mod tls;

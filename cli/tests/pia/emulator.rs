@@ -303,10 +303,10 @@ async fn faults_hit_their_requests_and_verbose_logs_each_request_without_secrets
             .spawn()
             .unwrap(),
     );
+    // The reader stays open: a command whose output is closed ends at its next line, as `cat` does.
+    let mut stdout = BufReader::new(child.0.stdout.take().unwrap());
     let mut first = String::new();
-    BufReader::new(child.0.stdout.take().unwrap())
-        .read_line(&mut first)
-        .unwrap();
+    stdout.read_line(&mut first).unwrap();
     let endpoint = first.trim().rsplit(' ').next().unwrap().to_owned();
     let credentials =
         aws_credential_types::Credentials::new(DEFAULT_ACCESS_KEY_ID, DEFAULT_SECRET_ACCESS_KEY, None, None, "test");
@@ -328,6 +328,7 @@ async fn faults_hit_their_requests_and_verbose_logs_each_request_without_secrets
         eks.describe_cluster().name("demo").send().await.is_ok(),
     ];
     drop(child);
+    drop(stdout);
     let log = std::fs::read_to_string(&log_path).unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 

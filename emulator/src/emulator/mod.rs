@@ -5,7 +5,6 @@ mod faults;
 mod pods;
 mod world;
 
-use std::collections::HashSet;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -14,7 +13,6 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::config::{ChaosSettings, EmulatorConfig};
-use crate::tokens;
 use crate::wire::dispatch::router;
 use crate::wire::server::serve;
 use crate::wire::shared::Shared;
@@ -127,61 +125,12 @@ impl Emulator {
     }
 }
 
+/// Every problem of the configuration, as `EmulatorConfig::problems` finds them (the one set of checks).
 fn validate_config(config: &EmulatorConfig) -> Result<(), EmulatorError> {
-    config
-        .connection_limits
-        .validate()
-        .map_err(EmulatorError::InvalidConfig)?;
-    if !(config.callback_time_compression >= 1.0 && config.callback_time_compression.is_finite()) {
-        return Err(EmulatorError::InvalidConfig(format!(
-            "callback_time_compression {} is not a number of at least 1",
-            config.callback_time_compression
-        )));
+    let problems = config.problems();
+    if problems.is_empty() {
+        return Ok(());
     }
-    for (key, seconds) in [
-        ("role_propagation_seconds", config.role_propagation_seconds),
-        (
-            "association_propagation_seconds",
-            config.association_propagation_seconds,
-        ),
-    ] {
-        if !(0.0..=86_400.0).contains(&seconds) {
-            return Err(EmulatorError::InvalidConfig(format!(
-                "{key} {seconds} is not between 0 and 86400"
-            )));
-        }
-    }
-    let mut names = HashSet::new();
-    for cluster in &config.clusters {
-        if cluster.name.is_empty() || !names.insert(cluster.name.as_str()) {
-            return Err(EmulatorError::InvalidConfig(format!(
-                "cluster name {:?} is empty or repeated",
-                cluster.name
-            )));
-        }
-        if cluster.account_id.len() != 12 || !cluster.account_id.chars().all(|c| c.is_ascii_digit()) {
-            return Err(EmulatorError::InvalidConfig(format!(
-                "cluster {}: account id {:?} is not 12 digits",
-                cluster.name, cluster.account_id
-            )));
-        }
-        if let Some(pem) = &cluster.signing_key_pem {
-            tokens::check_pem(pem)
-                .map_err(|e| EmulatorError::InvalidConfig(format!("cluster {}: {e}", cluster.name)))?;
-        }
-    }
-    for key in &config.access_keys {
-        if key.access_key_id.is_empty()
-            || key.secret_access_key.is_empty()
-            || key.user_name.is_empty()
-            || key.account_id.len() != 12
-            || !key.account_id.chars().all(|c| c.is_ascii_digit())
-        {
-            return Err(EmulatorError::InvalidConfig(format!(
-                "access key {:?}: id, secret and user name must be given and the account id must be 12 digits",
-                key.access_key_id
-            )));
-        }
-    }
-    Ok(())
+    let named: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    Err(EmulatorError::InvalidConfig(named.join("; ")))
 }
