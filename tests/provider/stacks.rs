@@ -733,7 +733,9 @@ async fn callback_delays_are_compressed_by_the_configured_factor() {
     .await
     .unwrap_err();
     assert!(
-        refused.to_string().contains("callback_time_compression: 0.5 is not a number of at least 1"),
+        refused
+            .to_string()
+            .contains("callback_time_compression: 0.5 is not a number of at least 1"),
         "{refused}"
     );
 
