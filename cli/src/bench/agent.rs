@@ -14,10 +14,11 @@ use pia_testkit::request;
 use serde_json::json;
 use tokio::net::TcpStream;
 
+use super::report::Table;
 use super::{ROLE, World, percentiles, us};
 use crate::CliError;
 
-pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<(), CliError> {
+pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<Table, CliError> {
     let world = World::start().await?;
     world
         .invoke(&request(
@@ -62,8 +63,11 @@ pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<(), Cli
     let (_stop_floor, stop) = tokio::sync::watch::channel(false);
     tokio::spawn(pia_emulator::serve(listener, trivial, limits, stop));
 
-    println!(
-        "## Pod Identity Agent, warm cache ({requests} requests over {concurrency} connections, {ROUNDS} rounds each, alternating)\n"
+    let mut table = Table::new(
+        format!(
+            "Pod Identity Agent, warm cache ({requests} requests over {concurrency} connections, {ROUNDS} rounds each, alternating)"
+        ),
+        &["server", "requests/s (median of rounds)", "p50", "p99", "errors"],
     );
     let targets = [
         ("agent `/v1/credentials`", address),
@@ -88,17 +92,17 @@ pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<(), Cli
             });
         }
     }
-    println!("| server | requests/s (median of rounds) | p50 | p99 | errors |\n|---|---|---|---|---|");
     for (index, (name, _)) in targets.iter().enumerate() {
         let mut latencies: Vec<Duration> = rounds[index].iter().flat_map(|r| r.latencies.iter().copied()).collect();
         let (p50, p99) = percentiles(&mut latencies);
         let errors: usize = rounds[index].iter().map(|r| r.errors).sum();
-        println!(
-            "| {name} | {:.0} | {} | {} | {errors} |",
-            median(rounds[index].iter().map(|r| r.per_second).collect()),
+        table.row([
+            (*name).to_owned(),
+            format!("{:.0}", median(rounds[index].iter().map(|r| r.per_second).collect())),
             us(p50),
-            us(p99)
-        );
+            us(p99),
+            errors.to_string(),
+        ]);
     }
     let ratios: Vec<f64> = rounds[0]
         .iter()
@@ -108,15 +112,15 @@ pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<(), Cli
     let (low, high) = ratios.iter().fold((f64::MAX, f64::MIN), |(low, high), ratio| {
         (low.min(*ratio), high.max(*ratio))
     });
-    println!(
-        "\nAgent over floor, per round: {low:.2}–{high:.2}×, median {:.2}×",
+    table.note(format!(
+        "Agent over floor, per round: {low:.2}–{high:.2}×, median {:.2}×",
         median(ratios.clone())
-    );
-    println!(
-        "\nEKS Auth calls during the measured rounds (cache hits make none): {}\n",
+    ));
+    table.note(format!(
+        "EKS Auth calls during the measured rounds (cache hits make none): {}",
         world.emulator.calls("AssumeRoleForPodIdentity")
-    );
-    Ok(())
+    ));
+    Ok(table)
 }
 
 /// Rounds per server.

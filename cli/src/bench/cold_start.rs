@@ -7,6 +7,7 @@ use pia_emulator::lambda_runtime_api::{InvocationOutcome, LambdaRuntimeApi};
 use pia_testkit::{request, update_request};
 use serde_json::{Value, json};
 
+use super::report::Table;
 use super::{ROLE, ROLE_2, World, model, ms, percentiles};
 use crate::CliError;
 
@@ -14,10 +15,11 @@ pub(super) async fn cold_start(
     bootstrap: &std::path::Path,
     runner: Option<&std::path::Path>,
     runs: usize,
-) -> Result<(), CliError> {
+) -> Result<Table, CliError> {
     if !bootstrap.is_file() {
-        println!("(no bootstrap at {}: cold start skipped)\n", bootstrap.display());
-        return Ok(());
+        let mut table = Table::new("Cold start of `bootstrap`", &[]);
+        table.note(format!("(no bootstrap at {}: cold start skipped)", bootstrap.display()));
+        return Ok(table);
     }
     let world = World::start().await?;
     let created = world.invoke(&request("CREATE", model("cold", ROLE, json!([])))).await;
@@ -113,20 +115,25 @@ pub(super) async fn cold_start(
     let how = runner
         .map(|runner| format!(", run by `{}`", runner.display()))
         .unwrap_or_default();
-    println!("## Cold start of `bootstrap` ({runs} runs{how})\n");
-    println!("| metric | value |\n|---|---|");
-    println!("| process start → first answered invocation, median | {} |", ms(p50));
-    println!("| same, worst | {} |", ms(p99));
-    println!(
-        "| peak RSS over a full CRUDL run | {:.1} MiB |",
-        peak_kib as f64 / 1024.0
+    let mut table = Table::new(
+        format!("Cold start of `bootstrap` ({runs} runs{how})"),
+        &["metric", "value"],
     );
-    println!("| the CRUDL run's answers | {} |", crudl.join(", "));
-    println!(
-        "| `bootstrap` size | {:.1} MiB |\n",
-        std::fs::metadata(bootstrap).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0
-    );
-    Ok(())
+    table.row(["process start → first answered invocation, median".to_owned(), ms(p50)]);
+    table.row(["same, worst".to_owned(), ms(p99)]);
+    table.row([
+        "peak RSS over a full CRUDL run".to_owned(),
+        format!("{:.1} MiB", peak_kib as f64 / 1024.0),
+    ]);
+    table.row(["the CRUDL run's answers".to_owned(), crudl.join(", ")]);
+    table.row([
+        "`bootstrap` size".to_owned(),
+        format!(
+            "{:.1} MiB",
+            std::fs::metadata(bootstrap).map(|m| m.len()).unwrap_or(0) as f64 / 1048576.0
+        ),
+    ]);
+    Ok(table)
 }
 
 pub(super) fn peak_rss_kib(pid: u32) -> u64 {

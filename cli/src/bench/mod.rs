@@ -11,6 +11,7 @@
 
 mod agent;
 mod cold_start;
+mod report;
 mod scale;
 mod state_database;
 mod warm;
@@ -28,8 +29,10 @@ use pia_testkit::{ROLE, ROLE_2, request};
 use serde_json::{Value, json};
 
 use crate::CliError;
+use crate::output::Output;
 use agent::agent;
 use cold_start::cold_start;
+use report::Report;
 use scale::scale;
 use state_database::state_database;
 use warm::warm_latency;
@@ -57,6 +60,9 @@ pub struct BenchArgs {
     /// Run only these sections (all when none is given), e.g. `--only warm` under a profiler.
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Section>,
+    /// How to print the figures: the README's Markdown tables as each section ends, or one JSON document at the end.
+    #[arg(long, value_enum, default_value_t = Output::Text)]
+    output: Output,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -78,38 +84,47 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
             })?
             .with_file_name("bootstrap"),
     };
-    println!(
-        "# pia bench ({} build, {} CPUs)\n",
-        if cfg!(debug_assertions) { "debug" } else { "release" },
-        num_cpus()
+    let mut report = Report::new(
+        args.output,
+        format!(
+            "pia bench ({} build, {} CPUs)",
+            if cfg!(debug_assertions) { "debug" } else { "release" },
+            num_cpus()
+        ),
     );
     let wanted = |section| args.only.is_empty() || args.only.contains(&section);
     let running = |what: &str| crate::progress::section(format!("bench: {what}"));
     if wanted(Section::Cold) {
         let progress = running("cold start and memory of bootstrap");
-        cold_start(&bootstrap, args.runner.as_deref(), args.cold_starts).await?;
+        let table = cold_start(&bootstrap, args.runner.as_deref(), args.cold_starts).await?;
         progress.finish_and_clear();
+        report.add(table);
     }
     if wanted(Section::Warm) {
         let progress = running("warm latency per action");
-        warm_latency(args.iterations).await?;
+        let table = warm_latency(args.iterations).await?;
         progress.finish_and_clear();
+        report.add(table);
     }
     if wanted(Section::Agent) {
         let progress = running("agent throughput");
-        agent(args.concurrency, args.agent_requests).await?;
+        let table = agent(args.concurrency, args.agent_requests).await?;
         progress.finish_and_clear();
+        report.add(table);
     }
     if wanted(Section::Scale) {
         let progress = running("scale (5,000 and 100,000 associations)");
-        scale().await?;
+        let table = scale().await?;
         progress.finish_and_clear();
+        report.add(table);
     }
     if wanted(Section::State) {
         let progress = running("state database");
-        state_database(args.iterations).await?;
+        let table = state_database(args.iterations).await?;
         progress.finish_and_clear();
+        report.add(table);
     }
+    report.finish();
     Ok(ExitCode::SUCCESS)
 }
 

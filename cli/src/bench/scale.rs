@@ -6,13 +6,13 @@ use pia_testkit::request;
 use serde_json::{Value, json};
 
 use super::cold_start::peak_rss_kib;
+use super::report::Table;
 use super::{ROLE, World, ms, percentiles, us};
 use crate::CliError;
 
-pub(super) async fn scale() -> Result<(), CliError> {
+pub(super) async fn scale() -> Result<Table, CliError> {
     let world = World::start().await?;
-    println!("## Scale\n");
-    println!("| measurement | value |\n|---|---|");
+    let mut table = Table::new("Scale", &["measurement", "value"]);
     world.emulator.seed_associations("demo", "scale", "sa", 5_000, ROLE);
     world.emulator.reset_calls();
     let started = Instant::now();
@@ -30,18 +30,21 @@ pub(super) async fn scale() -> Result<(), CliError> {
             None => break,
         }
     }
-    println!(
-        "| List through 5,000 associations via the handler | {listed} models, {} pages, {} |",
-        world.emulator.calls("ListPodIdentityAssociations"),
-        ms(started.elapsed())
-    );
+    table.row([
+        "List through 5,000 associations via the handler".to_owned(),
+        format!(
+            "{listed} models, {} pages, {}",
+            world.emulator.calls("ListPodIdentityAssociations"),
+            ms(started.elapsed())
+        ),
+    ]);
 
     let started = Instant::now();
     world.emulator.seed_associations("demo", "scale", "big", 95_000, ROLE);
-    println!(
-        "| Seed the emulator to 100,000 associations | {} |",
-        ms(started.elapsed())
-    );
+    table.row([
+        "Seed the emulator to 100,000 associations".to_owned(),
+        ms(started.elapsed()),
+    ]);
     let last = world
         .emulator
         .associations("demo")
@@ -73,17 +76,17 @@ pub(super) async fn scale() -> Result<(), CliError> {
             .map_err(|e| CliError::Call(e.to_string()))?;
         page.push(started.elapsed());
     }
-    println!(
-        "| Describe with 100,000 present, median | {} |",
-        us(percentiles(&mut describe).0)
-    );
-    println!(
-        "| List page (filtered) with 100,000 present, median | {} |",
-        us(percentiles(&mut page).0)
-    );
-    println!(
-        "| RSS of this process with 100,000 associations | {:.0} MiB |\n",
-        peak_rss_kib(std::process::id()) as f64 / 1024.0
-    );
-    Ok(())
+    table.row([
+        "Describe with 100,000 present, median".to_owned(),
+        us(percentiles(&mut describe).0),
+    ]);
+    table.row([
+        "List page (filtered) with 100,000 present, median".to_owned(),
+        us(percentiles(&mut page).0),
+    ]);
+    table.row([
+        "RSS of this process with 100,000 associations".to_owned(),
+        format!("{:.0} MiB", peak_rss_kib(std::process::id()) as f64 / 1024.0),
+    ]);
+    Ok(table)
 }

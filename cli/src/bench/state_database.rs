@@ -7,44 +7,41 @@ use std::time::{Duration, Instant};
 use pia_emulator::tokens::TokenRequest;
 use pia_emulator::{Emulator, EmulatorConfig};
 
+use super::report::Table;
 use super::{ROLE, ms, percentiles};
 use crate::CliError;
 
 /// The session counts compared.
 const SESSIONS: [usize; 2] = [100, 100_000];
 
-pub(super) async fn state_database(iterations: usize) -> Result<(), CliError> {
+pub(super) async fn state_database(iterations: usize) -> Result<Table, CliError> {
     let mut rows = Vec::new();
     for sessions in SESSIONS {
         rows.push(measure(sessions, iterations).await?);
     }
-    println!("## State database (`state_file`): EKS Auth with many sessions saved\n");
-    println!(
-        "| measurement | {} sessions | {} sessions |\n|---|---|---|",
-        SESSIONS[0], SESSIONS[1]
+    let (small_count, large_count) = (format!("{} sessions", SESSIONS[0]), format!("{} sessions", SESSIONS[1]));
+    let mut table = Table::new(
+        "State database (`state_file`): EKS Auth with many sessions saved",
+        &["measurement", &small_count, &large_count],
     );
     let [small, large] = [&rows[0], &rows[1]];
-    println!(
-        "| AssumeRoleForPodIdentity p50 ({iterations} calls) | {} | {} |",
+    table.row([
+        format!("AssumeRoleForPodIdentity p50 ({iterations} calls)"),
         ms(small.p50),
-        ms(large.p50)
-    );
-    println!(
-        "| AssumeRoleForPodIdentity p99 | {} | {} |",
-        ms(small.p99),
-        ms(large.p99)
-    );
-    println!(
-        "| seeding the sessions (one transaction) | {} | {} |",
+        ms(large.p50),
+    ]);
+    table.row(["AssumeRoleForPodIdentity p99".to_owned(), ms(small.p99), ms(large.p99)]);
+    table.row([
+        "seeding the sessions (one transaction)".to_owned(),
         ms(small.seed),
-        ms(large.seed)
-    );
-    println!(
-        "| restart on the database | {} | {} |\n",
+        ms(large.seed),
+    ]);
+    table.row([
+        "restart on the database".to_owned(),
         ms(small.restart),
-        ms(large.restart)
-    );
-    Ok(())
+        ms(large.restart),
+    ]);
+    Ok(table)
 }
 
 struct Measured {

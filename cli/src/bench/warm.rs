@@ -6,12 +6,13 @@ use std::time::{Duration, Instant};
 use pia_testkit::{request, update_request};
 use serde_json::{Value, json};
 
+use super::report::Table;
 use super::{EksClient, ROLE, ROLE_2, World, model, percentiles, start_emulator, us};
 use crate::CliError;
 
 /// The provider and the floor's client run on one thread, as in the Lambda (`bootstrap` is single-threaded); the
 /// emulator, standing in for EKS, serves from this process's other runtime.
-pub(super) async fn warm_latency(iterations: usize) -> Result<(), CliError> {
+pub(super) async fn warm_latency(iterations: usize) -> Result<Table, CliError> {
     let emulator = start_emulator().await?;
     let (done, outcome) = tokio::sync::oneshot::channel();
     std::thread::spawn(move || {
@@ -29,12 +30,14 @@ pub(super) async fn warm_latency(iterations: usize) -> Result<(), CliError> {
         .map_err(|_| CliError::Call("the warm-latency thread stopped".into()))?
 }
 
-async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), CliError> {
+async fn measure_warm_latency(world: &World, iterations: usize) -> Result<Table, CliError> {
     let eks = &world.eks;
-    println!(
-        "## Warm latency per action ({iterations} iterations each; floor = the bare aws-sdk-eks calls the action needs)\n"
+    let mut table = Table::new(
+        format!(
+            "Warm latency per action ({iterations} iterations each; floor = the bare aws-sdk-eks calls the action needs)"
+        ),
+        &["action", "EKS calls", "handler median", "floor median", "ratio"],
     );
-    println!("| action | EKS calls | handler median | floor median | ratio |\n|---|---|---|---|---|");
 
     // Create: a fresh service account each time.
     let mut handler = Vec::new();
@@ -58,6 +61,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         floor.push(started.elapsed());
     }
     report(
+        &mut table,
         world,
         "create",
         &request("CREATE", model("probe-c", ROLE, json!([]))),
@@ -85,6 +89,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         floor.push(started.elapsed());
     }
     report(
+        &mut table,
         world,
         "read",
         &request("READ", json!({"AssociationArn": arn})),
@@ -110,6 +115,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     let mut probe = current.clone();
     probe["RoleArn"] = json!(other_role(current["RoleArn"].as_str().unwrap_or_default()));
     report(
+        &mut table,
         world,
         "update: role",
         &update_request(probe, current.clone()),
@@ -135,6 +141,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     let mut probe = current.clone();
     probe["Tags"] = json!([{"Key": "rev", "Value": "probe"}]);
     report(
+        &mut table,
         world,
         "update: tags only",
         &update_request(probe, current.clone()),
@@ -152,6 +159,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         floor.push(started.elapsed());
     }
     report(
+        &mut table,
         world,
         "update: no change",
         &update_request(current.clone(), current.clone()),
@@ -189,6 +197,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     probe["RoleArn"] = json!(other_role(current["RoleArn"].as_str().unwrap_or_default()));
     probe["Tags"] = json!([{"Key": "rev", "Value": "both"}]);
     report(
+        &mut table,
         world,
         "update: role and tags",
         &update_request(probe, current.clone()),
@@ -221,6 +230,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     let mut probe = current.clone();
     probe["Tags"] = json!([]);
     report(
+        &mut table,
         world,
         "update: tags removed",
         &update_request(probe, current),
@@ -248,6 +258,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
     }
     let tagged = model("probe-tagged", ROLE, json!([{"Key": "team", "Value": "platform"}]));
     report(
+        &mut table,
         world,
         "create with tags",
         &request("CREATE", tagged),
@@ -269,6 +280,7 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
         floor.push(started.elapsed());
     }
     report(
+        &mut table,
         world,
         "list (page of 100)",
         &request("LIST", json!({"ClusterName": "demo"})),
@@ -312,18 +324,26 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<(), Cl
             .map_err(|e| CliError::Call(e.to_string()))?;
         floor.push(started.elapsed());
     }
-    report(world, "delete", &request("DELETE", first), &mut handler, &mut floor).await;
-    println!(
-        "\nOf List's extra, encoding the page of 100 models ({:.1} KB of JSON) takes {} (median).",
+    report(
+        &mut table,
+        world,
+        "delete",
+        &request("DELETE", first),
+        &mut handler,
+        &mut floor,
+    )
+    .await;
+    table.note(format!(
+        "Of List's extra, encoding the page of 100 models ({:.1} KB of JSON) takes {} (median).",
         page_bytes as f64 / 1000.0,
         us(list_encoding)
-    );
-    println!(
-        "Of Create's extra, decoding and validating the request takes {}, encoding the answer {} (median).\n",
+    ));
+    table.note(format!(
+        "Of Create's extra, decoding and validating the request takes {}, encoding the answer {} (median).",
         us(create_decoding),
         us(create_encoding)
-    );
-    Ok(())
+    ));
+    Ok(table)
 }
 
 /// The median time of `iterations` runs of `work` (its result kept from being optimised away).
@@ -389,16 +409,24 @@ fn other_role(role: &str) -> &'static str {
 }
 
 /// One table row: the calls a probe invocation makes, and the medians.
-async fn report(world: &World, action: &str, probe: &Value, handler: &mut [Duration], floor: &mut [Duration]) {
+async fn report(
+    table: &mut Table,
+    world: &World,
+    action: &str,
+    probe: &Value,
+    handler: &mut [Duration],
+    floor: &mut [Duration],
+) {
     world.emulator.reset_calls();
     world.invoke(probe).await;
     let calls = world.emulator.call_log().join(" + ");
     let (handler_p50, _) = percentiles(handler);
     let (floor_p50, _) = percentiles(floor);
-    println!(
-        "| {action} | {calls} | {} | {} | {:.2}× |",
+    table.row([
+        action.to_owned(),
+        calls,
         us(handler_p50),
         us(floor_p50),
-        handler_p50.as_secs_f64() / floor_p50.as_secs_f64()
-    );
+        format!("{:.2}×", handler_p50.as_secs_f64() / floor_p50.as_secs_f64()),
+    ]);
 }

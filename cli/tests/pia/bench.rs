@@ -115,3 +115,39 @@ fn a_bootstrap_that_cannot_start_is_reported_with_what_it_said() {
     );
     assert!(stderr.contains("AWS_LAMBDA_RUNTIME_API is not set"), "{stderr}");
 }
+
+#[test]
+fn json_output_is_one_document_with_the_same_tables() {
+    let bootstrap = pia_testkit::bootstrap_binary();
+    let report = bench(&[
+        "--only",
+        "cold",
+        "--cold-starts",
+        "2",
+        "--bootstrap",
+        bootstrap.to_str().unwrap(),
+        "--output",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&report).expect("one JSON document");
+    assert!(report["Heading"].as_str().unwrap().starts_with("pia bench ("));
+    let [table] = report["Tables"].as_array().unwrap().as_slice() else {
+        panic!("one table: {report}");
+    };
+    assert!(
+        table["Title"]
+            .as_str()
+            .unwrap()
+            .starts_with("Cold start of `bootstrap` (2 runs")
+    );
+    let answers = table["Rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|row| row["metric"] == "the CRUDL run's answers")
+        .expect("the CRUDL row");
+    assert_eq!(
+        answers["value"],
+        "CREATE SUCCESS, READ SUCCESS, UPDATE SUCCESS, LIST SUCCESS, DELETE SUCCESS"
+    );
+}
