@@ -60,6 +60,9 @@ pub struct BenchArgs {
     /// `scripts/bench.sh --peers` sets up the Python and TypeScript peers of `bench/peers/`).
     #[arg(long = "peer", value_name = "NAME=BOOTSTRAP", value_parser = peers::parse_peer)]
     peers: Vec<peers::Peer>,
+    /// Warm iterations per action in the `peers` section (the TypeScript library waits 1 s in every invocation).
+    #[arg(long, default_value_t = 30)]
+    peer_iterations: usize,
     /// Run only these sections (all when none is given), e.g. `--only warm` under a profiler.
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Section>,
@@ -124,7 +127,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
             args.runner.as_deref(),
             &args.peers,
             args.cold_starts,
-            args.iterations,
+            args.peer_iterations,
         )
         .await?;
         progress.finish_and_clear();

@@ -324,16 +324,16 @@ fn print_report(functions: &[Peer], figures: &mut [Figures], cold_starts: usize,
         })
         .collect();
     let rule = "---|".repeat(2 * functions.len());
-    println!("| metric |{}\n|{rule}", header.concat());
-    let cold: Vec<(Duration, Duration)> = figures
+    println!("| metric (median / p99) |{}\n|{rule}", header.concat());
+    let cold: Vec<Vec<f64>> = figures
         .iter_mut()
-        .map(|figures| percentiles(&mut figures.cold_starts))
+        .map(|figures| seconds_at(&mut figures.cold_starts))
         .collect();
-    let medians: Vec<f64> = cold.iter().map(|(p50, _)| p50.as_secs_f64()).collect();
-    row("cold start, median", &medians, seconds);
-    let p99s: Vec<f64> = cold.iter().map(|(_, p99)| p99.as_secs_f64()).collect();
-    row("cold start, p99", &p99s, seconds);
-    let peaks: Vec<f64> = figures.iter().map(|figures| figures.peak_kib as f64 / 1024.0).collect();
+    row("cold start", &cold, time);
+    let peaks: Vec<Vec<f64>> = figures
+        .iter()
+        .map(|figures| vec![figures.peak_kib as f64 / 1024.0])
+        .collect();
     row("peak RSS after the warm run", &peaks, |mib| format!("{mib:.1} MiB"));
     for (index, action) in ACTIONS.iter().enumerate() {
         let label = if *action == "list" {
@@ -341,15 +341,11 @@ fn print_report(functions: &[Peer], figures: &mut [Figures], cold_starts: usize,
         } else {
             (*action).to_owned()
         };
-        let (medians, p99s): (Vec<f64>, Vec<f64>) = figures
+        let warm: Vec<Vec<f64>> = figures
             .iter_mut()
-            .map(|figures| {
-                let (p50, p99) = percentiles(&mut figures.warm[index].0);
-                (p50.as_secs_f64(), p99.as_secs_f64())
-            })
-            .unzip();
-        row(&format!("{label}, median"), &medians, seconds);
-        row(&format!("{label}, p99"), &p99s, seconds);
+            .map(|figures| seconds_at(&mut figures.warm[index].0))
+            .collect();
+        row(&label, &warm, time);
     }
     println!();
     // The ratios compare like with like only where every function makes the same EKS calls: say where one does not.
@@ -368,30 +364,39 @@ fn print_report(functions: &[Peer], figures: &mut [Figures], cold_starts: usize,
     println!("Warm latency is from the request queued on the Runtime API to the answer received.\n");
 }
 
-/// One table row: the first value as it is, each other one with its ratio to the first.
-fn row(label: &str, values: &[f64], show: impl Fn(f64) -> String) {
+/// The median and 99th percentile, in seconds.
+fn seconds_at(samples: &mut [Duration]) -> Vec<f64> {
+    let (p50, p99) = percentiles(samples);
+    vec![p50.as_secs_f64(), p99.as_secs_f64()]
+}
+
+/// One table row: the first function's values as they are, each other one's with their ratios to the first's.
+fn row(label: &str, values: &[Vec<f64>], show: impl Fn(f64) -> String) {
+    let joined = |parts: Vec<String>| parts.join(" / ");
     let cells: Vec<String> = values
         .iter()
         .enumerate()
-        .map(|(index, value)| {
+        .map(|(index, these)| {
+            let shown = joined(these.iter().map(|value| show(*value)).collect());
             if index == 0 {
-                format!(" {} |", show(*value))
-            } else {
-                let ratio = value / values[0];
-                let ratio = if ratio < 10.0 {
-                    format!("{ratio:.1}")
-                } else {
-                    format!("{ratio:.0}")
-                };
-                format!(" {} | {ratio}× |", show(*value))
+                return format!(" {shown} |");
             }
+            let ratios = these.iter().zip(&values[0]).map(|(value, own)| {
+                let ratio = value / own;
+                if ratio < 10.0 {
+                    format!("{ratio:.1}×")
+                } else {
+                    format!("{ratio:.0}×")
+                }
+            });
+            format!(" {shown} | {} |", joined(ratios.collect()))
         })
         .collect();
     println!("| {label} |{}", cells.concat());
 }
 
 /// µs below a millisecond, ms above.
-fn seconds(seconds: f64) -> String {
+fn time(seconds: f64) -> String {
     let duration = Duration::from_secs_f64(seconds);
     if duration < Duration::from_millis(1) {
         us(duration)
