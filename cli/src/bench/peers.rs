@@ -1,8 +1,8 @@
 //! This provider beside the peers a user would otherwise pick (`bench/peers/`: a Python and a TypeScript handler
 //! from the CloudFormation CLI's own templates). Each runs as Lambda runs it: a process polling a local Lambda
 //! Runtime API, against its own fresh emulator, sent the same requests, with caller credentials as CloudFormation
-//! passes them (a session, with its token: the Python library refuses credentials without one). Cold start, peak memory and warm latency
-//! per action are printed beside `bootstrap`'s of the same run, as ratios to it.
+//! passes them (a session, with its token: the Python library refuses credentials without one). Cold start, peak
+//! memory and warm latency per action are printed beside `bootstrap`'s of the same run, as ratios to it.
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -114,9 +114,8 @@ async fn measure(
     };
     for run in 0..cold_starts {
         let mut process = Function::start(function, runner, &world).await?;
-        let started = Instant::now();
         process.invoke(&first, "the first READ").await?;
-        figures.cold_starts.push(started.elapsed());
+        figures.cold_starts.push(process.spawned.elapsed());
         if run == 0 {
             warm(&mut process, &world, iterations, &mut figures).await?;
             figures.peak_kib = process.child.id().map(peak_rss_kib).unwrap_or(0);
@@ -128,7 +127,7 @@ async fn measure(
 
 /// Every action `iterations` times on one warm process, each answer checked for SUCCESS.
 async fn warm(process: &mut Function, world: &World, iterations: usize, figures: &mut Figures) -> Result<(), CliError> {
-    let timed = |figures: &mut Figures, samples: Vec<Duration>| {
+    let record = |figures: &mut Figures, samples: Vec<Duration>| {
         figures.warm.push((samples, world.emulator.call_log().join(" + ")));
     };
     let mut samples = Vec::new();
@@ -141,7 +140,7 @@ async fn warm(process: &mut Function, world: &World, iterations: usize, figures:
         samples.push(elapsed);
         created.push(event["resourceModel"].clone());
     }
-    timed(figures, samples);
+    record(figures, samples);
 
     let arn = created[0]["AssociationArn"].clone();
     let mut samples = Vec::new();
@@ -154,7 +153,7 @@ async fn warm(process: &mut Function, world: &World, iterations: usize, figures:
                 .0,
         );
     }
-    timed(figures, samples);
+    record(figures, samples);
 
     let mut current = created[0].clone();
     let mut samples = Vec::new();
@@ -166,7 +165,7 @@ async fn warm(process: &mut Function, world: &World, iterations: usize, figures:
         samples.push(elapsed);
         current = event["resourceModel"].clone();
     }
-    timed(figures, samples);
+    record(figures, samples);
 
     let mut samples = Vec::new();
     for i in 0..iterations {
@@ -179,7 +178,7 @@ async fn warm(process: &mut Function, world: &World, iterations: usize, figures:
         samples.push(elapsed);
         current = event["resourceModel"].clone();
     }
-    timed(figures, samples);
+    record(figures, samples);
 
     let mut samples = Vec::new();
     for _ in 0..iterations {
@@ -187,7 +186,7 @@ async fn warm(process: &mut Function, world: &World, iterations: usize, figures:
         let unchanged = update_request(current.clone(), current.clone());
         samples.push(process.timed(&unchanged, "update: no change").await?.0);
     }
-    timed(figures, samples);
+    record(figures, samples);
 
     let mut samples = Vec::new();
     for _ in 0..iterations {
@@ -198,14 +197,14 @@ async fn warm(process: &mut Function, world: &World, iterations: usize, figures:
         samples.push(elapsed);
         figures.list_page = event["resourceModels"].as_array().map_or(0, Vec::len);
     }
-    timed(figures, samples);
+    record(figures, samples);
 
     let mut samples = Vec::new();
     for created in created {
         world.emulator.reset_calls();
         samples.push(process.timed(&request("DELETE", created), "delete").await?.0);
     }
-    timed(figures, samples);
+    record(figures, samples);
     Ok(())
 }
 
@@ -213,6 +212,8 @@ async fn warm(process: &mut Function, world: &World, iterations: usize, figures:
 struct Function {
     name: String,
     child: tokio::process::Child,
+    /// When the process was started, as `cold_start` times `bootstrap`: the Runtime API is already listening.
+    spawned: Instant,
     runtime: LambdaRuntimeApi,
     credentials: IssuedCredentials,
     log: PathBuf,
@@ -237,6 +238,7 @@ impl Function {
             what: log.display().to_string(),
             source,
         })?;
+        let spawned = Instant::now();
         let child = command
             .env_clear()
             .envs(runner_settings)
@@ -255,6 +257,7 @@ impl Function {
         Ok(Self {
             name: function.name.clone(),
             child,
+            spawned,
             runtime,
             credentials: session(&world.emulator),
             log,
