@@ -6,8 +6,36 @@
 # lambda` does. zig and cargo-zigbuild come from PyPI into .venv.
 # PIA_LAMBDA_TARGET picks another package: aarch64-unknown-linux-gnu.2.34 (run here under qemu-user; Debian:
 # qemu-user and libc6-arm64-cross), or a static *-unknown-linux-musl.
+#
+# `--peers` first sets up the peers of bench/peers/ (a venv from PyPI; npm ci, whose aws-lambda-ric builds native
+# code with cmake and autotools, installed from Debian when missing) and measures them beside `bootstrap`:
+# `scripts/bench.sh --peers --only peers` for that section alone. Other arguments go to `pia bench`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+set_up_peers() {
+    local python=bench/peers/python typescript=bench/peers/typescript
+    [ -x $python/.venv/bin/python ] || python3 -m venv $python/.venv
+    $python/.venv/bin/pip install --quiet --disable-pip-version-check -r $python/requirements.txt
+    if ! cmp -s $typescript/package-lock.json $typescript/node_modules/.installed-lock.json; then
+        local tool missing=()
+        for tool in cmake autoconf automake libtoolize make g++; do command -v $tool >/dev/null || missing+=("$tool"); done
+        if ((${#missing[@]})); then
+            [[ $(id -u) == 0 ]] || { echo "bench: aws-lambda-ric needs ${missing[*]} (Debian: cmake autoconf automake libtool make g++)" >&2; exit 2; }
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq cmake autoconf automake libtool make g++ >/dev/null
+        fi
+        (cd $typescript && npm ci --no-audit --no-fund --loglevel=error)
+        cp $typescript/package-lock.json $typescript/node_modules/.installed-lock.json
+    fi
+    (cd $typescript && npm run --silent build)
+}
+
+peers=()
+if [[ ${1:-} == --peers ]]; then
+    shift
+    set_up_peers
+    peers=(--peer Python=bench/peers/python/bootstrap --peer TypeScript=bench/peers/typescript/bootstrap)
+fi
 
 host=$(uname -m)-unknown-linux-gnu.2.34
 target=${PIA_LAMBDA_TARGET:-$host}
@@ -48,4 +76,4 @@ print(f"## Lambda package\n\n| artifact | size |\n|---|---|")
 print(f"| `bootstrap` (stripped, LTO) | {os.path.getsize(path) / 1048576:.1f} MiB |")
 print(f"| code zip (`handler.zip`) | {len(buffer.getvalue()) / 1048576:.1f} MiB |\n")
 PY
-"target/$(triple "$host")/release/pia" bench "${runner[@]}" "$@"
+"target/$(triple "$host")/release/pia" bench "${runner[@]}" "${peers[@]}" "$@"

@@ -5,12 +5,14 @@
 //! - EKS calls per handler path, counted by the emulator;
 //! - the agent's credential endpoint under concurrency, against a trivial handler on the same server stack;
 //! - scale: List through 5,000 associations, and the emulator holding 100,000;
-//! - the state database: EKS Auth latency with 100 and with 100,000 sessions saved.
+//! - the state database: EKS Auth latency with 100 and with 100,000 sessions saved;
+//! - beside the peers: the same measures of a Python and a TypeScript handler (`--peer`, `bench/peers/`).
 //!
 //! Build it in release next to `bootstrap` (`scripts/bench.sh`); timings are printed, never asserted.
 
 mod agent;
 mod cold_start;
+mod peers;
 mod report;
 mod scale;
 mod state_database;
@@ -57,6 +59,13 @@ pub struct BenchArgs {
     /// Requests for the agent benchmark.
     #[arg(long, default_value_t = 20_000)]
     agent_requests: usize,
+    /// A peer's Lambda `bootstrap`, measured beside this provider's in the `peers` section (repeatable;
+    /// `scripts/bench.sh --peers` sets up the Python and TypeScript peers of `bench/peers/`).
+    #[arg(long = "peer", value_name = "NAME=BOOTSTRAP", value_parser = peers::parse_peer)]
+    peers: Vec<peers::Peer>,
+    /// Warm iterations per action in the `peers` section (the TypeScript library waits 1 s in every invocation).
+    #[arg(long, default_value_t = 30)]
+    peer_iterations: usize,
     /// Run only these sections (all when none is given), e.g. `--only warm` under a profiler.
     #[arg(long, value_enum, value_delimiter = ',')]
     only: Vec<Section>,
@@ -72,6 +81,7 @@ enum Section {
     Agent,
     Scale,
     State,
+    Peers,
 }
 
 pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
@@ -121,6 +131,19 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
     if wanted(Section::State) {
         let progress = running("state database");
         let table = state_database(args.iterations).await?;
+        progress.finish_and_clear();
+        report.add(table);
+    }
+    if wanted(Section::Peers) {
+        let progress = running("beside the peers");
+        let table = peers::peers(
+            &bootstrap,
+            args.runner.as_deref(),
+            &args.peers,
+            args.cold_starts,
+            args.peer_iterations,
+        )
+        .await?;
         progress.finish_and_clear();
         report.add(table);
     }

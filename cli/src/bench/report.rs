@@ -24,7 +24,7 @@ impl Table {
     }
 
     /// A row, one cell per column.
-    pub fn row<const N: usize>(&mut self, cells: [String; N]) {
+    pub fn row(&mut self, cells: impl Into<Vec<String>>) {
         self.rows.push(cells.into());
     }
 

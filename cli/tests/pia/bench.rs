@@ -151,3 +151,38 @@ fn json_output_is_one_document_with_the_same_tables() {
         "CREATE SUCCESS, READ SUCCESS, UPDATE SUCCESS, LIST SUCCESS, DELETE SUCCESS"
     );
 }
+
+/// The peers section runs a peer through the same Runtime API; here the peer is this build's own `bootstrap` (the
+/// Python and TypeScript peers need downloads CI does not make), so every row has both figures and a ratio.
+#[test]
+fn the_peers_section_measures_a_peer_beside_bootstrap() {
+    let bootstrap = pia_testkit::bootstrap_binary();
+    let peer = format!("twin={}", bootstrap.display());
+    let report = bench(&[
+        "--only",
+        "peers",
+        "--bootstrap",
+        bootstrap.to_str().unwrap(),
+        "--peer",
+        &peer,
+        "--cold-starts",
+        "1",
+        "--peer-iterations",
+        "2",
+        "--output",
+        "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let rows = report["Tables"][0]["Rows"].as_array().unwrap();
+    let actions: Vec<&str> = rows
+        .iter()
+        .map(|row| row["metric (median / p99)"].as_str().unwrap())
+        .collect();
+    assert!(
+        actions.contains(&"cold start") && actions.contains(&"update: no change"),
+        "{report}"
+    );
+    for row in rows {
+        assert!(row["twin ratio"].as_str().unwrap().contains('×'), "{row}");
+    }
+}
