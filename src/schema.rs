@@ -1,7 +1,6 @@
-//! The resource schema drives request validation: one compiled validator per process, compiled at the first
-//! validation (Create and Update validate; Read, Delete and List never pay for it at a cold start).
-
-use std::sync::OnceLock;
+//! The resource schema drives request validation. Its validator is generated from the schema file at build time
+//! (checked against JSON Schema draft-07 then: a schema that is not one does not compile), so a process never
+//! compiles a schema or its patterns at run time.
 
 use serde_json::{Map, Value};
 use thiserror::Error;
@@ -16,9 +15,18 @@ const MAX_MESSAGE_CHARS: usize = 1_000;
 #[error("{0}")]
 pub struct InvalidModel(pub String);
 
+/// The validator generated from [`RESOURCE_SCHEMA`]'s file. Its patterns go to the `regex` engine: linear time
+/// whatever the input, and they need nothing more (no look-around, no back-reference).
+#[jsonschema::validator(
+    path = "schema/aws-eks-podidentityassociation.json",
+    draft = Draft7,
+    pattern_options = { engine = regex },
+    methods = { is_valid = false, validate = false, iter_errors = true }
+)]
+struct ResourceSchema;
+
 pub struct ModelValidator {
     schema: Value,
-    validator: OnceLock<jsonschema::Validator>,
     boolean_properties: Vec<String>,
 }
 
@@ -34,20 +42,8 @@ impl ModelValidator {
             .collect();
         Self {
             schema,
-            validator: OnceLock::new(),
             boolean_properties,
         }
-    }
-
-    /// The compiled schema. Its patterns go to the `regex` engine: linear time whatever the input, and they need
-    /// nothing more (no look-around, no back-reference).
-    fn validator(&self) -> &jsonschema::Validator {
-        self.validator.get_or_init(|| {
-            jsonschema::draft7::options()
-                .with_pattern_options(jsonschema::PatternOptions::regex())
-                .build(&self.schema)
-                .expect("the bundled resource schema compiles (checked by tests)")
-        })
     }
 
     pub fn schema(&self) -> &Value {
@@ -79,9 +75,7 @@ impl ModelValidator {
 
     /// Checks a desired model against the schema; the message names each offending property.
     pub fn validate(&self, model: &Value) -> Result<(), InvalidModel> {
-        let problems: Vec<String> = self
-            .validator()
-            .iter_errors(model)
+        let problems: Vec<String> = ResourceSchema::iter_errors(model)
             .map(|error| self.describe(&error))
             .collect();
         if problems.is_empty() {

@@ -57,6 +57,13 @@ fn the_schema_is_valid_for_the_cloudformation_meta_schema() {
     assert!(errors.is_empty(), "{errors:#?}");
 }
 
+/// The provider's validator is generated from the schema at build time, which also checks it against draft-07;
+/// this says so where a reader looks for it.
+#[test]
+fn the_schema_is_a_draft_07_schema() {
+    jsonschema::draft7::meta::validate(&resource_schema()).unwrap();
+}
+
 #[test]
 fn the_meta_schema_check_catches_broken_schemas() {
     let validator = meta_schema_validator();

@@ -73,9 +73,9 @@ pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<Table, 
         ("agent `/v1/credentials`", address),
         ("trivial handler, same stack (floor)", floor_address),
     ];
-    // Warm the cache: one fetch per token.
+    // Warm the cache: one fetch per token (a connection each, as `load` gives worker i the token i).
     for (_, target) in targets {
-        load(target, &tokens, tokens.len(), 1).await?;
+        load(target, &tokens, tokens.len(), tokens.len()).await?;
     }
     world.emulator.reset_calls();
     // Rounds alternate which server goes first, so that neither gains from the machine's warm-up or drift.

@@ -12,6 +12,7 @@
 
 mod agent;
 mod cold_start;
+mod function;
 mod peers;
 mod report;
 mod scale;

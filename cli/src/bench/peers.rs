@@ -5,16 +5,12 @@
 //! memory and warm latency per action are printed beside `bootstrap`'s of the same run, as ratios to it.
 
 use std::path::{Path, PathBuf};
-use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use pia_emulator::IssuedCredentials;
-use pia_emulator::lambda_runtime_api::{InvocationOutcome, LambdaRuntimeApi};
-use pia_testkit::secrets::{session, with_credentials};
 use pia_testkit::{request, update_request};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use super::cold_start::peak_rss_kib;
+use super::function::Function;
 use super::report::Table;
 use super::{ROLE, ROLE_2, World, model, ms, percentiles, us};
 use crate::CliError;
@@ -37,12 +33,6 @@ pub fn parse_peer(value: &str) -> Result<Peer, String> {
         bootstrap: PathBuf::from(path),
     })
 }
-
-/// The PATH Lambda gives a function: the peers' `bootstrap` scripts find `node` through it.
-const LAMBDA_PATH: &str = "/usr/local/bin:/usr/bin/:/bin:/opt/bin";
-
-/// Longer than any one invocation takes here; a function that hangs fails the benchmark instead of stalling it.
-const INVOCATION_LIMIT: Duration = Duration::from_secs(60);
 
 const ACTIONS: [&str; 7] = [
     "create",
@@ -114,12 +104,12 @@ async fn measure(
         list_page: 0,
     };
     for run in 0..cold_starts {
-        let mut process = Function::start(function, runner, &world).await?;
+        let mut process = Function::start(&function.name, &function.bootstrap, runner, &world).await?;
         process.invoke(&first, "the first READ").await?;
         figures.cold_starts.push(process.spawned.elapsed());
         if run == 0 {
             warm(&mut process, &world, iterations, &mut figures).await?;
-            figures.peak_kib = process.child.id().map(peak_rss_kib).unwrap_or(0);
+            figures.peak_kib = process.peak_rss_kib();
         }
         process.stop().await;
     }
@@ -207,109 +197,6 @@ async fn warm(process: &mut Function, world: &World, iterations: usize, figures:
     }
     record(figures, samples);
     Ok(())
-}
-
-/// A function's process, started as Lambda starts one: its `bootstrap`, Lambda's environment only.
-struct Function {
-    name: String,
-    child: tokio::process::Child,
-    /// When the process was started, as `cold_start` times `bootstrap`: the Runtime API is already listening.
-    spawned: Instant,
-    runtime: LambdaRuntimeApi,
-    credentials: IssuedCredentials,
-    log: PathBuf,
-}
-
-impl Function {
-    async fn start(function: &Peer, runner: Option<&Path>, world: &World) -> Result<Self, CliError> {
-        let runtime = LambdaRuntimeApi::start()
-            .await
-            .map_err(|e| CliError::Start(e.to_string()))?;
-        let mut command = match runner {
-            Some(runner) => {
-                let mut command = tokio::process::Command::new(runner);
-                command.arg(&function.bootstrap);
-                command
-            }
-            None => tokio::process::Command::new(&function.bootstrap),
-        };
-        let runner_settings = std::env::vars().filter(|(name, _)| runner.is_some() && name.starts_with("QEMU_"));
-        let log = std::env::temp_dir().join(format!("pia-bench-peer-{}.log", std::process::id()));
-        let log_file = std::fs::File::create(&log).map_err(|source| CliError::Read {
-            what: log.display().to_string(),
-            source,
-        })?;
-        let spawned = Instant::now();
-        let child = command
-            .env_clear()
-            .envs(runner_settings)
-            .envs(runtime.function_environment())
-            .env("PATH", LAMBDA_PATH)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT_URL_EKS", world.emulator.endpoint())
-            .stdout(Stdio::null())
-            .stderr(log_file)
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|source| CliError::Read {
-                what: function.bootstrap.display().to_string(),
-                source,
-            })?;
-        Ok(Self {
-            name: function.name.clone(),
-            child,
-            spawned,
-            runtime,
-            credentials: session(&world.emulator),
-            log,
-        })
-    }
-
-    /// Sends one request and returns its ProgressEvent, which must be SUCCESS.
-    async fn invoke(&mut self, request: &Value, what: &str) -> Result<Value, CliError> {
-        let payload = with_credentials(request.clone(), &self.credentials).to_string();
-        let outcome = tokio::select! {
-            outcome = tokio::time::timeout(INVOCATION_LIMIT, self.runtime.invoke(payload)) => outcome,
-            exit = self.child.wait() => {
-                let exit = exit.map_or_else(|error| error.to_string(), |status| status.to_string());
-                return Err(self.failed(what, &format!("the process stopped ({exit})")));
-            }
-        };
-        let event: Value = match outcome {
-            Ok(Some(InvocationOutcome::Response(body))) => serde_json::from_slice(&body).unwrap_or_default(),
-            Ok(Some(InvocationOutcome::Error(body))) => {
-                return Err(self.failed(what, &format!("a Lambda error: {}", String::from_utf8_lossy(&body))));
-            }
-            Ok(None) => return Err(self.failed(what, "no answer")),
-            Err(_) => return Err(self.failed(what, &format!("no answer within {INVOCATION_LIMIT:?}"))),
-        };
-        if event["status"] != "SUCCESS" {
-            return Err(self.failed(what, &format!("the answer {event}")));
-        }
-        Ok(event)
-    }
-
-    /// As [`Self::invoke`], timed from the request queued to the answer received, as CloudFormation would see it.
-    async fn timed(&mut self, request: &Value, what: &str) -> Result<(Duration, Value), CliError> {
-        let started = Instant::now();
-        let event = self.invoke(request, what).await?;
-        Ok((started.elapsed(), event))
-    }
-
-    fn failed(&self, what: &str, how: &str) -> CliError {
-        let said = std::fs::read_to_string(&self.log).unwrap_or_default();
-        let said = if said.trim().is_empty() {
-            String::new()
-        } else {
-            format!("; it logged:\n{}", said.trim())
-        };
-        CliError::Demo(format!("{}: {what}: {how}{said}", self.name))
-    }
-
-    async fn stop(mut self) {
-        let _ = self.child.kill().await;
-        let _ = std::fs::remove_file(&self.log);
-    }
 }
 
 fn report(functions: &[Peer], figures: &mut [Figures], cold_starts: usize, iterations: usize) -> Table {

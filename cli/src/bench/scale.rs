@@ -5,7 +5,7 @@ use std::time::Instant;
 use pia_testkit::request;
 use serde_json::{Value, json};
 
-use super::cold_start::peak_rss_kib;
+use super::function::peak_rss_kib;
 use super::report::Table;
 use super::{ROLE, World, ms, percentiles, us};
 use crate::CliError;

@@ -110,7 +110,7 @@ fn a_bootstrap_that_cannot_start_is_reported_with_what_it_said() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(
-        stderr.contains("cold start 0: bootstrap stopped (exit status: 1) before answering"),
+        stderr.contains("`bootstrap`: cold start 0: the process stopped (exit status: 1); it logged:"),
         "{stderr}"
     );
     assert!(stderr.contains("AWS_LAMBDA_RUNTIME_API is not set"), "{stderr}");
