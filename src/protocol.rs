@@ -70,10 +70,13 @@ pub enum ProtocolError {
 
 type Tags = Option<BTreeMap<String, String>>;
 
+/// Both shapes in one pass over the bytes: a HandlerRequest carries `requestData`, a test-entrypoint request
+/// `request` (and `credentials` beside it). What neither names (`resourceType`, `stackId`, …) is skipped unbuilt.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct HandlerRequest {
-    action: String,
+struct Payload {
+    #[serde(default)]
+    action: Option<String>,
     #[serde(default)]
     aws_account_id: Option<String>,
     #[serde(default)]
@@ -84,7 +87,12 @@ struct HandlerRequest {
     callback_context: Option<Value>,
     #[serde(default)]
     next_token: Option<String>,
-    request_data: RequestData,
+    #[serde(default)]
+    request_data: Option<RequestData>,
+    #[serde(default, deserialize_with = "credentials")]
+    credentials: Option<CallerCredentials>,
+    #[serde(default)]
+    request: Option<TestRequest>,
 }
 
 #[derive(Deserialize)]
@@ -98,17 +106,6 @@ struct RequestData {
     previous_resource_properties: Option<Value>,
     #[serde(default)]
     stack_tags: Tags,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TestEntrypointRequest {
-    action: String,
-    #[serde(default, deserialize_with = "credentials")]
-    credentials: Option<CallerCredentials>,
-    #[serde(default)]
-    callback_context: Option<Value>,
-    request: TestRequest,
 }
 
 #[derive(Deserialize)]
@@ -159,8 +156,7 @@ struct Envelope {
 }
 
 pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, ProtocolError> {
-    let value: Value = serde_json::from_slice(payload).map_err(|e| ProtocolError::NotJson(e.to_string()))?;
-    let envelope = envelope(value)?;
+    let envelope = envelope(payload)?;
     let action = parse_action(&envelope.action)?;
     // Create and Update carry the whole desired model and are held to the schema. Read, Delete and List may carry
     // identifiers only, or a model written by another version of the type (a stack rolled back to it must still
@@ -220,16 +216,23 @@ pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, 
     })
 }
 
-fn envelope(value: Value) -> Result<Envelope, ProtocolError> {
-    let malformed = |e: serde_json::Error| ProtocolError::Malformed(e.to_string());
-    let Value::Object(fields) = &value else {
-        return Err(ProtocolError::UnknownShape);
-    };
-    if fields.contains_key("requestData") {
-        let request: HandlerRequest = serde_json::from_value(value).map_err(malformed)?;
-        let data = request.request_data;
+/// Decoded straight from the bytes into the fields used: no tree of the whole request is built.
+fn envelope(payload: &[u8]) -> Result<Envelope, ProtocolError> {
+    // A struct would also take a JSON array, field by field: only an object is a request.
+    if payload.trim_ascii_start().first() != Some(&b'{') {
+        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(payload) {
+            Ok(_) => ProtocolError::UnknownShape,
+            Err(error) => ProtocolError::NotJson(error.to_string()),
+        });
+    }
+    let request: Payload = serde_json::from_slice(payload).map_err(|error| match error.classify() {
+        serde_json::error::Category::Data => ProtocolError::Malformed(error.to_string()),
+        _ => ProtocolError::NotJson(error.to_string()),
+    })?;
+    let missing_action = || ProtocolError::Malformed("missing field `action`".into());
+    if let Some(data) = request.request_data {
         Ok(Envelope {
-            action: request.action,
+            action: request.action.ok_or_else(missing_action)?,
             region: request.region,
             account_id: request.aws_account_id,
             credentials: data.caller_credentials,
@@ -240,11 +243,9 @@ fn envelope(value: Value) -> Result<Envelope, ProtocolError> {
             previous: data.previous_resource_properties,
             stack_tags: data.stack_tags,
         })
-    } else if fields.contains_key("request") {
-        let request: TestEntrypointRequest = serde_json::from_value(value).map_err(malformed)?;
-        let inner = request.request;
+    } else if let Some(inner) = request.request {
         Ok(Envelope {
-            action: request.action,
+            action: request.action.ok_or_else(missing_action)?,
             region: inner.region,
             account_id: inner.aws_account_id,
             credentials: request.credentials,
