@@ -1,6 +1,6 @@
 //! The resource schema drives request validation. Its validator is generated from the schema file at build time
 //! (checked against JSON Schema draft-07 then: a schema that is not one does not compile), so a process never
-//! compiles a schema or its patterns at run time.
+//! compiles a schema; its one pattern is built when a Create or Update first needs it.
 
 use serde_json::{Map, Value};
 use thiserror::Error;
