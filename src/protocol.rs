@@ -6,6 +6,7 @@ use std::fmt;
 
 use pia_handlers::{Action, ResourceModel, ResourceRequest, Scope};
 use serde::Deserialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
@@ -71,10 +72,11 @@ pub enum ProtocolError {
 type Tags = Option<BTreeMap<String, String>>;
 
 /// Both shapes in one pass over the bytes: a HandlerRequest carries `requestData`, a test-entrypoint request
-/// `request` (and `credentials` beside it). What neither names (`resourceType`, `stackId`, …) is skipped unbuilt.
+/// `request` (and `credentials` beside it). What neither names (`resourceType`, `stackId`, …) is skipped unbuilt;
+/// the models are kept as the bytes they arrived in until their action says how to read them.
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Payload {
+struct Payload<'a> {
     #[serde(default)]
     action: Option<String>,
     #[serde(default)]
@@ -87,36 +89,36 @@ struct Payload {
     callback_context: Option<Value>,
     #[serde(default)]
     next_token: Option<String>,
-    #[serde(default)]
-    request_data: Option<RequestData>,
+    #[serde(default, borrow)]
+    request_data: Option<RequestData<'a>>,
     #[serde(default, deserialize_with = "credentials")]
     credentials: Option<CallerCredentials>,
-    #[serde(default)]
-    request: Option<TestRequest>,
+    #[serde(default, borrow)]
+    request: Option<TestRequest<'a>>,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct RequestData {
+struct RequestData<'a> {
     #[serde(default, deserialize_with = "credentials")]
     caller_credentials: Option<CallerCredentials>,
-    #[serde(default)]
-    resource_properties: Option<Value>,
-    #[serde(default)]
-    previous_resource_properties: Option<Value>,
+    #[serde(default, borrow)]
+    resource_properties: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    previous_resource_properties: Option<&'a RawValue>,
     #[serde(default)]
     stack_tags: Tags,
 }
 
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct TestRequest {
+struct TestRequest<'a> {
     #[serde(default)]
     client_request_token: Option<String>,
-    #[serde(default)]
-    desired_resource_state: Option<Value>,
-    #[serde(default)]
-    previous_resource_state: Option<Value>,
+    #[serde(default, borrow)]
+    desired_resource_state: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    previous_resource_state: Option<&'a RawValue>,
     #[serde(default)]
     desired_resource_tags: Tags,
     #[serde(default)]
@@ -130,19 +132,15 @@ struct TestRequest {
 /// Caller credentials, or an error that does not quote them: serde's own message would echo a malformed value (a
 /// string where the object belongs), secret included, into the logs and the event.
 fn credentials<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<CallerCredentials>, D::Error> {
-    let value = Option::<Value>::deserialize(deserializer)?;
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => CallerCredentials::deserialize(value).map(Some).map_err(|_| {
-            serde::de::Error::custom(
-                "callerCredentials must be an object with the strings accessKeyId, secretAccessKey and sessionToken",
-            )
-        }),
-    }
+    Option::<CallerCredentials>::deserialize(deserializer).map_err(|_| {
+        serde::de::Error::custom(
+            "callerCredentials must be an object with the strings accessKeyId, secretAccessKey and sessionToken",
+        )
+    })
 }
 
 /// The fields both shapes carry, before the models are checked.
-struct Envelope {
+struct Envelope<'a> {
     action: String,
     region: Option<String>,
     account_id: Option<String>,
@@ -150,8 +148,8 @@ struct Envelope {
     token: Option<String>,
     callback_context: Option<Value>,
     next_token: Option<String>,
-    desired: Option<Value>,
-    previous: Option<Value>,
+    desired: Option<&'a RawValue>,
+    previous: Option<&'a RawValue>,
     stack_tags: Tags,
 }
 
@@ -169,7 +167,7 @@ pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, 
         strict,
     )?;
     let previous = match envelope.previous {
-        Some(Value::Null) | None => None,
+        None => None,
         Some(previous) => Some(model(
             Some(previous),
             "the previous model (previousResourceProperties)",
@@ -217,7 +215,7 @@ pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, 
 }
 
 /// Decoded straight from the bytes into the fields used: no tree of the whole request is built.
-fn envelope(payload: &[u8]) -> Result<Envelope, ProtocolError> {
+fn envelope(payload: &[u8]) -> Result<Envelope<'_>, ProtocolError> {
     // A struct would also take a JSON array, field by field: only an object is a request.
     if payload.trim_ascii_start().first() != Some(&b'{') {
         return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(payload) {
@@ -273,35 +271,40 @@ fn is_account_id(account: &str) -> bool {
 }
 
 fn parse_action(action: &str) -> Result<Action, ProtocolError> {
-    Action::deserialize(serde_json::Value::String(action.to_owned()))
-        .map_err(|_| ProtocolError::UnknownAction(action.chars().take(64).collect()))
+    Action::ALL
+        .into_iter()
+        .find(|known| known.as_str() == action)
+        .ok_or_else(|| ProtocolError::UnknownAction(action.chars().take(64).collect()))
 }
 
-/// Coerces, checks and decodes one model; absent or null is the empty model. `strict`: held to the schema;
-/// otherwise properties the schema does not define are dropped first.
+/// Checks and decodes one model; absent or null is the empty model. `strict`: held to the schema first (the
+/// template's strings coerced as the schema types them); otherwise properties the model does not define are
+/// ignored.
 fn model(
-    value: Option<Value>,
+    raw: Option<&RawValue>,
     which: &'static str,
     validator: &ModelValidator,
     strict: bool,
 ) -> Result<ResourceModel, ProtocolError> {
-    let mut fields = match value {
-        None | Some(Value::Null) => Map::new(),
-        Some(Value::Object(fields)) => fields,
-        Some(_) => return Err(ProtocolError::ModelNotObject { which }),
+    let Some(raw) = raw else {
+        return Ok(ResourceModel::default());
     };
-    validator.coerce(&mut fields);
-    if !strict {
-        validator.retain_known(&mut fields);
+    if !raw.get().starts_with('{') {
+        return Err(ProtocolError::ModelNotObject { which });
     }
-    let value = Value::Object(fields);
     if strict {
-        validator.validate(&value)?;
+        let mut fields: Map<String, Value> = serde_json::from_str(raw.get()).map_err(|e| bad_model(which, e))?;
+        validator.coerce(&mut fields);
+        validator.validate(&Value::Object(fields))?;
     }
-    serde_json::from_value(value).map_err(|e| ProtocolError::BadModel {
+    serde_json::from_str(raw.get()).map_err(|e| bad_model(which, e))
+}
+
+fn bad_model(which: &'static str, error: serde_json::Error) -> ProtocolError {
+    ProtocolError::BadModel {
         which,
-        message: e.to_string(),
-    })
+        message: error.to_string(),
+    }
 }
 
 #[cfg(test)]
@@ -397,6 +400,29 @@ mod tests {
     }
 
     #[test]
+    fn a_model_of_another_version_is_read_but_not_created() {
+        let mut properties = valid_properties();
+        properties["FutureProperty"] = json!({"nested": [1, 2]});
+        properties["DisableSessionTags"] = json!("TRUE");
+        for action in ["READ", "DELETE", "LIST"] {
+            let invocation = decode_value(handler_request(action, properties.clone())).unwrap();
+            assert_eq!(
+                invocation.request.desired.cluster_name.as_deref(),
+                Some("prod"),
+                "{action}"
+            );
+            assert_eq!(invocation.request.desired.disable_session_tags, Some(true), "{action}");
+        }
+        for action in ["CREATE", "UPDATE"] {
+            let error = decode_value(handler_request(action, properties.clone())).unwrap_err();
+            assert!(
+                matches!(&error, ProtocolError::InvalidModel(InvalidModel(message)) if message.contains("FutureProperty")),
+                "{action}: {error}"
+            );
+        }
+    }
+
+    #[test]
     fn rejects_what_is_malformed_with_a_precise_message() {
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (b"{".to_vec(), "not valid JSON"),
@@ -425,6 +451,16 @@ mod tests {
                     .to_string()
                     .into_bytes(),
                 "invalid type",
+            ),
+            (
+                handler_request("DELETE", json!({"DisableSessionTags": "maybe"}))
+                    .to_string()
+                    .into_bytes(),
+                "invalid type: string \"maybe\", expected a boolean",
+            ),
+            (
+                handler_request("READ", json!("ClusterName")).to_string().into_bytes(),
+                "must be a JSON object",
             ),
             (
                 {

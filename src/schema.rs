@@ -2,6 +2,7 @@
 //! (checked against JSON Schema draft-07 then: a schema that is not one does not compile), so a process never
 //! compiles a schema; its one pattern is built when a Create or Update first needs it.
 
+use pia_handlers::model::template_boolean;
 use serde_json::{Map, Value};
 use thiserror::Error;
 
@@ -50,27 +51,16 @@ impl ModelValidator {
         &self.schema
     }
 
-    /// CloudFormation sends every template scalar as a string (`"DisableSessionTags": "true"`); `cfn test` sends
-    /// real booleans. Turn the strings the schema types as boolean into booleans.
+    /// Turns the template strings of the properties the schema types as boolean into booleans, as the model's
+    /// decoding does ([`template_boolean`]), so that the schema sees what the handler will.
     pub fn coerce(&self, model: &mut Map<String, Value>) {
         for name in &self.boolean_properties {
-            if let Some(value) = model.get_mut(name) {
-                let coerced = match value.as_str() {
-                    Some(text) if text.eq_ignore_ascii_case("true") => Some(true),
-                    Some(text) if text.eq_ignore_ascii_case("false") => Some(false),
-                    _ => None,
-                };
-                if let Some(flag) = coerced {
-                    *value = Value::Bool(flag);
-                }
+            if let Some(value) = model.get_mut(name)
+                && let Some(flag) = value.as_str().and_then(template_boolean)
+            {
+                *value = Value::Bool(flag);
             }
         }
-    }
-
-    /// Drops the properties the schema does not define (a model written by another version of the type).
-    pub fn retain_known(&self, model: &mut Map<String, Value>) {
-        let known = self.schema["properties"].as_object();
-        model.retain(|name, _| known.is_some_and(|known| known.contains_key(name)));
     }
 
     /// Checks a desired model against the schema; the message names each offending property.

@@ -45,6 +45,8 @@ pub enum Action {
 }
 
 impl Action {
+    pub const ALL: [Self; 5] = [Self::Create, Self::Read, Self::Update, Self::Delete, Self::List];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Create => "CREATE",

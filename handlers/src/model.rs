@@ -6,12 +6,18 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
+use std::fmt;
+
+use serde::de::{self, Deserializer, Visitor};
 use serde::{Deserialize, Serialize};
 
 /// One association as CloudFormation sees it. Every field is optional because Read, Delete and List may
-/// receive only an identifier; Create and Update requests are validated against the schema first.
+/// receive only an identifier; Create and Update requests are validated against the schema first, where a
+/// property it does not define is refused. Decoding ignores such a property (a model written by another version
+/// of the type, which Read, Delete and List leave alone).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "PascalCase", deny_unknown_fields)]
+#[serde(rename_all = "PascalCase")]
+#[schemars(deny_unknown_fields)]
 pub struct ResourceModel {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cluster_name: Option<String>,
@@ -31,7 +37,7 @@ pub struct ResourceModel {
     pub policy: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "boolean")]
     pub disable_session_tags: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -57,6 +63,41 @@ impl ResourceModel {
         .filter_map(|(name, set)| set.then_some(name))
         .collect()
     }
+}
+
+/// A template boolean: CloudFormation sends every template scalar as a string (`"DisableSessionTags": "true"`),
+/// `cfn test` sends real booleans.
+pub fn template_boolean(text: &str) -> Option<bool> {
+    if text.eq_ignore_ascii_case("true") {
+        Some(true)
+    } else if text.eq_ignore_ascii_case("false") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
+/// A boolean property, real or as a template string.
+fn boolean<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<bool>, D::Error> {
+    struct Boolean;
+    impl<'de> Visitor<'de> for Boolean {
+        type Value = Option<bool>;
+        fn expecting(&self, formatter: &mut fmt::Formatter) -> fmt::Result {
+            formatter.write_str("a boolean")
+        }
+        fn visit_bool<E: de::Error>(self, flag: bool) -> Result<Self::Value, E> {
+            Ok(Some(flag))
+        }
+        fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+            template_boolean(text)
+                .map(Some)
+                .ok_or_else(|| E::invalid_type(de::Unexpected::Str(text), &self))
+        }
+        fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+            Ok(None)
+        }
+    }
+    deserializer.deserialize_any(Boolean)
 }
 
 /// Tags in the model's list form, sorted by key so that output is deterministic; `None` when there are none.
