@@ -292,12 +292,15 @@ fn model(
     if !raw.get().starts_with('{') {
         return Err(ProtocolError::ModelNotObject { which });
     }
-    if strict {
-        let mut fields: Map<String, Value> = serde_json::from_str(raw.get()).map_err(|e| bad_model(which, e))?;
-        validator.coerce(&mut fields);
-        validator.validate(&Value::Object(fields))?;
+    if !strict {
+        return serde_json::from_str(raw.get()).map_err(|e| bad_model(which, e));
     }
-    serde_json::from_str(raw.get()).map_err(|e| bad_model(which, e))
+    let mut fields: Map<String, Value> = serde_json::from_str(raw.get()).map_err(|e| bad_model(which, e))?;
+    validator.coerce(&mut fields);
+    let fields = Value::Object(fields);
+    validator.validate(&fields)?;
+    // Typed from the tree already built: its strings move rather than being read from the text a second time.
+    serde_json::from_value(fields).map_err(|e| bad_model(which, e))
 }
 
 fn bad_model(which: &'static str, error: serde_json::Error) -> ProtocolError {
