@@ -1,6 +1,7 @@
 //! The wire format of handler invocations: the HandlerRequest CloudFormation (and `cfn test`) sends, and the
 //! older test-entrypoint shape SAM local used. Both decode into one [`Invocation`]; unknown keys are ignored.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -43,13 +44,30 @@ impl fmt::Debug for CallerCredentials {
     }
 }
 
-/// One decoded, validated invocation.
+/// One decoded invocation, validated but for an Update's [`SchemaCheck`].
 #[derive(Debug)]
-pub struct Invocation {
+pub struct Invocation<'a> {
     pub action: Action,
     pub credentials: Option<CallerCredentials>,
     pub request: ResourceRequest,
+    /// Update: the desired model's check against the schema, which may run while the first EKS call is under way.
+    pub schema_check: Option<SchemaCheck<'a>>,
 }
+
+/// An Update's desired model, typed already, still to be held to the schema. Update's first call is a read
+/// (Describe), so the check can run while EKS answers it; it must pass before the handler is polled again.
+#[derive(Debug)]
+pub struct SchemaCheck<'a> {
+    model: &'a RawValue,
+}
+
+impl SchemaCheck<'_> {
+    pub fn run(self, validator: &ModelValidator) -> Result<(), ProtocolError> {
+        strict_model(self.model, DESIRED, validator).map(drop)
+    }
+}
+
+const DESIRED: &str = "the desired model (resourceProperties)";
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ProtocolError {
@@ -77,14 +95,14 @@ type Tags = Option<BTreeMap<String, String>>;
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Payload<'a> {
-    #[serde(default)]
-    action: Option<String>,
-    #[serde(default)]
-    aws_account_id: Option<String>,
+    #[serde(default, borrow)]
+    action: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    aws_account_id: Option<Cow<'a, str>>,
     #[serde(default)]
     bearer_token: Option<String>,
-    #[serde(default)]
-    region: Option<String>,
+    #[serde(default, borrow)]
+    region: Option<Cow<'a, str>>,
     #[serde(default)]
     callback_context: Option<Value>,
     #[serde(default)]
@@ -121,10 +139,10 @@ struct TestRequest<'a> {
     previous_resource_state: Option<&'a RawValue>,
     #[serde(default)]
     desired_resource_tags: Tags,
-    #[serde(default)]
-    aws_account_id: Option<String>,
-    #[serde(default)]
-    region: Option<String>,
+    #[serde(default, borrow)]
+    aws_account_id: Option<Cow<'a, str>>,
+    #[serde(default, borrow)]
+    region: Option<Cow<'a, str>>,
     #[serde(default)]
     next_token: Option<String>,
 }
@@ -141,9 +159,9 @@ fn credentials<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Opti
 
 /// The fields both shapes carry, before the models are checked.
 struct Envelope<'a> {
-    action: String,
-    region: Option<String>,
-    account_id: Option<String>,
+    action: Cow<'a, str>,
+    region: Option<Cow<'a, str>>,
+    account_id: Option<Cow<'a, str>>,
     credentials: Option<CallerCredentials>,
     token: Option<String>,
     callback_context: Option<Value>,
@@ -153,26 +171,28 @@ struct Envelope<'a> {
     stack_tags: Tags,
 }
 
-pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, ProtocolError> {
+pub fn decode<'a>(payload: &'a [u8], validator: &ModelValidator) -> Result<Invocation<'a>, ProtocolError> {
     let envelope = envelope(payload)?;
     let action = parse_action(&envelope.action)?;
-    // Create and Update carry the whole desired model and are held to the schema. Read, Delete and List may carry
-    // identifiers only, or a model written by another version of the type (a stack rolled back to it must still
-    // delete): what they do not know they leave alone. So does the previous model of an update.
-    let strict = matches!(action, Action::Create | Action::Update);
-    let desired = model(
-        envelope.desired,
-        "the desired model (resourceProperties)",
-        validator,
-        strict,
-    )?;
+    // Create and Update carry the whole desired model and are held to the schema: Create before anything, Update
+    // before anything changes (see SchemaCheck). Read, Delete and List may carry identifiers only, or a model
+    // written by another version of the type (a stack rolled back to it must still delete): what they do not
+    // know they leave alone. So does the previous model of an update.
+    let (desired, schema_check) = match (action, envelope.desired) {
+        (Action::Create, Some(raw)) => (strict_model(raw, DESIRED, validator)?, None),
+        (Action::Update, Some(raw)) => match lenient_model(raw, DESIRED) {
+            Ok(desired) => (desired, Some(SchemaCheck { model: raw })),
+            // What the schema says of a model that does not even type is the clearer message.
+            Err(_) => (strict_model(raw, DESIRED, validator)?, None),
+        },
+        (_, Some(raw)) => (lenient_model(raw, DESIRED)?, None),
+        (_, None) => (ResourceModel::default(), None),
+    };
     let previous = match envelope.previous {
         None => None,
-        Some(previous) => Some(model(
-            Some(previous),
+        Some(previous) => Some(lenient_model(
+            previous,
             "the previous model (previousResourceProperties)",
-            validator,
-            false,
         )?),
     };
     if envelope
@@ -201,6 +221,7 @@ pub fn decode(payload: &[u8], validator: &ModelValidator) -> Result<Invocation, 
     }
     Ok(Invocation {
         action,
+        schema_check,
         credentials: envelope.credentials,
         request: ResourceRequest {
             desired,
@@ -277,30 +298,33 @@ fn parse_action(action: &str) -> Result<Action, ProtocolError> {
         .ok_or_else(|| ProtocolError::UnknownAction(action.chars().take(64).collect()))
 }
 
-/// Checks and decodes one model; absent or null is the empty model. `strict`: held to the schema first (the
-/// template's strings coerced as the schema types them); otherwise properties the model does not define are
-/// ignored.
-fn model(
-    raw: Option<&RawValue>,
+/// A model held to the schema first (the template's strings coerced as the schema types them), then typed.
+fn strict_model(
+    raw: &RawValue,
     which: &'static str,
     validator: &ModelValidator,
-    strict: bool,
 ) -> Result<ResourceModel, ProtocolError> {
-    let Some(raw) = raw else {
-        return Ok(ResourceModel::default());
-    };
-    if !raw.get().starts_with('{') {
-        return Err(ProtocolError::ModelNotObject { which });
-    }
-    if !strict {
-        return serde_json::from_str(raw.get()).map_err(|e| bad_model(which, e));
-    }
+    object(raw, which)?;
     let mut fields: Map<String, Value> = serde_json::from_str(raw.get()).map_err(|e| bad_model(which, e))?;
     validator.coerce(&mut fields);
     let fields = Value::Object(fields);
     validator.validate(&fields)?;
     // Typed from the tree already built: its strings move rather than being read from the text a second time.
     serde_json::from_value(fields).map_err(|e| bad_model(which, e))
+}
+
+/// A model typed straight from its text: properties the model does not define are ignored.
+fn lenient_model(raw: &RawValue, which: &'static str) -> Result<ResourceModel, ProtocolError> {
+    object(raw, which)?;
+    serde_json::from_str(raw.get()).map_err(|e| bad_model(which, e))
+}
+
+fn object(raw: &RawValue, which: &'static str) -> Result<(), ProtocolError> {
+    if raw.get().starts_with('{') {
+        Ok(())
+    } else {
+        Err(ProtocolError::ModelNotObject { which })
+    }
 }
 
 fn bad_model(which: &'static str, error: serde_json::Error) -> ProtocolError {
@@ -334,8 +358,10 @@ mod tests {
         })
     }
 
-    fn decode_value(value: Value) -> Result<Invocation, ProtocolError> {
-        decode(value.to_string().as_bytes(), &ModelValidator::new())
+    /// The payload outlives the test, as an Update's schema check borrows it.
+    fn decode_value(value: Value) -> Result<Invocation<'static>, ProtocolError> {
+        let payload: &'static str = Box::leak(value.to_string().into_boxed_str());
+        decode(payload.as_bytes(), &ModelValidator::new())
     }
 
     fn valid_properties() -> Value {
@@ -416,13 +442,26 @@ mod tests {
             );
             assert_eq!(invocation.request.desired.disable_session_tags, Some(true), "{action}");
         }
-        for action in ["CREATE", "UPDATE"] {
-            let error = decode_value(handler_request(action, properties.clone())).unwrap_err();
-            assert!(
-                matches!(&error, ProtocolError::InvalidModel(InvalidModel(message)) if message.contains("FutureProperty")),
-                "{action}: {error}"
-            );
-        }
+        let error = decode_value(handler_request("CREATE", properties.clone())).unwrap_err();
+        let refused = |error: &ProtocolError| matches!(error, ProtocolError::InvalidModel(InvalidModel(message)) if message.contains("FutureProperty"));
+        assert!(refused(&error), "{error}");
+        // Update's check is left to run beside its first call (a read), and refuses the same model.
+        let payload = handler_request("UPDATE", properties).to_string();
+        let validator = ModelValidator::new();
+        let invocation = decode(payload.as_bytes(), &validator).unwrap();
+        let error = invocation.schema_check.unwrap().run(&validator).unwrap_err();
+        assert!(refused(&error), "{error}");
+    }
+
+    #[test]
+    fn an_update_that_does_not_even_type_is_refused_by_the_schema_at_once() {
+        let mut properties = valid_properties();
+        properties["Namespace"] = json!(5);
+        let error = decode_value(handler_request("UPDATE", properties)).unwrap_err();
+        assert!(
+            matches!(&error, ProtocolError::InvalidModel(InvalidModel(message)) if message.contains("Namespace")),
+            "{error}"
+        );
     }
 
     #[test]

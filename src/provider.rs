@@ -2,9 +2,11 @@
 //! Shared by the Lambda, the local invoke server and the CLI.
 
 use std::collections::VecDeque;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::panic::AssertUnwindSafe;
+use std::pin::pin;
 use std::sync::{Arc, Mutex};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
@@ -13,7 +15,7 @@ use pia_handlers::{Action, HandlerErrorCode, Pacing, ProgressEvent, handle};
 use tracing::{info, warn};
 
 use crate::eks_client::{self, SdkEks};
-use crate::protocol::{CallerCredentials, Invocation, decode};
+use crate::protocol::{CallerCredentials, Invocation, ProtocolError, SchemaCheck, decode};
 use crate::schema::ModelValidator;
 
 /// How long a handler may run in all: inside the Lambda timeouts CloudFormation applies (60 s for Read and List,
@@ -94,16 +96,21 @@ impl Provider {
     /// Answers one raw request. Never panics outward and never fails: every problem is a FAILED event.
     pub async fn invoke(self: &Arc<Self>, payload: &[u8]) -> ProgressEvent {
         let started = Instant::now();
-        let invocation = match decode(payload, &self.validator) {
+        let mut invocation = match decode(payload, &self.validator) {
             Ok(invocation) => invocation,
-            Err(error) => {
-                warn!(error = %error, "rejected request");
-                return ProgressEvent::failed(HandlerErrorCode::InvalidRequest, error.to_string());
-            }
+            Err(error) => return rejected(&error),
         };
         let action = invocation.action;
+        let schema_check = invocation.schema_check.take();
         // Boxed: the handler's state machine is deep, and one allocation is cheaper than a task.
-        let event = guarded(action, deadline(action), Box::pin(self.run(invocation))).await;
+        let handler = guarded(action, deadline(action), Box::pin(self.run(invocation)));
+        let event = match schema_check {
+            None => handler.await,
+            Some(check) => match self.checking_while_reading(handler, check).await {
+                Ok(event) => event,
+                Err(error) => return rejected(&error),
+            },
+        };
         info!(
             action = action.as_str(),
             status = event.status.as_str(),
@@ -115,7 +122,28 @@ impl Provider {
         event
     }
 
-    async fn run(&self, mut invocation: Invocation) -> ProgressEvent {
+    /// Runs an Update's handler up to its first EKS call, a read, then the desired model's check against the
+    /// schema while EKS answers. The handler is polled again only once the model has passed: a model that fails
+    /// is refused before anything changes, the read dropped.
+    async fn checking_while_reading(
+        &self,
+        handler: impl Future<Output = ProgressEvent>,
+        check: SchemaCheck<'_>,
+    ) -> Result<ProgressEvent, ProtocolError> {
+        let mut handler = pin!(handler);
+        let first = poll_fn(|cx| Poll::Ready(handler.as_mut().poll(cx))).await;
+        if first.is_pending() {
+            // The connection's own task writes the request: let it, before the check takes the thread.
+            tokio::task::yield_now().await;
+        }
+        check.run(&self.validator)?;
+        Ok(match first {
+            Poll::Ready(event) => event,
+            Poll::Pending => handler.await,
+        })
+    }
+
+    async fn run(&self, mut invocation: Invocation<'_>) -> ProgressEvent {
         // EKS is called with the caller's credentials only: never with the process's own (in Lambda, the
         // function's role), which would act as somebody else.
         let Some(credentials) = invocation.credentials else {
@@ -148,6 +176,12 @@ impl Provider {
         clients.push_front((key, client.clone()));
         client
     }
+}
+
+/// A request that cannot be handled: InvalidRequest, saying why.
+fn rejected(error: &ProtocolError) -> ProgressEvent {
+    warn!(error = %error, "rejected request");
+    ProgressEvent::failed(HandlerErrorCode::InvalidRequest, error.to_string())
 }
 
 #[cfg(test)]

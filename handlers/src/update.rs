@@ -1,5 +1,8 @@
 //! Update: Describe (NotFound when missing), then only the calls the change needs: UpdatePodIdentityAssociation
 //! when an updatable field differs, UntagResource / TagResource for the tags that changed.
+//!
+//! The first call must stay a read: the provider holds the desired model to the resource schema while it is under
+//! way, and refuses a model that fails before the handler goes on.
 
 use crate::Action;
 use crate::eks::{Association, AssociationChanges, EksApi, EksError, EksErrorKind};

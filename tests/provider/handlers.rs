@@ -144,6 +144,34 @@ async fn create_with_read_only_properties_is_rejected_before_any_call() {
     assert!(made.is_empty());
 }
 
+/// Update checks the desired model against the schema while its first call, a read, is under way: a model that
+/// fails is refused before anything changes, and the association stays as it was.
+#[tokio::test]
+async fn an_update_of_an_existing_association_against_the_schema_changes_nothing() {
+    let world = World::start().await;
+    let created = world.create(desired()).await;
+    for (patch, named) in [
+        (json!({"RoleArn": "arn:aws:iam::111122223333:user/bob"}), "RoleArn"),
+        (json!({"Colour": "blue"}), "Colour"),
+        (json!({"Tags": [{"Key": "", "Value": "v"}]}), "Tags"),
+    ] {
+        let mut wanted = created.clone();
+        for (key, value) in patch.as_object().unwrap() {
+            wanted[key] = value.clone();
+        }
+        let (event, made) = world.invoke_counting(&update_request(wanted, created.clone())).await;
+        assert_eq!(event["errorCode"], "InvalidRequest", "{patch}: {event}");
+        assert!(event["message"].as_str().unwrap().contains(named), "{patch}: {event}");
+        assert!(
+            made.iter()
+                .all(|(call, n)| call == "DescribePodIdentityAssociation" && *n == 1),
+            "{patch}: calls beyond one read: {made:?}"
+        );
+        let now = world.invoke(&request("READ", created.clone())).await;
+        assert_eq!(now["resourceModel"], created, "{patch}");
+    }
+}
+
 #[tokio::test]
 async fn schema_violations_are_invalid_request_naming_the_property_with_no_call() {
     let world = World::start().await;
