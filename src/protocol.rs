@@ -63,7 +63,7 @@ pub struct SchemaCheck<'a> {
 
 impl SchemaCheck<'_> {
     pub fn run(self, validator: &ModelValidator) -> Result<(), ProtocolError> {
-        strict_model(self.model, DESIRED, validator).map(drop)
+        schema_checked(self.model, DESIRED, validator).map(drop)
     }
 }
 
@@ -304,13 +304,19 @@ fn strict_model(
     which: &'static str,
     validator: &ModelValidator,
 ) -> Result<ResourceModel, ProtocolError> {
+    let fields = schema_checked(raw, which, validator)?;
+    // Typed from the tree already built: its strings move rather than being read from the text a second time.
+    serde_json::from_value(fields).map_err(|e| bad_model(which, e))
+}
+
+/// The model's tree, its template strings coerced as the schema types them, once it has passed the schema.
+fn schema_checked(raw: &RawValue, which: &'static str, validator: &ModelValidator) -> Result<Value, ProtocolError> {
     object(raw, which)?;
     let mut fields: Map<String, Value> = serde_json::from_str(raw.get()).map_err(|e| bad_model(which, e))?;
     validator.coerce(&mut fields);
     let fields = Value::Object(fields);
     validator.validate(&fields)?;
-    // Typed from the tree already built: its strings move rather than being read from the text a second time.
-    serde_json::from_value(fields).map_err(|e| bad_model(which, e))
+    Ok(fields)
 }
 
 /// A model typed straight from its text: properties the model does not define are ignored.
