@@ -21,7 +21,7 @@ pub async fn update(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
     let role_wait = RoleWaitContext::from_callback(request.callback_context.as_ref())?;
     let previous = request.previous.as_ref();
     if let Some(previous) = previous {
-        reject_create_only_changes(previous, desired)?;
+        Fixed::of_model(previous).reject_changes(desired)?;
     }
     // The primary identifier normally comes with the desired model; fall back on the previous one.
     let target = match previous {
@@ -32,10 +32,10 @@ pub async fn update(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
     };
 
     let current = describe(eks, Action::Update, &target).await?;
-    reject_create_only_changes(&current_model(&current), desired)?;
+    Fixed::of_association(&current).reject_changes(desired)?;
 
     let changes = changes_from(&current, desired);
-    let association = if changes.is_empty() {
+    let mut association = if changes.is_empty() {
         current
     } else {
         match eks
@@ -87,7 +87,7 @@ pub async fn update(eks: &impl EksApi, request: &ResourceRequest) -> Result<Prog
             .map_err(|error| not_found_or(Action::Update, &target, error))?;
     }
 
-    let tags = apply(association.tags.clone(), &tag_changes);
+    let tags = apply(std::mem::take(&mut association.tags), &tag_changes);
     Ok(ProgressEvent::success(model_from_association(Association {
         tags,
         ..association
@@ -117,33 +117,44 @@ pub fn changes_from(current: &Association, desired: &ResourceModel) -> Associati
     }
 }
 
-fn current_model(current: &Association) -> ResourceModel {
-    ResourceModel {
-        cluster_name: Some(current.cluster_name.clone()),
-        namespace: Some(current.namespace.clone()),
-        service_account: Some(current.service_account.clone()),
-        association_arn: Some(current.association_arn.clone()),
-        ..ResourceModel::default()
-    }
-}
+/// What an update cannot change, as one side had it: ClusterName, Namespace and ServiceAccount are createOnly, and
+/// the identifiers never change.
+struct Fixed<'a>([(&'static str, Option<&'a str>); 5]);
 
-/// ClusterName, Namespace and ServiceAccount are createOnly, and the identifiers never change.
-fn reject_create_only_changes(before: &ResourceModel, desired: &ResourceModel) -> Result<(), HandlerError> {
-    let fixed = [
-        ("ClusterName", &before.cluster_name, &desired.cluster_name),
-        ("Namespace", &before.namespace, &desired.namespace),
-        ("ServiceAccount", &before.service_account, &desired.service_account),
-        ("AssociationArn", &before.association_arn, &desired.association_arn),
-        ("AssociationId", &before.association_id, &desired.association_id),
-    ];
-    let changed: Vec<&str> = fixed
-        .into_iter()
-        .filter(|(_, before, desired)| matches!((before, desired), (Some(b), Some(d)) if b != d))
-        .map(|(name, _, _)| name)
-        .collect();
-    if changed.is_empty() {
-        Ok(())
-    } else {
+impl<'a> Fixed<'a> {
+    fn of_model(model: &'a ResourceModel) -> Self {
+        Self([
+            ("ClusterName", model.cluster_name.as_deref()),
+            ("Namespace", model.namespace.as_deref()),
+            ("ServiceAccount", model.service_account.as_deref()),
+            ("AssociationArn", model.association_arn.as_deref()),
+            ("AssociationId", model.association_id.as_deref()),
+        ])
+    }
+
+    fn of_association(association: &'a Association) -> Self {
+        Self([
+            ("ClusterName", Some(&association.cluster_name)),
+            ("Namespace", Some(&association.namespace)),
+            ("ServiceAccount", Some(&association.service_account)),
+            ("AssociationArn", Some(&association.association_arn)),
+            ("AssociationId", Some(&association.association_id)),
+        ])
+    }
+
+    /// NotUpdatable naming every fixed property that `desired` sets to another value.
+    fn reject_changes(&self, desired: &ResourceModel) -> Result<(), HandlerError> {
+        let wanted = Fixed::of_model(desired);
+        let changed: Vec<&str> = self
+            .0
+            .iter()
+            .zip(&wanted.0)
+            .filter(|((_, before), (_, after))| matches!((before, after), (Some(b), Some(a)) if b != a))
+            .map(|((name, _), _)| *name)
+            .collect();
+        if changed.is_empty() {
+            return Ok(());
+        }
         Err(HandlerError::NotUpdatable(format!(
             "{} cannot be changed in place; changing it replaces the association",
             changed.join(", ")
@@ -225,7 +236,7 @@ mod tests {
             cluster_name: Some("c".into()),
             ..Default::default()
         };
-        let error = reject_create_only_changes(&before, &desired).unwrap_err();
+        let error = Fixed::of_model(&before).reject_changes(&desired).unwrap_err();
         assert_eq!(error.code().as_str(), "NotUpdatable");
         assert!(error.to_string().starts_with("Namespace cannot be changed"));
     }
