@@ -123,8 +123,9 @@ pub(super) async fn agent(concurrency: usize, requests: usize) -> Result<Table, 
     Ok(table)
 }
 
-/// Rounds per server.
-const ROUNDS: usize = 5;
+/// Rounds per server: an even number, so that each server goes first in as many rounds as the other (with five,
+/// the agent went first three times, and the first of a pair measures slower on this machine).
+const ROUNDS: usize = 10;
 
 /// One measured round against one server.
 struct Round {
