@@ -4,7 +4,7 @@
 //! - warm latency per action, as a ratio to the bare aws-sdk-eks calls the action needs (the floor);
 //! - EKS calls per handler path, counted by the emulator;
 //! - the agent's credential endpoint under concurrency, against a trivial handler on the same server stack;
-//! - scale: List through 5,000 associations, and the emulator holding 100,000;
+//! - scale: List through 5,000 associations against the same pages by bare calls, and the emulator holding 100,000;
 //! - the state database: EKS Auth latency with 100 and with 100,000 sessions saved;
 //! - beside the peers: the same measures of a Python and a TypeScript handler (`--peer`, `bench/peers/`).
 //!
