@@ -84,6 +84,23 @@ fn cold_start_runs_the_real_bootstrap_through_a_full_crudl() {
 }
 
 #[test]
+fn scale_walks_every_association_by_the_handler_and_by_its_floor() {
+    let report = bench(&["--only", "scale"]);
+    for row in [
+        "| List through 5,000 associations via the handler, median of 20 | 5000 models, 50 pages, ",
+        "| the same pages by bare ListPodIdentityAssociations calls (floor), median of 20 | ",
+        "| List through 5,000: handler over floor | ",
+    ] {
+        assert!(report.contains(row), "expected a row starting `{row}` in:\n{report}");
+    }
+    let ratio = report
+        .lines()
+        .find(|line| line.starts_with("| List through 5,000: handler over floor | "))
+        .unwrap();
+    assert!(ratio.ends_with("× |"), "{ratio}");
+}
+
+#[test]
 fn a_bootstrap_that_cannot_start_is_reported_with_what_it_said() {
     // The real bootstrap outside a Lambda environment exits 1 and names the missing variable; a runner that unsets it
     // makes it do exactly that. The benchmark must say so, not wait for an answer that never comes.
