@@ -445,3 +445,25 @@ fn nothing_to_change() -> EksError {
         NOTHING_TO_CHANGE,
     )
 }
+
+#[tokio::test]
+async fn without_a_previous_model_another_association_id_than_eks_describes_is_not_updatable() {
+    let eks = MemoryEks::new().with_cluster(CLUSTER).with_role(ROLE);
+    let before = existing(&eks, template()).await;
+    let desired = ResourceModel {
+        association_id: Some("a-0000000000000000z".into()),
+        ..before.clone()
+    };
+    let request = ResourceRequest {
+        previous: None,
+        ..request(&eks, &before, desired)
+    };
+    let event = update(&eks, &request).await;
+
+    assert_failed(
+        &event,
+        HandlerErrorCode::NotUpdatable,
+        "AssociationId cannot be changed",
+    );
+    assert_eq!(eks.take_calls(), [DESCRIBE]);
+}
