@@ -103,15 +103,15 @@ pub struct SdkEks {
 }
 
 impl SdkEks {
-    pub fn new(base: &SdkConfig, region: Option<&str>, caller: &CallerCredentials) -> Self {
+    pub fn new(base: &SdkConfig, region: Option<&str>, caller: &CallerCredentials<'_>) -> Self {
         let mut config = aws_sdk_eks::config::Builder::from(base);
         if let Some(region) = region {
             config = config.region(Region::new(region.to_owned()));
         }
         config = config.credentials_provider(Credentials::new(
-            caller.access_key_id.clone(),
-            caller.secret_access_key.clone(),
-            caller.session_token.clone(),
+            caller.access_key_id.as_ref(),
+            caller.secret_access_key.as_ref(),
+            caller.session_token.as_deref().map(str::to_owned),
             None,
             "CloudFormationCaller",
         ));

@@ -13,17 +13,29 @@ use thiserror::Error;
 
 use crate::schema::{InvalidModel, ModelValidator};
 
-/// Temporary credentials of the caller; EKS calls are made with them. Never printed.
+/// Temporary credentials of the caller; EKS calls are made with them. Never printed. Borrowed from the request's
+/// bytes: they are copied only when a client is built for them, not on every invocation.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "camelCase")]
-pub struct CallerCredentials {
-    pub access_key_id: String,
-    pub secret_access_key: String,
-    #[serde(default)]
-    pub session_token: Option<String>,
+pub struct CallerCredentials<'a> {
+    #[serde(borrow)]
+    pub access_key_id: Cow<'a, str>,
+    #[serde(borrow)]
+    pub secret_access_key: Cow<'a, str>,
+    #[serde(default, borrow)]
+    pub session_token: Option<Cow<'a, str>>,
 }
 
-impl CallerCredentials {
+impl CallerCredentials<'_> {
+    /// The same credentials, owning their text (kept with a warm client).
+    pub fn into_owned(self) -> CallerCredentials<'static> {
+        CallerCredentials {
+            access_key_id: Cow::Owned(self.access_key_id.into_owned()),
+            secret_access_key: Cow::Owned(self.secret_access_key.into_owned()),
+            session_token: self.session_token.map(|token| Cow::Owned(token.into_owned())),
+        }
+    }
+
     /// Whether the SDK can sign with them: the key id and the session token travel in HTTP headers, where a control
     /// character is not allowed (the SDK's signer panics on one).
     fn is_well_formed(&self) -> bool {
@@ -38,7 +50,7 @@ impl CallerCredentials {
     }
 }
 
-impl fmt::Debug for CallerCredentials {
+impl fmt::Debug for CallerCredentials<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("CallerCredentials(** redacted **)")
     }
@@ -48,7 +60,7 @@ impl fmt::Debug for CallerCredentials {
 #[derive(Debug)]
 pub struct Invocation<'a> {
     pub action: Action,
-    pub credentials: Option<CallerCredentials>,
+    pub credentials: Option<CallerCredentials<'a>>,
     pub request: ResourceRequest,
     /// Update: the desired model's check against the schema, which may run while the first EKS call is under way.
     pub schema_check: Option<SchemaCheck<'a>>,
@@ -109,8 +121,8 @@ struct Payload<'a> {
     next_token: Option<String>,
     #[serde(default, borrow)]
     request_data: Option<RequestData<'a>>,
-    #[serde(default, deserialize_with = "credentials")]
-    credentials: Option<CallerCredentials>,
+    #[serde(default, borrow, deserialize_with = "credentials")]
+    credentials: Option<CallerCredentials<'a>>,
     #[serde(default, borrow)]
     request: Option<TestRequest<'a>>,
 }
@@ -118,8 +130,8 @@ struct Payload<'a> {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct RequestData<'a> {
-    #[serde(default, deserialize_with = "credentials")]
-    caller_credentials: Option<CallerCredentials>,
+    #[serde(default, borrow, deserialize_with = "credentials")]
+    caller_credentials: Option<CallerCredentials<'a>>,
     #[serde(default, borrow)]
     resource_properties: Option<&'a RawValue>,
     #[serde(default, borrow)]
@@ -149,7 +161,7 @@ struct TestRequest<'a> {
 
 /// Caller credentials, or an error that does not quote them: serde's own message would echo a malformed value (a
 /// string where the object belongs), secret included, into the logs and the event.
-fn credentials<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<CallerCredentials>, D::Error> {
+fn credentials<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Option<CallerCredentials<'de>>, D::Error> {
     Option::<CallerCredentials>::deserialize(deserializer).map_err(|_| {
         serde::de::Error::custom(
             "callerCredentials must be an object with the strings accessKeyId, secretAccessKey and sessionToken",
@@ -162,7 +174,7 @@ struct Envelope<'a> {
     action: Cow<'a, str>,
     region: Option<Cow<'a, str>>,
     account_id: Option<Cow<'a, str>>,
-    credentials: Option<CallerCredentials>,
+    credentials: Option<CallerCredentials<'a>>,
     token: Option<String>,
     callback_context: Option<Value>,
     next_token: Option<String>,
@@ -244,7 +256,9 @@ fn envelope(payload: &[u8]) -> Result<Envelope<'_>, ProtocolError> {
             Err(error) => ProtocolError::NotJson(error.to_string()),
         });
     }
-    let request: Payload = serde_json::from_slice(payload).map_err(|error| match error.classify() {
+    // One check of the whole payload's UTF-8 (vectorised) spares the parser checking each string it reads.
+    let text = std::str::from_utf8(payload).map_err(|error| ProtocolError::NotJson(error.to_string()))?;
+    let request: Payload = serde_json::from_str(text).map_err(|error| match error.classify() {
         serde_json::error::Category::Data => ProtocolError::Malformed(error.to_string()),
         _ => ProtocolError::NotJson(error.to_string()),
     })?;
@@ -474,6 +488,7 @@ mod tests {
     fn rejects_what_is_malformed_with_a_precise_message() {
         let cases: Vec<(Vec<u8>, &str)> = vec![
             (b"{".to_vec(), "not valid JSON"),
+            (b"{\"action\": \"READ\xff\"}".to_vec(), "not valid JSON: invalid utf-8"),
             (b"[]".to_vec(), "neither a HandlerRequest"),
             (b"{}".to_vec(), "neither a HandlerRequest"),
             (
@@ -552,6 +567,17 @@ mod tests {
             );
             assert!(!error.to_string().contains("SECRET"), "a credential echoed: {error}");
         }
+    }
+
+    #[test]
+    fn escaped_credentials_are_unescaped() {
+        // Some encoders write a secret's `/` as `\/`: the key is the unescaped text, not the bytes as sent.
+        let mut request = handler_request("READ", json!({}));
+        request["requestData"]["callerCredentials"]["secretAccessKey"] = json!("wJal/rXUtn+FEMI");
+        let payload = request.to_string().replace("wJal/rXUtn", "wJal\\/rXUtn");
+        assert!(payload.contains("wJal\\/rXUtn"));
+        let invocation = decode(payload.as_bytes(), &ModelValidator::new()).unwrap();
+        assert_eq!(invocation.credentials.unwrap().secret_access_key, "wJal/rXUtn+FEMI");
     }
 
     #[test]

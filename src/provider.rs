@@ -67,10 +67,9 @@ pub struct Provider {
     clients: Mutex<VecDeque<(ClientKey, SdkEks)>>,
 }
 
-#[derive(PartialEq, Eq)]
 struct ClientKey {
     region: Option<String>,
-    credentials: CallerCredentials,
+    credentials: CallerCredentials<'static>,
 }
 
 impl Provider {
@@ -155,22 +154,25 @@ impl Provider {
         if invocation.request.scope.region.is_none() {
             invocation.request.scope.region = self.base.region().map(|region| region.to_string());
         }
-        let eks = self.client(invocation.request.scope.region.clone(), credentials);
+        let eks = self.client(invocation.request.scope.region.as_deref(), credentials);
         handle(&eks, invocation.action, &invocation.request, &self.pacing).await
     }
 
     /// The EKS client for these credentials and region: a warm one if this process made it recently.
-    fn client(&self, region: Option<String>, credentials: CallerCredentials) -> SdkEks {
-        let key = ClientKey { region, credentials };
+    fn client(&self, region: Option<&str>, credentials: CallerCredentials<'_>) -> SdkEks {
         let mut clients = self.clients.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         let warm = clients
             .iter()
-            .position(|(cached, _)| *cached == key)
+            .position(|(cached, _)| cached.region.as_deref() == region && cached.credentials == credentials)
             .and_then(|position| clients.remove(position));
         if let Some((key, client)) = warm {
             clients.push_front((key, client.clone()));
             return client;
         }
+        let key = ClientKey {
+            region: region.map(str::to_owned),
+            credentials: credentials.into_owned(),
+        };
         let client = SdkEks::new(&self.base, key.region.as_deref(), &key.credentials);
         clients.truncate(WARM_CLIENTS - 1);
         clients.push_front((key, client.clone()));
