@@ -49,7 +49,7 @@ rustup --quiet target add "$(triple "$host")" "$(triple "$target")"
 
 runner=()
 if [[ $target == "$host" ]]; then
-    cargo zigbuild --release --locked --target "$target" -p pia-provider --bin bootstrap -p pia-cli --bin pia
+    cargo zigbuild --release --locked --target "$target" -p pia-provider --bin bootstrap -p pia-cli --bin pia --bin trivial-function
 else
     arch=${target%%-*}
     command -v "qemu-$arch" >/dev/null || { echo "bench: running $target here needs qemu-$arch (Debian: qemu-user)" >&2; exit 2; }

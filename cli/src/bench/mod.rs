@@ -51,6 +51,10 @@ pub struct BenchArgs {
     /// The `bootstrap` binary (default: next to this executable).
     #[arg(long)]
     bootstrap: Option<PathBuf>,
+    /// The cold start's floor: a trivial Lambda function on `bootstrap`'s stack (default: `trivial-function`
+    /// next to this executable; not measured under `--runner`).
+    #[arg(long)]
+    floor_function: Option<PathBuf>,
     /// A program that runs `bootstrap` (e.g. `qemu-aarch64` for the arm64 build on an x86_64 machine).
     #[arg(long)]
     runner: Option<PathBuf>,
@@ -86,14 +90,21 @@ enum Section {
 }
 
 pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
-    let bootstrap = match args.bootstrap {
-        Some(path) => path,
-        None => std::env::current_exe()
+    let next_to_this = |name: &str| {
+        std::env::current_exe()
+            .map(|this| this.with_file_name(name))
             .map_err(|source| CliError::Read {
                 what: "this executable".into(),
                 source,
-            })?
-            .with_file_name("bootstrap"),
+            })
+    };
+    let bootstrap = match args.bootstrap {
+        Some(path) => path,
+        None => next_to_this("bootstrap")?,
+    };
+    let floor_function = match args.floor_function {
+        Some(path) => path,
+        None => next_to_this("trivial-function")?,
     };
     let mut report = Report::new(
         args.output,
@@ -107,7 +118,7 @@ pub async fn run(args: BenchArgs) -> Result<ExitCode, CliError> {
     let running = |what: &str| crate::progress::section(format!("bench: {what}"));
     if wanted(Section::Cold) {
         let progress = running("cold start and memory of bootstrap");
-        let table = cold_start(&bootstrap, args.runner.as_deref(), args.cold_starts).await?;
+        let table = cold_start(&bootstrap, args.runner.as_deref(), &floor_function, args.cold_starts).await?;
         progress.finish_and_clear();
         report.add(table);
     }

@@ -65,7 +65,7 @@ fn each_handler_path_makes_the_fewest_eks_calls() {
 }
 
 #[test]
-fn cold_start_runs_the_real_bootstrap_through_a_full_crudl() {
+fn cold_start_runs_the_real_bootstrap_through_a_full_crudl_beside_its_floor() {
     let bootstrap = pia_testkit::bootstrap_binary();
     let report = bench(&[
         "--only",
@@ -74,6 +74,8 @@ fn cold_start_runs_the_real_bootstrap_through_a_full_crudl() {
         "2",
         "--bootstrap",
         bootstrap.to_str().unwrap(),
+        "--floor-function",
+        env!("CARGO_BIN_EXE_trivial-function"),
     ]);
     assert!(
         report.contains(
@@ -81,6 +83,32 @@ fn cold_start_runs_the_real_bootstrap_through_a_full_crudl() {
         ),
         "{report}"
     );
+    for row in [
+        "| the same for a trivial function on the same stack (floor), median | ",
+        "| `bootstrap` over the floor (medians) | ",
+    ] {
+        assert!(report.contains(row), "expected a row starting `{row}` in:\n{report}");
+    }
+}
+
+#[test]
+fn without_its_floor_the_cold_start_says_that_the_floor_was_not_measured() {
+    let bootstrap = pia_testkit::bootstrap_binary();
+    let report = bench(&[
+        "--only",
+        "cold",
+        "--cold-starts",
+        "1",
+        "--bootstrap",
+        bootstrap.to_str().unwrap(),
+        "--floor-function",
+        "/nonexistent/trivial-function",
+    ]);
+    assert!(
+        report.contains("(no trivial function at /nonexistent/trivial-function: the floor was not measured)"),
+        "{report}"
+    );
+    assert!(!report.contains("over the floor"), "{report}");
 }
 
 #[test]
