@@ -2,6 +2,7 @@
 //! Request payloads, credentials and tokens are never logged by this crate.
 
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 
 /// Where the logs go and how much of them, unless RUST_LOG says otherwise.
 pub enum LogStyle {
@@ -12,20 +13,21 @@ pub enum LogStyle {
     Terminal { verbosity: u8 },
 }
 
-/// Crates whose verbose events may carry credentials or tokens.
-const SDK_TARGETS: &[&str] = &[
-    "aws_smithy_runtime",
-    "aws_smithy_runtime_api",
-    "aws_smithy_http_client",
-    "aws_sigv4",
-    "aws_config",
-    "aws_credential_types",
-    "aws_runtime",
-    "aws_sdk_eks",
-    "hyper",
-    "hyper_util",
-    "lambda_runtime",
-    "lambda_runtime_api_client",
+/// Crates whose verbose events may carry credentials or tokens, and the most each may log. aws-config's info events
+/// print the credentials it loads from a profile (their access key id); the others' begin at debug.
+const SDK_TARGETS: &[(&str, LevelFilter)] = &[
+    ("aws_smithy_runtime", LevelFilter::INFO),
+    ("aws_smithy_runtime_api", LevelFilter::INFO),
+    ("aws_smithy_http_client", LevelFilter::INFO),
+    ("aws_sigv4", LevelFilter::INFO),
+    ("aws_config", LevelFilter::WARN),
+    ("aws_credential_types", LevelFilter::INFO),
+    ("aws_runtime", LevelFilter::INFO),
+    ("aws_sdk_eks", LevelFilter::INFO),
+    ("hyper", LevelFilter::INFO),
+    ("hyper_util", LevelFilter::INFO),
+    ("lambda_runtime", LevelFilter::INFO),
+    ("lambda_runtime_api_client", LevelFilter::INFO),
 ];
 
 pub fn init(style: LogStyle) {
@@ -42,10 +44,12 @@ pub fn init(style: LogStyle) {
         .into(),
     };
     let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level));
-    // The AWS SDK's debug and trace events print the caller's identity (access key id) and request details: they
-    // stay off whatever level is asked for, so that no credential can reach a log line.
-    for target in SDK_TARGETS {
-        if let Ok(directive) = format!("{target}=info").parse() {
+    // The AWS SDK's verbose events print the caller's identity (access key id) and request details: they stay off
+    // whatever level is asked for, so that no credential can reach a log line. A cap never raises a crate above the
+    // level asked for (the CLI's default, warn, stays warn).
+    let asked = filter.max_level_hint().unwrap_or(LevelFilter::TRACE);
+    for (target, most) in SDK_TARGETS {
+        if let Ok(directive) = format!("{target}={}", asked.min(*most)).parse() {
             filter = filter.add_directive(directive);
         }
     }

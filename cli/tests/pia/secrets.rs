@@ -229,3 +229,70 @@ async fn pia_invoke_never_calls_eks_as_itself() {
         "EKS was called"
     );
 }
+
+/// The SDK's credential chain logs the credentials it loads from a profile (access key id included) at info: `pia`
+/// prints no such line at its default level, at `-v`, or at `RUST_LOG=trace`.
+#[tokio::test]
+async fn credentials_loaded_from_a_profile_are_never_logged() {
+    let emulator = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let directory = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("profiles-{}", std::process::id()));
+    std::fs::create_dir_all(&directory).unwrap();
+    std::fs::write(
+        directory.join("config"),
+        format!(
+            "[profile base]\nregion = us-east-1\n[profile chained]\nrole_arn = {ROLE}\nsource_profile = base\nregion = us-east-1\n"
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        directory.join("credentials"),
+        format!(
+            "[base]\naws_access_key_id = {}\naws_secret_access_key = {}\n",
+            pia_emulator::DEFAULT_ACCESS_KEY_ID,
+            pia_emulator::DEFAULT_SECRET_ACCESS_KEY
+        ),
+    )
+    .unwrap();
+    let secrets = [
+        (
+            "access key id".to_owned(),
+            pia_emulator::DEFAULT_ACCESS_KEY_ID.to_owned(),
+        ),
+        (
+            "secret access key".to_owned(),
+            pia_emulator::DEFAULT_SECRET_ACCESS_KEY.to_owned(),
+        ),
+    ];
+    for (level, verbosity) in [("default", None), ("-v", Some("-v")), ("RUST_LOG=trace", Some("-vvv"))] {
+        let mut whoami = Command::new(env!("CARGO_BIN_EXE_pia"));
+        whoami
+            .args(verbosity)
+            .arg("whoami")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env("AWS_CONFIG_FILE", directory.join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", directory.join("credentials"))
+            .env("AWS_PROFILE", "chained")
+            .env("AWS_ENDPOINT_URL", emulator.endpoint());
+        if level == "RUST_LOG=trace" {
+            whoami.env("RUST_LOG", "trace");
+        } else {
+            whoami.env_remove("RUST_LOG");
+        }
+        let output = whoami.output().await.expect("pia whoami runs");
+        let printed = format!(
+            "{}\n{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_no_secret(&format!("pia whoami ({level})"), &printed, &secrets);
+        if level == "default" {
+            assert!(
+                !printed.contains(" INFO "),
+                "an info line at the default level (warn):\n{printed}"
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&directory);
+}
