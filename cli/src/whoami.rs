@@ -63,10 +63,17 @@ pub async fn run(output: Output) -> Result<ExitCode, CliError> {
         }
         Err(error) => Err(CliError::Call(match (agent, token) {
             (Some(uri), Some(token)) => agent_answer(&uri, token.trim()).await,
-            _ if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() => format!(
-                "no credentials: neither {ENV_FULL_URI} and {ENV_TOKEN_FILE} (a pod's) nor AWS_ACCESS_KEY_ID and \
-                 AWS_SECRET_ACCESS_KEY are set"
-            ),
+            _ if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() => match std::env::var("AWS_PROFILE") {
+                // The profile was the chain's source: its own failure (an unreachable STS, a refused role) says why.
+                Ok(profile) => format!(
+                    "no credentials from profile {profile:?}: {}",
+                    aws_sdk_sts::error::DisplayErrorContext(&error)
+                ),
+                Err(_) => format!(
+                    "no credentials: neither {ENV_FULL_URI} and {ENV_TOKEN_FILE} (a pod's) nor AWS_ACCESS_KEY_ID and \
+                     AWS_SECRET_ACCESS_KEY are set"
+                ),
+            },
             _ => format!("cannot reach STS: {}", aws_sdk_sts::error::DisplayErrorContext(&error)),
         })),
     }
