@@ -39,16 +39,6 @@ async fn measure_warm_latency(world: &World, iterations: usize) -> Result<Table,
         &["action", "EKS calls", "handler median", "floor median", "ratio"],
     );
 
-    // Untimed first: the process's first invocations (clients built, connections opened, the allocator's arenas
-    // grown, the schema's pattern engine built) are not what a warm one costs, and the section measured first
-    // would otherwise carry them.
-    for i in 0..iterations.div_ceil(4) {
-        world
-            .invoke(&request("CREATE", model(&format!("warm-up-{i}"), ROLE, json!([]))))
-            .await;
-        floor_create(eks, &format!("floor-warm-up-{i}"), None).await?;
-    }
-
     // Create: a fresh service account each time.
     let mut handler = Vec::new();
     let mut floor = Vec::new();
