@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use aws_credential_types::Credentials;
-use common::{ACCOUNT, default_credentials, header, raw_exchange, sign_as};
+use common::{ACCOUNT, default_credentials, header, sign_as};
 use pia_emulator::config::{AccessKeyConfig, UserConfig};
 use pia_emulator::{Emulator, EmulatorConfig, HandlerInvoker};
 use serde_json::{Value, json};
@@ -35,7 +35,7 @@ async fn call_as(emulator: &Emulator, credentials: &Credentials, operation: &str
         body.as_bytes(),
         "cloudcontrolapi",
     ));
-    let (status, headers, body) = raw_exchange(emulator, "POST", "/", &headers, &body).await;
+    let (status, headers, body) = common::raw_http::exchange(emulator.local_addr(), "POST", "/", &headers, &body).await;
     assert_eq!(header(&headers, "content-type"), Some("application/x-amz-json-1.0"));
     (status, serde_json::from_str(&body).expect("a JSON body"))
 }

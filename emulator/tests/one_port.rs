@@ -77,7 +77,7 @@ async fn query_requests_are_told_apart_by_scope_and_action() {
                 ));
             }
             headers.extend(sign(method, &host, &path, &headers, body.as_bytes(), service));
-            raw_exchange(&emu, method, &path, &headers, body).await
+            common::raw_http::exchange(emu.local_addr(), method, &path, &headers, body).await
         }
     };
 

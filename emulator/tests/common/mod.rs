@@ -12,7 +12,9 @@ use aws_sdk_eks::config::timeout::TimeoutConfig;
 use aws_sdk_eks::operation::create_pod_identity_association::CreatePodIdentityAssociationOutput;
 use aws_sdk_eks::types::PodIdentityAssociation;
 use pia_emulator::{Emulator, EmulatorConfig};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[path = "../raw_http/mod.rs"]
+pub mod raw_http;
 
 pub const CLUSTER: &str = "demo";
 pub const ACCOUNT: &str = "111122223333";
@@ -140,7 +142,7 @@ pub async fn raw_request(
         ("content-type".to_owned(), "application/json".to_owned()),
     ];
     headers.extend(sign(method, &host, path, &headers, body.as_bytes(), "eks"));
-    raw_exchange(emulator, method, path, &headers, body).await
+    raw_http::exchange(emulator.local_addr(), method, path, &headers, body).await
 }
 
 /// SigV4 headers (`authorization`, `x-amz-date`) for a request, signed now with the default key for
@@ -189,43 +191,6 @@ pub fn sign_as(
         .headers()
         .map(|(k, v)| (k.to_owned(), v.to_owned()))
         .collect()
-}
-
-/// One raw HTTP/1.1 exchange with exactly these headers (plus `Connection: close` and the length).
-pub async fn raw_exchange(
-    emulator: &Emulator,
-    method: &str,
-    path: &str,
-    headers: &[(String, String)],
-    body: &str,
-) -> (u16, Vec<(String, String)>, String) {
-    let mut stream = tokio::net::TcpStream::connect(emulator.local_addr())
-        .await
-        .expect("connect");
-    let mut request = format!("{method} {path} HTTP/1.1\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str(&format!(
-        "Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    ));
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    let text = String::from_utf8(response).expect("utf-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    (status, headers, body.to_owned())
 }
 
 pub fn header<'a>(headers: &'a [(String, String)], name: &str) -> Option<&'a str> {

@@ -13,7 +13,9 @@ use aws_sdk_eksauth::operation::assume_role_for_pod_identity::{
 };
 use pia_emulator::Emulator;
 use pia_emulator::tokens::TokenRequest;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[path = "../raw_http/mod.rs"]
+mod raw_http;
 
 pub const CLUSTER: &str = "demo";
 pub const ACCOUNT: &str = "111122223333";
@@ -134,29 +136,6 @@ pub async fn http_to_host(
     headers: &[(&str, &str)],
     body: &str,
 ) -> (u16, Vec<(String, String)>, String) {
-    let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
-    let mut request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n");
-    for (name, value) in headers {
-        request.push_str(&format!("{name}: {value}\r\n"));
-    }
-    request.push_str(&format!(
-        "Connection: close\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    ));
-    stream.write_all(request.as_bytes()).await.expect("write");
-    let mut response = Vec::new();
-    stream.read_to_end(&mut response).await.expect("read");
-    let text = String::from_utf8(response).expect("utf-8 response");
-    let (head, body) = text.split_once("\r\n\r\n").expect("header end");
-    let mut lines = head.lines();
-    let status = lines
-        .next()
-        .and_then(|l| l.split(' ').nth(1))
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    let headers = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
-        .collect();
-    (status, headers, body.to_owned())
+    let headers: Vec<(&str, &str)> = std::iter::once(("Host", host)).chain(headers.iter().copied()).collect();
+    raw_http::exchange(addr, method, path, &headers, body).await
 }
