@@ -3,6 +3,7 @@
 //! Lambda itself (`pia-provider`) depends on none of it.
 
 mod bench;
+mod cause;
 mod demo;
 mod emulator;
 mod http_client;

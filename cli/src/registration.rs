@@ -144,7 +144,7 @@ fn call_error<E: std::error::Error + aws_sdk_cloudformation::error::ProvideError
             service.code().unwrap_or("Error"),
             service.message().unwrap_or("")
         ),
-        None => aws_sdk_cloudformation::error::DisplayErrorContext(&error).to_string(),
+        None => crate::cause::innermost(&error),
     };
     RegistrationError::Call { operation, message }
 }

@@ -11,6 +11,7 @@ use aws_sdk_sts::error::{ProvideErrorMetadata, SdkError};
 use pia_emulator::webhook::{ENV_FULL_URI, ENV_TOKEN_FILE};
 
 use crate::CliError;
+use crate::cause;
 use crate::http_client;
 use crate::output::Output;
 
@@ -65,16 +66,13 @@ pub async fn run(output: Output) -> Result<ExitCode, CliError> {
             (Some(uri), Some(token)) => agent_answer(&uri, token.trim()).await,
             _ if std::env::var_os("AWS_ACCESS_KEY_ID").is_none() => match std::env::var("AWS_PROFILE") {
                 // The profile was the chain's source: its own failure (an unreachable STS, a refused role) says why.
-                Ok(profile) => format!(
-                    "no credentials from profile {profile:?}: {}",
-                    aws_sdk_sts::error::DisplayErrorContext(&error)
-                ),
+                Ok(profile) => format!("no credentials from profile {profile:?}: {}", cause::innermost(&error)),
                 Err(_) => format!(
                     "no credentials: neither {ENV_FULL_URI} and {ENV_TOKEN_FILE} (a pod's) nor AWS_ACCESS_KEY_ID and \
                      AWS_SECRET_ACCESS_KEY are set"
                 ),
             },
-            _ => format!("cannot reach STS: {}", aws_sdk_sts::error::DisplayErrorContext(&error)),
+            _ => format!("cannot reach STS: {}", cause::innermost(&error)),
         })),
     }
 }

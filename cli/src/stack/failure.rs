@@ -66,7 +66,7 @@ impl StackFailure {
             }
             _ => Self::Unreachable {
                 operation,
-                message: innermost_cause(&error),
+                message: crate::cause::innermost(&error),
             },
         }
     }
@@ -75,13 +75,4 @@ impl StackFailure {
     pub fn is_missing_stack(&self) -> bool {
         matches!(self, Self::Refused { message, .. } if message.starts_with("ValidationError") && message.contains("does not exist"))
     }
-}
-
-/// The last error of a chain: "Connection refused (os error 111)" rather than "dispatch failure".
-fn innermost_cause(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut current = error;
-    while let Some(next) = current.source() {
-        current = next;
-    }
-    current.to_string()
 }

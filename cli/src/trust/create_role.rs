@@ -4,7 +4,7 @@
 use std::process::ExitCode;
 
 use crate::output::Output;
-use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_sts::error::ProvideErrorMetadata;
 use clap::Args;
 use pia_trust::roles::IamClient;
 use pia_trust::{ArnError, ClusterArn, ExistingPolicy, RoleError, RoleOutcome, RoleSpec, apply_role_plan, plan_role};
@@ -76,7 +76,7 @@ pub(super) async fn create_role(args: CreateRoleArgs) -> Result<ExitCode, Failur
                     service.code().unwrap_or("UnknownError"),
                     service.message().unwrap_or("no message")
                 ),
-                None => DisplayErrorContext(&error).to_string(),
+                None => crate::cause::innermost(&error),
             };
             Failure::aws(format!("STS GetCallerIdentity failed: {message}"))
         })?;

@@ -292,9 +292,19 @@ async fn credentials_loaded_from_a_profile_are_never_logged() {
             String::from_utf8_lossy(&output.stderr)
         );
         assert_no_secret(&format!("pia whoami ({level})"), &printed, &secrets);
+        // The reason is the innermost error, not the SDK's outer words or its debug dump of every layer.
+        let error = printed
+            .lines()
+            .find(|line| line.starts_with("error: "))
+            .unwrap_or_default();
         assert!(
-            printed.contains("error: no credentials from profile \"chained\": "),
+            error.starts_with("error: no credentials from profile \"chained\": ")
+                && error.contains("Connection refused"),
             "the profile's failure is not named ({level}):\n{printed}"
+        );
+        assert!(
+            !error.contains("dispatch failure") && !error.contains("ConnectorError"),
+            "the reason is not the innermost error ({level}): {error}"
         );
         if level == "default" {
             assert!(
